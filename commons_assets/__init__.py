@@ -1,0 +1,3 @@
+"""Commons: governed, versioned AI training datasets from openly licensed collections."""
+
+__version__ = "0.1.0"

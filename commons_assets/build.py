@@ -1,0 +1,108 @@
+"""`commons build`: materialize every partition of every asset, headless, in dependency order."""
+
+from __future__ import annotations
+
+import graphlib
+import time
+from collections.abc import Callable, Iterable
+from datetime import date
+
+import dagster as dg
+
+from commons_assets.lake import Lake
+from commons_assets.sources import layout
+from commons_assets.sources.sensors import sync_partitions
+
+
+def dependency_order(assets: Iterable[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
+    """Assets sorted so that every asset comes after the assets it depends on."""
+    by_key = {key: asset for asset in assets for key in asset.keys}
+    sorter: graphlib.TopologicalSorter[dg.AssetKey] = graphlib.TopologicalSorter()
+    for asset in by_key.values():
+        for key in asset.keys:
+            sorter.add(key, *(dep for dep in asset.dependency_keys if dep in by_key))
+    ordered: list[dg.AssetsDefinition] = []
+    for key in sorter.static_order():
+        if by_key[key] not in ordered:
+            ordered.append(by_key[key])
+    return ordered
+
+
+def partitions_to_build(
+    asset: dg.AssetsDefinition, instance: dg.DagsterInstance, lake: Lake
+) -> list[str | None]:
+    """Every partition with source data: all dynamic keys, and the days of the daily
+    partitions that have a folder (an empty day has nothing to build). [None] if unpartitioned."""
+    partitions = asset.partitions_def
+    if partitions is None:
+        return [None]
+    if isinstance(partitions, dg.DynamicPartitionsDefinition):
+        return list(instance.get_dynamic_partitions(partitions.name))
+    if isinstance(partitions, dg.TimeWindowPartitionsDefinition):
+        valid = set(partitions.get_partition_keys(dynamic_partitions_store=instance))
+        return [day for day in layout.social_days(lake.sources) if day in valid]
+    return list(partitions.get_partition_keys(dynamic_partitions_store=instance))
+
+
+def _summary(result: dg.ExecuteInProcessResult) -> str:
+    parts = []
+    for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        for label in ("kept", "quarantined", "not_carried"):
+            if label in metadata:
+                parts.append(f"{metadata[label].value} {label.replace('_', ' ')}")
+    return ", ".join(parts)
+
+
+def _root_cause(result: dg.ExecuteInProcessResult) -> str:
+    """The innermost error of the first failed step, in one line."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.error is not None:
+            error = event.step_failure_data.error
+            while error.cause is not None:
+                error = error.cause
+            return f"{error.cls_name}: {error.message.strip()}"[:300]
+    return "run failed"
+
+
+def build(
+    defs: dg.Definitions,
+    lake: Lake,
+    instance: dg.DagsterInstance,
+    echo: Callable[[str], None] = print,
+    log_level: str = "ERROR",
+) -> bool:
+    """Materialize everything; returns False if any partition failed (the rest still runs)."""
+    on_disk = sync_partitions(instance, lake)
+    echo(
+        "partitions: "
+        + ", ".join(f"{name} {len(keys)}" for name, keys in on_disk.items())
+        + f", social days {len(layout.social_days(lake.sources))}"
+    )
+    assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
+    resources = {"lake": lake}
+    succeeded = True
+    started = time.perf_counter()
+    for asset in dependency_order(assets):
+        name = asset.key.to_user_string()
+        for partition in partitions_to_build(asset, instance, lake):
+            label = f"{name}[{partition}]" if partition else name
+            began = time.perf_counter()
+            result = dg.materialize(
+                [asset],
+                partition_key=partition,
+                instance=instance,
+                resources=resources,
+                raise_on_error=False,
+                tags={"commons/trigger": "commons build"},
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            )
+            seconds = time.perf_counter() - began
+            if result.success:
+                echo(f"  ok    {label:55s} {_summary(result)} ({seconds:.1f}s)")
+            else:
+                succeeded = False
+                echo(f"  FAIL  {label:55s} {_root_cause(result)}")
+    total = time.perf_counter() - started
+    echo(f"{'build finished' if succeeded else 'build FAILED'} in {total:.1f}s on {date.today()}")
+    return succeeded

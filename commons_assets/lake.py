@@ -1,0 +1,73 @@
+"""The lake: one immutable Parquet file per asset partition, written atomically (DESIGN.md §2).
+
+Every path goes through `Lake`, so the same asset code can later run against an object store.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+from pydantic import Field
+
+from commons_assets.settings import data_root
+
+QUARANTINE_FOLDER = "_quarantine"
+
+
+class Lake(dg.ConfigurableResource):
+    """Data root of a Commons deployment: `sources/` in, `lake/` and `releases/` out."""
+
+    root: str = Field(
+        default_factory=lambda: str(data_root()),
+        description="Data root (the COMMONS_DATA environment variable, default ./data).",
+    )
+
+    @property
+    def root_path(self) -> Path:
+        return Path(self.root)
+
+    @property
+    def sources(self) -> Path:
+        return self.root_path / "sources"
+
+    def table_path(self, asset: str, partition: str) -> Path:
+        return self.root_path / "lake" / asset / f"{partition}.parquet"
+
+    def quarantine_path(self, asset: str, partition: str) -> Path:
+        return self.root_path / "lake" / QUARANTINE_FOLDER / asset / f"{partition}.parquet"
+
+    def write_table(self, asset: str, partition: str, frame: pl.DataFrame) -> Path:
+        return write_parquet_atomic(frame, self.table_path(asset, partition))
+
+    def write_quarantine(self, asset: str, partition: str, frame: pl.DataFrame) -> Path:
+        return write_parquet_atomic(frame, self.quarantine_path(asset, partition))
+
+    def read_table(self, asset: str, partition: str) -> pl.DataFrame:
+        return pl.read_parquet(self.table_path(asset, partition))
+
+    def relative(self, path: Path) -> str:
+        """A path as shown to users and stored in provenance: relative to the data root."""
+        try:
+            return path.relative_to(self.root_path).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+
+def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> Path:
+    """Write to a temporary file in the target folder, then rename into place: a killed run never
+    leaves a half-written file where a later step could read it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        # Statistics and a fixed compression keep files byte-identical for identical frames.
+        frame.write_parquet(temporary, compression="zstd", statistics=True)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path

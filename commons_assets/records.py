@@ -1,0 +1,178 @@
+"""The common record schema (DESIGN.md §4) and the quarantine that keeps every bad input visible.
+
+Every source reader fills a `PartitionRead`: records that go on, records quarantined with a
+reason, and records deliberately not carried forward (a WARC request record, a post its author
+deleted) counted by reason. Nothing leaves a partition without a trace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+SIGNAL = pl.Struct(
+    {"channel": pl.String, "raw": pl.String, "verdict": pl.String, "location": pl.String}
+)
+STEP = pl.Struct({"name": pl.String, "version": pl.String})
+PROVENANCE = pl.Struct(
+    {
+        "source_file": pl.String,
+        "offset": pl.Int64,
+        "length": pl.Int64,
+        "line": pl.Int64,
+        "steps": pl.List(STEP),
+    }
+)
+HEADER = pl.Struct({"name": pl.String, "value": pl.String})
+IMAGE = pl.Struct(
+    {
+        "file": pl.String,
+        "url": pl.String,
+        "width": pl.Int64,
+        "height": pl.Int64,
+        "format": pl.String,
+        "mode": pl.String,
+        "bytes": pl.Int64,
+    }
+)
+
+# One schema for every source kind; fields a kind does not have stay null. The governance fields
+# (`licence`, `licence_class`, `decision`) are filled by the rights audit, not by readers.
+RECORD_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.String,
+    "source_kind": pl.String,
+    "source_partition": pl.String,
+    "source_id": pl.String,
+    "source_uri": pl.String,
+    "record_role": pl.String,
+    "title": pl.String,
+    "text": pl.String,
+    "caption": pl.String,
+    "html": pl.String,
+    "image": IMAGE,
+    "language": pl.String,
+    "date": pl.String,
+    "licence": pl.String,
+    "licence_raw": pl.String,
+    "licence_class": pl.String,
+    "attribution": pl.String,
+    "consent": pl.List(SIGNAL),
+    "decision": pl.String,
+    "sha256": pl.String,
+    "content_type": pl.String,
+    "encoding": pl.String,
+    "http_status": pl.Int32,
+    "http_headers": pl.List(HEADER),
+    "provenance": PROVENANCE,
+}
+
+QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
+    "source_kind": pl.String,
+    "source_partition": pl.String,
+    "source_file": pl.String,
+    "location": pl.String,
+    "offset": pl.Int64,
+    "line": pl.Int64,
+    "reason": pl.String,
+    "detail": pl.String,
+    "source_id": pl.String,
+    "excerpt": pl.String,
+}
+
+EXCERPT_CHARS = 200
+
+
+def sha256_hex(data: bytes | str) -> str:
+    """Hex SHA-256 of bytes, or of a string's UTF-8 encoding."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def record_id(source_kind: str, source_id: str, content_sha256: str) -> str:
+    """Stable, content-addressed id: the same source item with the same content gets the same id
+    on every run; a changed content gets a new one. The source identity is part of the key so two
+    sources carrying the same bytes stay two records until dedupe decides."""
+    return sha256_hex(f"{source_kind}\x00{source_id}\x00{content_sha256}")[:32]
+
+
+def steps(*named_versions: tuple[str, str]) -> list[dict[str, str]]:
+    """Processing steps for `provenance.steps`, in the order they ran."""
+    return [{"name": name, "version": version} for name, version in named_versions]
+
+
+def excerpt(raw: bytes | str | None) -> str | None:
+    """A short, printable piece of a bad input, so the UI can show what was wrong."""
+    if raw is None:
+        return None
+    if isinstance(raw, bytes):
+        raw = raw[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
+    return raw[:EXCERPT_CHARS]
+
+
+@dataclass
+class PartitionRead:
+    """What a reader made of one partition."""
+
+    source_kind: str
+    source_partition: str
+    records: list[dict[str, Any]] = field(default_factory=list)
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
+    not_carried: Counter[str] = field(default_factory=Counter)
+
+    def keep(self, record: dict[str, Any]) -> None:
+        unknown = set(record) - set(RECORD_SCHEMA)
+        if unknown:  # a misspelt field would otherwise vanish when the frame is built
+            raise KeyError(f"fields not in the record schema: {sorted(unknown)}")
+        self.records.append(
+            {"source_kind": self.source_kind, "source_partition": self.source_partition, **record}
+        )
+
+    def quarantine(
+        self,
+        source_file: str,
+        reason: str,
+        detail: str = "",
+        *,
+        offset: int | None = None,
+        line: int | None = None,
+        source_id: str | None = None,
+        raw: bytes | str | None = None,
+    ) -> None:
+        where = [f"offset {offset}" if offset is not None else "", f"line {line}" if line else ""]
+        self.quarantined.append(
+            {
+                "source_kind": self.source_kind,
+                "source_partition": self.source_partition,
+                "source_file": source_file,
+                "location": " ".join(part for part in where if part) or "file",
+                "offset": offset,
+                "line": line,
+                "reason": reason,
+                "detail": detail[:1000],
+                "source_id": source_id,
+                "excerpt": excerpt(raw),
+            }
+        )
+
+    def not_carry(self, reason: str) -> None:
+        """Count a record that is deliberately not carried forward (and say why)."""
+        self.not_carried[reason] += 1
+
+    def outcomes(self) -> list[tuple[str, str, int]]:
+        """(outcome, reason, count) rows: kept, quarantined by reason, not carried by reason."""
+        rows = [("kept", "", len(self.records))]
+        by_reason = Counter(q["reason"] for q in self.quarantined)
+        rows += [("quarantined", reason, n) for reason, n in sorted(by_reason.items())]
+        rows += [("not carried", reason, n) for reason, n in sorted(self.not_carried.items())]
+        return rows
+
+    def records_frame(self) -> pl.DataFrame:
+        return pl.DataFrame(self.records, schema=RECORD_SCHEMA)
+
+    def quarantine_frame(self) -> pl.DataFrame:
+        return pl.DataFrame(self.quarantined, schema=QUARANTINE_SCHEMA)

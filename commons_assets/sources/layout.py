@@ -1,0 +1,87 @@
+"""Which partitions the files under `sources/` define (DESIGN.md §3). Pure functions of the
+folder tree, so the sensor, `commons build` and the tests agree on the keys."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+ARCHIVE_SUFFIXES = (".warc.gz", ".warc")
+# Dagster partition keys are free text, but keys end up in file names and run tags: keep them to
+# a safe alphabet and leave anything else out (the sensor logs it).
+SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+DAY_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+ARCHIVES = "archives"
+TEXTS = "texts"
+IMAGES = "images"
+SOCIAL = "social"
+
+
+def archive_key(path: Path) -> str | None:
+    for suffix in ARCHIVE_SUFFIXES:
+        if path.name.endswith(suffix):
+            return path.name[: -len(suffix)]
+    return None
+
+
+def archive_files(sources: Path) -> dict[str, Path]:
+    """Partition key -> WARC file. `x.warc.gz` wins over a plain `x.warc` of the same name."""
+    found: dict[str, Path] = {}
+    folder = sources / ARCHIVES
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.iterdir(), key=lambda p: (p.name.endswith(".warc"), p.name)):
+        key = archive_key(path)
+        if key and path.is_file() and SAFE_KEY.match(key) and key not in found:
+            found[key] = path
+    return dict(sorted(found.items()))
+
+
+def collection_folders(sources: Path, kind: str) -> dict[str, Path]:
+    """Partition key -> collection folder, for `texts` and `images`."""
+    folder = sources / kind
+    if not folder.is_dir():
+        return {}
+    return {
+        path.name: path
+        for path in sorted(folder.iterdir())
+        if path.is_dir() and SAFE_KEY.match(path.name)
+    }
+
+
+def social_days(sources: Path) -> dict[str, Path]:
+    """Day (YYYY-MM-DD) -> day folder."""
+    folder = sources / SOCIAL
+    if not folder.is_dir():
+        return {}
+    days = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_dir() and DAY_KEY.match(path.name):
+            try:
+                date.fromisoformat(path.name)
+            except ValueError:
+                continue
+            days[path.name] = path
+    return days
+
+
+def unusable_names(sources: Path) -> list[str]:
+    """Entries under sources/ that define no partition, so the sensor can say why."""
+    usable = {
+        *archive_files(sources).values(),
+        *collection_folders(sources, TEXTS).values(),
+        *collection_folders(sources, IMAGES).values(),
+        *social_days(sources).values(),
+    }
+    names = []
+    for kind in (ARCHIVES, TEXTS, IMAGES, SOCIAL):
+        folder = sources / kind
+        if folder.is_dir():
+            names += [
+                p.relative_to(sources).as_posix()
+                for p in sorted(folder.iterdir())
+                if p not in usable and not p.name.startswith(".")
+            ]
+    return names

@@ -1,0 +1,62 @@
+"""New files under sources/ become partitions without a code change."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+
+from commons_assets.lake import Lake
+from commons_assets.sources.sensors import source_partitions_sensor, sync_partitions
+
+
+def tick(instance: dg.DagsterInstance, lake: Lake) -> dg.SensorResult | dg.SkipReason:
+    context = dg.build_sensor_context(instance=instance, resources={"lake": lake})
+    result = source_partitions_sensor(context)
+    if isinstance(result, dg.SensorResult):
+        for request in result.dynamic_partitions_requests or []:
+            if isinstance(request, dg.AddDynamicPartitionsRequest):
+                instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
+            else:
+                for key in request.partition_keys:
+                    instance.delete_dynamic_partition(request.partitions_def_name, key)
+    return result
+
+
+def test_sensor_registers_new_warc_and_collections_and_forgets_removed(
+    data_root: Path, instance: dg.DagsterInstance
+) -> None:
+    lake = Lake(root=str(data_root))
+    first = tick(instance, lake)
+    assert isinstance(first, dg.SensorResult)
+    assert instance.get_dynamic_partitions("archives") == ["site-a"]
+    assert instance.get_dynamic_partitions("text_collections") == ["essays"]
+    assert instance.get_dynamic_partitions("image_collections") == ["photos"]
+    assert isinstance(tick(instance, lake), dg.SkipReason)  # nothing changed
+
+    archives = data_root / "sources" / "archives"
+    shutil.copy(archives / "site-a.warc.gz", archives / "crawl-2026-12.warc.gz")
+    (archives / "plain-crawl.warc").write_bytes(b"")
+    (archives / "notes.txt").write_text("not a partition")
+    tick(instance, lake)
+    assert sorted(instance.get_dynamic_partitions("archives")) == [
+        "crawl-2026-12",
+        "plain-crawl",
+        "site-a",
+    ]
+
+    (archives / "site-a.warc.gz").unlink()
+    tick(instance, lake)
+    assert sorted(instance.get_dynamic_partitions("archives")) == ["crawl-2026-12", "plain-crawl"]
+
+
+def test_sync_partitions_matches_the_sensor(data_root: Path, instance: dg.DagsterInstance) -> None:
+    lake = Lake(root=str(data_root))
+    on_disk = sync_partitions(instance, lake)
+    assert on_disk == {
+        "archives": ["site-a"],
+        "text_collections": ["essays"],
+        "image_collections": ["photos"],
+    }
+    assert isinstance(tick(instance, lake), dg.SkipReason)

@@ -1,0 +1,59 @@
+"""`commons build` on a small data root: every partition of every asset, progress, exit code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from commons_assets import cli
+from commons_assets.sources import assets as source_assets
+
+
+@pytest.fixture(autouse=True)
+def ephemeral_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)  # no dagster.yaml here: the build uses an ephemeral instance
+
+
+def test_build_materializes_every_partition_and_prints_progress(
+    data_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["build", "--data", str(data_root)]) == 0
+    out = capsys.readouterr().out
+    for label in (
+        "archive_pages[site-a]",
+        "corpus_texts[essays]",
+        "image_records[photos]",
+        "social_posts[2026-11-20]",
+    ):
+        assert f"ok    {label}" in out
+    assert "build finished" in out
+    lake = data_root / "lake"
+    assert sorted(p.name for p in lake.iterdir()) == [
+        "_quarantine",
+        "archive_pages",
+        "corpus_texts",
+        "image_records",
+        "social_posts",
+    ]
+    assert pl.read_parquet(lake / "corpus_texts" / "essays.parquet").height == 2
+
+
+def test_build_exits_non_zero_when_a_partition_fails(
+    data_root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_reader(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(source_assets, "read_text_collection", broken_reader)
+    assert cli.main(["build", "--data", str(data_root)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  corpus_texts[essays]" in out and "disk on fire" in out
+    assert "ok    social_posts[2026-11-20]" in out  # the other partitions still ran
+    assert "build FAILED" in out
+
+
+def test_build_refuses_a_data_root_without_sources(tmp_path: Path) -> None:
+    assert cli.main(["build", "--data", str(tmp_path / "nothing")]) == 2
