@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -10,7 +11,7 @@ import polars as pl
 
 PREVIEW_ROWS = 5
 QUARANTINE_ROWS = 50
-CELL_CHARS = 120
+CELL_CHARS = 90
 
 _DAGSTER_TYPES = {
     pl.String: "string",
@@ -21,14 +22,32 @@ _DAGSTER_TYPES = {
 }
 
 
+def type_name(dtype: pl.DataType) -> str:
+    """A short type name for the UI: `string`, `list<struct>`, `struct`…"""
+    if isinstance(dtype, pl.List):
+        return f"list<{type_name(dtype.inner)}>"
+    if isinstance(dtype, pl.Struct):
+        return "struct"
+    return _DAGSTER_TYPES.get(dtype.base_type(), str(dtype).lower())
+
+
 def column_schema(schema: dict[str, pl.DataType]) -> dg.TableSchema:
-    """`dagster/column_schema` for a Polars schema."""
-    return dg.TableSchema(
-        columns=[
-            dg.TableColumn(name, _DAGSTER_TYPES.get(dtype.base_type(), str(dtype)))
-            for name, dtype in schema.items()
-        ]
-    )
+    """`dagster/column_schema` for a Polars schema; nested columns list their fields."""
+    columns = []
+    for name, dtype in schema.items():
+        inner = dtype.inner if isinstance(dtype, pl.List) else dtype
+        fields = ", ".join(f.name for f in inner.fields) if isinstance(inner, pl.Struct) else ""
+        columns.append(dg.TableColumn(name, type_name(dtype), description=fields or None))
+    return dg.TableSchema(columns=columns)
+
+
+_TAG = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.IGNORECASE | re.DOTALL)
+
+
+def visible_text(html: str) -> str:
+    """Roughly the visible text of an HTML page, for a preview cell only (cleaning proper is
+    trafilatura's job in the clean stage)."""
+    return " ".join(_TAG.sub(" ", html).split())
 
 
 def _cell(value: Any) -> str | int | float | bool | None:

@@ -18,6 +18,7 @@ from commons_assets.reporting import (
     column_schema,
     outcome_table,
     table,
+    visible_text,
 )
 from commons_assets.sources import layout
 from commons_assets.sources.images import read_image_collection
@@ -32,8 +33,8 @@ from commons_assets.sources.texts import read_text_collection
 from commons_assets.sources.warc import read_warc
 
 GROUP = "sources"
-PREVIEW_COLUMNS = ("id", "source_id", "record_role", "title", "licence_raw", "preview")
-QUARANTINE_COLUMNS = ("source_file", "location", "reason", "detail", "excerpt")
+PREVIEW_COLUMNS = ("source_id", "record_role", "licence_raw", "preview")
+QUARANTINE_COLUMNS = ("reason", "location", "detail", "excerpt", "source_file")
 
 
 def _missing_source(kind: str, partition: str, where: str) -> PartitionRead:
@@ -59,7 +60,7 @@ def _write_partition(
     preview_rows = [
         {
             **row,
-            "preview": row.get("text") or row.get("caption") or row.get("html"),
+            "preview": row.get("text") or row.get("caption") or visible_text(row.get("html") or ""),
         }
         for row in records.head(PREVIEW_ROWS).to_dicts()
     ]

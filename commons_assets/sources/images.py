@@ -4,6 +4,7 @@ goes on when its image really is an image of sane size."""
 
 from __future__ import annotations
 
+import json
 import warnings
 from importlib.metadata import version
 from pathlib import Path
@@ -149,7 +150,7 @@ def read_image_collection(
                 str(rejected),
                 line=line,
                 source_id=source_id,
-                raw=str(obj),
+                raw=json.dumps(obj, ensure_ascii=False),
             )
             continue
         seen.add(record["source_id"])

@@ -46,7 +46,11 @@ def read_text_collection(folder: Path, partition: str, root: Path) -> PartitionR
             text = obj.get("text")
             if source_id is None:
                 result.quarantine(
-                    source_file, "missing_id", "no usable `id`", line=line, raw=str(obj)
+                    source_file,
+                    "missing_id",
+                    "no usable `id`",
+                    line=line,
+                    raw=json.dumps(obj, ensure_ascii=False),
                 )
                 continue
             if not isinstance(text, str) or not text.strip():
@@ -56,7 +60,7 @@ def read_text_collection(folder: Path, partition: str, root: Path) -> PartitionR
                     "no non-empty `text`",
                     line=line,
                     source_id=source_id,
-                    raw=str(obj),
+                    raw=json.dumps(obj, ensure_ascii=False),
                 )
                 continue
             where = f"{source_file}:{line}"
