@@ -32,17 +32,25 @@ def partition_requests(
     return requests
 
 
-def sync_partitions(instance: dg.DagsterInstance, lake: Lake) -> dict[str, list[str]]:
-    """Register the keys on disk directly (for `commons build` and tests, which run no daemon).
-    Returns the keys on disk."""
-    on_disk = partition_keys_on_disk(lake)
-    registered = {name: instance.get_dynamic_partitions(name) for name in on_disk}
-    for request in partition_requests(on_disk, registered):
+def apply_partition_requests(
+    instance: dg.DagsterInstance,
+    requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest],
+) -> None:
+    """Carry out partition requests on an instance, as the sensor daemon does."""
+    for request in requests:
         if isinstance(request, dg.AddDynamicPartitionsRequest):
             instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
         else:
             for key in request.partition_keys:
                 instance.delete_dynamic_partition(request.partitions_def_name, key)
+
+
+def sync_partitions(instance: dg.DagsterInstance, lake: Lake) -> dict[str, list[str]]:
+    """Register the keys on disk directly (for `commons build` and tests, which run no daemon).
+    Returns the keys on disk."""
+    on_disk = partition_keys_on_disk(lake)
+    registered = {name: instance.get_dynamic_partitions(name) for name in on_disk}
+    apply_partition_requests(instance, partition_requests(on_disk, registered))
     return on_disk
 
 

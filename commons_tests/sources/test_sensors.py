@@ -8,19 +8,18 @@ from pathlib import Path
 import dagster as dg
 
 from commons_assets.lake import Lake
-from commons_assets.sources.sensors import source_partitions_sensor, sync_partitions
+from commons_assets.sources.sensors import (
+    apply_partition_requests,
+    source_partitions_sensor,
+    sync_partitions,
+)
 
 
 def tick(instance: dg.DagsterInstance, lake: Lake) -> dg.SensorResult | dg.SkipReason:
     context = dg.build_sensor_context(instance=instance, resources={"lake": lake})
     result = source_partitions_sensor(context)
     if isinstance(result, dg.SensorResult):
-        for request in result.dynamic_partitions_requests or []:
-            if isinstance(request, dg.AddDynamicPartitionsRequest):
-                instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
-            else:
-                for key in request.partition_keys:
-                    instance.delete_dynamic_partition(request.partitions_def_name, key)
+        apply_partition_requests(instance, list(result.dynamic_partitions_requests or []))
     return result
 
 
