@@ -48,7 +48,7 @@ def _summary(result: dg.ExecuteInProcessResult) -> str:
     parts = []
     for event in result.get_asset_materialization_events():
         metadata = event.materialization.metadata
-        for label in ("kept", "quarantined", "not_carried"):
+        for label in ("kept", "quarantined", "dropped", "not_carried"):
             if label in metadata:
                 parts.append(f"{metadata[label].value} {label.replace('_', ' ')}")
     return ", ".join(parts)

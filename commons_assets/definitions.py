@@ -2,8 +2,14 @@
 
 import dagster as dg
 
-from commons_assets import sources
+import commons_assets.clean.definitions
+import commons_assets.sources.definitions
 from commons_assets.lake import Lake
 
-# Stage packages are imported as modules: Dagster allows one Definitions object at module scope.
-defs = dg.Definitions.merge(sources.definitions.defs, dg.Definitions(resources={"lake": Lake()}))
+# Stage modules are referenced, not their `defs` imported: Dagster allows one Definitions object
+# at module scope.
+defs = dg.Definitions.merge(
+    commons_assets.sources.definitions.defs,
+    commons_assets.clean.definitions.defs,
+    dg.Definitions(resources={"lake": Lake()}),
+)

@@ -15,7 +15,8 @@ from pydantic import Field
 
 from commons_assets.settings import data_root
 
-QUARANTINE_FOLDER = "_quarantine"
+QUARANTINE_FOLDER = "_quarantine"  # bad input: unreadable records, files, images
+DROPPED_FOLDER = "_dropped"  # readable records a filter dropped, with the reason
 
 
 class Lake(dg.ConfigurableResource):
@@ -40,11 +41,17 @@ class Lake(dg.ConfigurableResource):
     def quarantine_path(self, asset: str, partition: str) -> Path:
         return self.root_path / "lake" / QUARANTINE_FOLDER / asset / f"{partition}.parquet"
 
+    def dropped_path(self, asset: str, partition: str) -> Path:
+        return self.root_path / "lake" / DROPPED_FOLDER / asset / f"{partition}.parquet"
+
     def write_table(self, asset: str, partition: str, frame: pl.DataFrame) -> Path:
         return write_parquet_atomic(frame, self.table_path(asset, partition))
 
     def write_quarantine(self, asset: str, partition: str, frame: pl.DataFrame) -> Path:
         return write_parquet_atomic(frame, self.quarantine_path(asset, partition))
+
+    def write_dropped(self, asset: str, partition: str, frame: pl.DataFrame) -> Path:
+        return write_parquet_atomic(frame, self.dropped_path(asset, partition))
 
     def read_table(self, asset: str, partition: str) -> pl.DataFrame:
         return pl.read_parquet(self.table_path(asset, partition))

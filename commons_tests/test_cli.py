@@ -31,13 +31,20 @@ def test_build_materializes_every_partition_and_prints_progress(
         assert f"ok    {label}" in out
     assert "build finished" in out
     lake = data_root / "lake"
-    assert sorted(p.name for p in lake.iterdir()) == [
+    assert {p.name for p in lake.iterdir()} == {
         "_quarantine",
+        "_dropped",
         "archive_pages",
         "corpus_texts",
         "image_records",
         "social_posts",
-    ]
+        "clean_pages",
+        "clean_texts",
+        "clean_images",
+        "clean_posts",
+    }
+    for label in ("clean_pages[site-a]", "clean_texts[essays]", "clean_posts[2026-11-20]"):
+        assert f"ok    {label}" in out
     assert pl.read_parquet(lake / "corpus_texts" / "essays.parquet").height == 2
 
 

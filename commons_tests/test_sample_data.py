@@ -27,7 +27,7 @@ def test_the_bundled_sample_builds_every_partition(
 ) -> None:
     assert cli.main(["build", "--data", str(sample_root)]) == 0
     out = capsys.readouterr().out
-    assert out.count("  ok    ") == 9 and "FAIL" not in out
+    assert out.count("  ok    ") == 18 and "FAIL" not in out
     lake = sample_root / "lake"
 
     def table(asset: str) -> pl.DataFrame:
@@ -40,7 +40,7 @@ def test_the_bundled_sample_builds_every_partition(
     assert set(pages["record_role"]) == {"page", "robots.txt", "ai.txt", "tdmrep"}
     assert pages.filter(pl.col("encoding") == "cp1252").height == 1
     assert "warc_unreadable" in quarantine_reasons("archive_pages")
-    assert table("corpus_texts").height == 14
+    assert table("corpus_texts").height == 15
     assert {"invalid_json", "missing_text"} <= quarantine_reasons("corpus_texts")
     assert {"not_an_image", "image_file_missing", "pixel_limit_exceeded"} <= quarantine_reasons(
         "image_records"
@@ -48,6 +48,23 @@ def test_the_bundled_sample_builds_every_partition(
     posts = table("social_posts")
     assert posts.height == 10
     assert posts["consent"].list.len().sum() >= 6  # intent declarations attached as evidence
+
+    def dropped_reasons(asset: str) -> set[str]:
+        return set(pl.read_parquet(lake / "_dropped" / asset / "*.parquet")["reason"])
+
+    pages = table("clean_pages")
+    assert pages.height >= 10 and pages["html"].null_count() == pages.height
+    assert pages["licence_evidence"].list.len().sum() >= 9
+    assert {"de", "en"} <= set(pages["language"])
+    assert pages["pii"].struct.field("email").sum() == 1
+    assert "too_short" in dropped_reasons("clean_pages")
+    assert "gopher_dup_line_frac" in dropped_reasons("clean_texts")
+    images = table("clean_images")
+    small, full = (
+        images.filter(pl.col("source_id") == name)["phash"][0]
+        for name in ("chelsea-small", "chelsea")
+    )
+    assert small is not None and full is not None
 
 
 def test_sample_sources_are_documented() -> None:

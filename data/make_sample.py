@@ -89,18 +89,25 @@ MAPS = [
     "restriction.",
     "Each scan was made at six hundred pixels per inch with a colour target in the frame, so that "
     "researchers can compare inks and papers across printers.",
+    "The charts show harbours, sandbanks and lighthouses as sailors knew them. Some were corrected "
+    "by hand after storms moved the channels, and those corrections are visible in the scans. "
+    "Researchers have already used them to trace how the estuary changed over a century.",
 ]
 PREVIEW = [
     "Members receive this preview of the winter exhibition two weeks before it opens. The text "
     "will change before publication and is reserved for members.",
     "The exhibition brings together clocks, sundials and calendars from five centuries and asks "
     "how people agreed on what time it was before railways needed a common clock.",
+    "Members may bring one guest to the preview evening. The galleries open at six, and the "
+    "curators give short talks every half hour. Please book your place by the end of the month.",
 ]
 REPORT = [
     "The annual report summarises acquisitions, loans and visitor numbers for the year. The "
     "museum welcomed more visitors than in any year since it reopened.",
     "Press materials are provided for journalists reporting on the museum and are not offered "
     "for text and data mining.",
+    "Three major loans travelled abroad this year. The conservation studio treated more than two "
+    "hundred objects. The education team welcomed over nine thousand pupils to workshops.",
 ]
 HARBOUR = [
     "The harbour board voted on Tuesday to extend the breakwater by eighty metres, ending a "
@@ -110,6 +117,8 @@ HARBOUR = [
     "construction traffic would block the only road to the quay.",
     "The board promised a temporary road along the beach during the works, which are expected to "
     "start in March and last eighteen months.",
+    "The cost will be shared between the town and the regional fisheries fund. A public meeting "
+    "on the construction schedule is planned for next month in the harbour hall.",
 ]
 BLOG_NC = [
     "I have been repairing my grandmother's sewing machine for three weekends now. The motor "
@@ -131,7 +140,8 @@ GOV_PD = [
     "This guide explains how to request copies of land survey records held by the records office. "
     "Survey plats filed before 1900 are available as scans; later plats may be ordered on paper.",
     "Requests are answered in the order they arrive, usually within ten working days. Certified "
-    "copies carry a seal and may take longer.",
+    "copies carry a seal and may take longer. Questions go to copies@records.example.gov or, on "
+    "weekdays, to +1 202 555 0143.",
     "As a work of the federal government, this guide is in the public domain in the United "
     "States and may be copied without permission.",
 ]
@@ -141,6 +151,8 @@ REVIEW = [
     "It rides well on city streets, although the small wheels feel every cobblestone. The gears "
     "shift cleanly, and the brakes stopped the bike in the rain without drama.",
     "We recommend it for commuters who combine cycling with trains, less for long weekend rides.",
+    "The luggage rack holds a small bag, and the mudguards kept our trousers dry. The lights are "
+    "powered by a hub dynamo, so there are no batteries to forget.",
 ]
 WIKI_TIDES = [
     "Tides are the regular rise and fall of the sea surface caused by the gravitational pull of "
@@ -155,6 +167,9 @@ WIKI_CAFE = [
     "Theke hängt noch die ursprüngliche Uhr mit römischen Ziffern.",
     "Die Besitzerin erzählt, dass die Rezepte nie aufgeschrieben wurden: Jede Bäckerin hat sie "
     "von der vorigen gelernt, Gramm für Gramm und Handgriff für Handgriff.",
+    "Am Samstag bildet sich vor der Tür oft eine lange Schlange. Die Stammgäste sitzen trotzdem "
+    "stundenlang an den kleinen Marmortischen und lesen Zeitung. Im Sommer stehen zusätzliche "
+    "Tische auf dem Marktplatz.",
 ]
 
 CC_BY = '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
@@ -299,6 +314,13 @@ def crawl_a() -> bytes:
         html_page("Open Museum", "Annual report 2026", REPORT, CC_BY, "Press office."),
     )
     warc.response(f"{MUSEUM}/images/astrolabe-thumb.jpg", tiny_jpeg(), "image/jpeg")
+    # A tag listing: navigation only, no article text (the clean stage drops it with a reason).
+    tags = "".join(f'<li><a href="/articles/{n}">Article {n}</a></li>' for n in range(1, 13))
+    warc.response(
+        f"{MUSEUM}/tags/navigation",
+        f"<html><head><title>Tag: navigation</title></head><body>{NAV}<ul>{tags}</ul>"
+        "<footer>Open Museum</footer></body></html>",
+    )
     # News site: blocks AI-training crawlers, aipref Content-Usage in robots.txt and headers.
     warc.response(
         f"{NEWS}/robots.txt",
@@ -616,6 +638,12 @@ MIXED = [
         "language": "en",
         "licence": "see our website",
         "text": ORCHARD.replace("seventeen", "eighteen"),
+    },
+    {
+        "id": "raffle-notice",
+        "title": "Raffle notice",
+        "language": "en",
+        "text": "\n".join(["Raffle tickets on sale at the garden gate this Saturday."] * 6),
     },
 ]
 

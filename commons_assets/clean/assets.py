@@ -1,0 +1,181 @@
+"""Clean assets: one per source kind, partitioned like their source (identity mapping), so the
+UI shows lineage partition by partition. Each writes the kept rows to the lake and the dropped
+ones, with their reasons, beside them in `lake/_dropped/`."""
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from commons_assets.clean import documents
+from commons_assets.clean.documents import CleanOutcome
+from commons_assets.clean.records import CLEAN_SCHEMA, DROPPED_SCHEMA
+from commons_assets.lake import Lake
+from commons_assets.reporting import PREVIEW_ROWS, column_schema, table
+from commons_assets.sources.assets import archive_pages, corpus_texts, image_records, social_posts
+from commons_assets.sources.partitions import (
+    archive_partitions,
+    image_partitions,
+    social_partitions,
+    text_partitions,
+)
+
+GROUP = "clean"
+KEPT_COLUMNS = ("source_id", "language", "language_score", "licence_raw", "text")
+DROPPED_COLUMNS = ("source_id", "stage", "reason", "language", "excerpt")
+
+
+def _upstream_rows(
+    context: dg.AssetExecutionContext, lake: Lake, upstream: dg.AssetsDefinition
+) -> list[dict[str, Any]]:
+    name = upstream.key.to_user_string()
+    path = lake.table_path(name, context.partition_key)
+    if not path.exists():
+        raise dg.Failure(
+            description=f"{name}[{context.partition_key}] has not been materialized yet; "
+            "materialize it first (or select both assets)."
+        )
+    return pl.read_parquet(path).to_dicts()
+
+
+def _reason_table(outcome: CleanOutcome) -> dg.MetadataValue:
+    rows = [{"outcome": "kept", "reason": "", "count": len(outcome.kept)}]
+    rows += [
+        {"outcome": "dropped", "reason": reason, "count": count}
+        for reason, count in sorted(outcome.reasons().items())
+    ]
+    rows += [
+        {"outcome": "not carried", "reason": reason, "count": count}
+        for reason, count in sorted(outcome.not_carried.items())
+    ]
+    return dg.MetadataValue.table(
+        records=[dg.TableRecord(row) for row in rows],
+        schema=dg.TableSchema(
+            columns=[
+                dg.TableColumn("outcome", "string"),
+                dg.TableColumn("reason", "string"),
+                dg.TableColumn("count", "int"),
+            ]
+        ),
+    )
+
+
+def _write_clean(
+    context: dg.AssetExecutionContext,
+    lake: Lake,
+    upstream: dg.AssetsDefinition,
+    kind: str,
+    clean: Callable[[list[dict[str, Any]]], CleanOutcome],
+) -> dg.MaterializeResult:
+    asset = context.asset_key.to_user_string()
+    partition = context.partition_key
+    started = time.perf_counter()
+    outcome = clean(_upstream_rows(context, lake, upstream))
+    kept = pl.DataFrame(outcome.kept, schema=CLEAN_SCHEMA)
+    dropped = pl.DataFrame(outcome.dropped, schema=DROPPED_SCHEMA)
+    path = lake.write_table(asset, partition, kept)
+    lake.write_dropped(asset, partition, dropped)
+    elapsed = time.perf_counter() - started
+    context.log.info(f"{asset}[{partition}]: {kept.height} kept, {dropped.height} dropped")
+    metadata: dict[str, Any] = {
+        "dagster/row_count": kept.height,
+        "dagster/column_schema": column_schema(CLEAN_SCHEMA),
+        "kept": kept.height,
+        "dropped": dropped.height,
+        "not_carried": sum(outcome.not_carried.values()),
+        "reasons": _reason_table(outcome),
+        # One number per reason, so the UI plots each across materializations.
+        **{f"dropped/{reason}": count for reason, count in sorted(outcome.reasons().items())},
+        **{f"lines_removed/{r}": n for r, n in sorted(outcome.lines_removed.items())},
+        **{f"pii/{kind_}": n for kind_, n in sorted(outcome.pii.items())},
+        "kept_preview": table(kept.head(PREVIEW_ROWS).to_dicts(), KEPT_COLUMNS),
+        "dropped_preview": table(dropped.head(PREVIEW_ROWS).to_dicts(), DROPPED_COLUMNS),
+        "quality_rules": dg.MetadataValue.json(json.loads(documents.config_summary(kind))),
+        "path": dg.MetadataValue.path(lake.relative(path)),
+        "seconds": round(elapsed, 3),
+    }
+    if kept.height:
+        languages = kept["language"].fill_null("unknown").value_counts(sort=True)
+        metadata["languages"] = table(
+            [{"language": r["language"], "count": r["count"]} for r in languages.to_dicts()],
+            ("language", "count"),
+        )
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    partitions_def=archive_partitions,
+    deps=[archive_pages],
+    group_name=GROUP,
+    kinds={"parquet", "polars"},
+    description=(
+        "Main text of each archived HTML page (trafilatura), with the page's licence and "
+        "consent evidence from its markup, normalised (ftfy, NFC), language-identified "
+        "(fastText lid.176), filtered by C4 line rules, Gopher and FineWeb quality rules, and "
+        "PII-redacted. Dropped pages are kept in lake/_dropped with their reason."
+    ),
+)
+def clean_pages(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+    return _write_clean(context, lake, archive_pages, "archives", documents.clean_pages)
+
+
+@dg.asset(
+    partitions_def=text_partitions,
+    deps=[corpus_texts],
+    group_name=GROUP,
+    kinds={"parquet", "polars"},
+    description=(
+        "Text collection documents normalised, language-identified, filtered by Gopher "
+        "repetition and quality rules (book-friendly settings) and PII-redacted."
+    ),
+)
+def clean_texts(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+    return _write_clean(
+        context, lake, corpus_texts, "texts", lambda rows: documents.clean_documents(rows, "texts")
+    )
+
+
+@dg.asset(
+    partitions_def=image_partitions,
+    deps=[image_records],
+    group_name=GROUP,
+    kinds={"image", "parquet", "polars"},
+    description=(
+        "Image-text rows: cleaned captions, perceptual hashes (pHash) of the verified images, "
+        "caption language and PII redaction. Records without a caption are dropped."
+    ),
+)
+def clean_images(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+    return _write_clean(
+        context,
+        lake,
+        image_records,
+        "images",
+        lambda rows: documents.clean_images(rows, lake.root_path),
+    )
+
+
+@dg.asset(
+    partitions_def=social_partitions,
+    deps=[social_posts],
+    group_name=GROUP,
+    kinds={"parquet", "polars"},
+    description=(
+        "Social posts normalised, language-identified and PII-redacted; judged by post "
+        "rules (length), not by web-page rules."
+    ),
+)
+def clean_posts(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+    return _write_clean(
+        context,
+        lake,
+        social_posts,
+        "social",
+        lambda rows: documents.clean_documents(rows, "social"),
+    )
+
+
+CLEAN_ASSETS = [clean_pages, clean_texts, clean_images, clean_posts]

@@ -1,0 +1,220 @@
+"""The clean stage's data logic: each record goes through extraction (pages), normalisation,
+language identification, quality rules and PII redaction, and comes out kept or dropped with a
+reason (like datatrove's filters return `(False, "gopher_short_doc")`)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import imagehash
+from PIL import Image
+
+from commons_assets import __version__
+from commons_assets.clean.extraction import TRAFILATURA_VERSION, extract_page
+from commons_assets.clean.language import MODEL as LANGUAGE_MODEL
+from commons_assets.clean.language import identify_language
+from commons_assets.clean.normalise import normalise_text
+from commons_assets.clean.pii import redact_pii
+from commons_assets.clean.quality import QUALITY_BY_KIND, QualityConfig, judge
+from commons_assets.records import sha256_hex
+
+EXCERPT_CHARS = 300
+# Below this fastText probability the declared language (if any) is kept instead.
+MIN_LANGUAGE_SCORE = 0.5
+
+
+@dataclass
+class CleanOutcome:
+    """What the clean stage made of one partition."""
+
+    kept: list[dict[str, Any]] = field(default_factory=list)
+    dropped: list[dict[str, Any]] = field(default_factory=list)
+    not_carried: Counter[str] = field(default_factory=Counter)
+    lines_removed: Counter[str] = field(default_factory=Counter)
+    pii: Counter[str] = field(default_factory=Counter)
+
+    def drop(
+        self,
+        row: dict[str, Any],
+        stage: str,
+        reason: str,
+        text: str | None,
+        detail: str = "",
+        language: str | None = None,
+    ) -> None:
+        self.dropped.append(
+            {
+                "id": row["id"],
+                "source_kind": row["source_kind"],
+                "source_partition": row["source_partition"],
+                "source_id": row["source_id"],
+                "source_uri": row["source_uri"],
+                "stage": stage,
+                "reason": reason,
+                "detail": detail,
+                "language": language,
+                "excerpt": (text or "")[:EXCERPT_CHARS] or None,
+            }
+        )
+
+    def reasons(self) -> Counter[str]:
+        return Counter(row["reason"] for row in self.dropped)
+
+
+def _steps(row: dict[str, Any], *added: tuple[str, str]) -> dict[str, Any]:
+    provenance = dict(row["provenance"] or {})
+    provenance["steps"] = [
+        *(provenance.get("steps") or []),
+        *({"name": name, "version": v} for name, v in added),
+    ]
+    return provenance
+
+
+def _language(text: str, declared: str | None) -> tuple[str | None, float]:
+    guess = identify_language(text)
+    if guess.score < MIN_LANGUAGE_SCORE and declared:
+        return declared, guess.score
+    return guess.language or declared, guess.score
+
+
+def clean_text_record(
+    row: dict[str, Any],
+    text: str | None,
+    config: QualityConfig,
+    outcome: CleanOutcome,
+    extra: dict[str, Any] | None = None,
+    extraction_step: tuple[str, str] | None = None,
+) -> None:
+    """Normalise, identify, filter and redact one record's text; keep or drop it."""
+    if not text or not text.strip():
+        outcome.drop(row, "extract", "no_main_text", text)
+        return
+    text = normalise_text(text)
+    language, score = _language(text, row.get("language"))
+    text, reason, removed = judge(text, config, language)
+    outcome.lines_removed.update(removed)
+    if reason is not None:
+        outcome.drop(row, "quality", reason, text, language=language)
+        return
+    text, pii = redact_pii(text)
+    outcome.pii.update(pii)
+    steps = [
+        ("normalise", f"ftfy {version('ftfy')}; NFC"),
+        ("language", LANGUAGE_MODEL),
+        ("quality", config.notes),
+        ("pii", f"commons {__version__}"),
+    ]
+    if extraction_step:
+        steps.insert(0, extraction_step)
+    outcome.kept.append(
+        {
+            **row,
+            "text": text,
+            "html": None,
+            "language": language,
+            "language_score": score,
+            "sha256": sha256_hex(text),
+            "pii": {"email": pii["email"], "phone": pii["phone"], "ip": pii["ip"]},
+            "lines_removed": sum(removed.values()),
+            "licence_evidence": [],
+            "provenance": _steps(row, *steps),
+            **(extra or {}),
+        }
+    )
+
+
+def clean_pages(rows: list[dict[str, Any]]) -> CleanOutcome:
+    """Archive records to cleaned page text. Site files (robots.txt, ai.txt, tdmrep.json) are
+    not training text: they stay in `archive_pages`, where the rights audit reads them."""
+    outcome = CleanOutcome()
+    config = QUALITY_BY_KIND["archives"]
+    for row in rows:
+        if row["record_role"] != "page":
+            outcome.not_carried[f"site file ({row['record_role']}), read by the rights audit"] += 1
+            continue
+        page = extract_page(row["html"] or "", row["source_uri"])
+        signals = [{**e, "verdict": None} for e in page.consent_evidence]
+        licences = [{**e, "verdict": None} for e in page.licence_evidence]
+        clean_text_record(
+            row,
+            page.text,
+            config,
+            outcome,
+            extra={
+                "title": page.title,
+                "date": row["date"],
+                "attribution": page.author,
+                "licence_raw": licences[0]["raw"] if licences else None,
+                "licence_evidence": licences,
+                "consent": [*(row["consent"] or []), *signals],
+            },
+            extraction_step=("extract", f"trafilatura {TRAFILATURA_VERSION}"),
+        )
+    return outcome
+
+
+def clean_documents(rows: list[dict[str, Any]], kind: str) -> CleanOutcome:
+    """Text collection documents or social posts: the text is already there."""
+    outcome = CleanOutcome()
+    for row in rows:
+        clean_text_record(row, row["text"], QUALITY_BY_KIND[kind], outcome)
+    return outcome
+
+
+def perceptual_hash(path: Path) -> str:
+    """64-bit DCT perceptual hash (imagehash.phash, Zauner 2010), as 16 hex digits."""
+    with Image.open(path) as image:
+        return str(imagehash.phash(image))
+
+
+def clean_images(rows: list[dict[str, Any]], root: Path) -> CleanOutcome:
+    """Image records to image-text rows: a cleaned caption and a perceptual hash."""
+    outcome = CleanOutcome()
+    for row in rows:
+        caption = normalise_text(row["caption"] or "")
+        if not caption:
+            outcome.drop(row, "caption", "no_caption", None)
+            continue
+        image = row["image"] or {}
+        phash = None
+        if image.get("file"):
+            try:
+                phash = perceptual_hash(root / image["file"])
+            except (OSError, ValueError) as error:
+                outcome.drop(row, "image", "image_unreadable", caption, detail=str(error))
+                continue
+        language, score = _language(caption, row.get("language"))
+        caption, pii = redact_pii(caption)
+        outcome.pii.update(pii)
+        outcome.kept.append(
+            {
+                **row,
+                "caption": caption,
+                "language": language,
+                "language_score": score,
+                "phash": phash,
+                "pii": {"email": pii["email"], "phone": pii["phone"], "ip": pii["ip"]},
+                "lines_removed": 0,
+                "licence_evidence": [],
+                "provenance": _steps(
+                    row,
+                    ("normalise", f"ftfy {version('ftfy')}; NFC"),
+                    ("phash", f"imagehash {version('imagehash')}"),
+                    ("language", LANGUAGE_MODEL),
+                    ("pii", f"commons {__version__}"),
+                ),
+            }
+        )
+    return outcome
+
+
+def config_summary(kind: str) -> str:
+    """The quality settings in force for a kind, as JSON for the asset's metadata."""
+    from dataclasses import asdict
+
+    return json.dumps(asdict(QUALITY_BY_KIND[kind]), default=str, sort_keys=True)

@@ -1,0 +1,115 @@
+"""Clean partitions materialized through Dagster after their source partitions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+from PIL import Image
+
+from commons_assets.clean.assets import clean_images, clean_pages, clean_posts, clean_texts
+from commons_assets.clean.documents import perceptual_hash
+from commons_assets.lake import Lake
+from commons_assets.sources.assets import archive_pages, corpus_texts, image_records, social_posts
+from commons_assets.sources.sensors import sync_partitions
+from commons_tests.builders import SAMPLE_DAY, write_jsonl
+
+PAIRS = [
+    (archive_pages, clean_pages, "site-a"),
+    (corpus_texts, clean_texts, "essays"),
+    (image_records, clean_images, "photos"),
+    (social_posts, clean_posts, SAMPLE_DAY),
+]
+
+
+@pytest.mark.parametrize(("source", "clean", "partition"), PAIRS)
+def test_clean_partition_follows_its_source_partition(
+    data_root: Path, instance: dg.DagsterInstance, source, clean, partition: str
+) -> None:
+    lake = Lake(root=str(data_root))
+    sync_partitions(instance, lake)
+    result = dg.materialize(
+        [source, clean], partition_key=partition, resources={"lake": lake}, instance=instance
+    )
+    assert result.success
+    events = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
+    metadata = events[clean.key.to_user_string()].materialization.metadata
+    reasons = {
+        (r.data["outcome"], r.data["reason"]): r.data["count"]
+        for r in metadata["reasons"].value.records
+    }
+    kept = pl.read_parquet(lake.table_path(clean.key.to_user_string(), partition))
+    dropped = pl.read_parquet(lake.dropped_path(clean.key.to_user_string(), partition))
+    assert reasons[("kept", "")] == kept.height == metadata["dagster/row_count"].value
+    assert sum(n for (outcome, _), n in reasons.items() if outcome == "dropped") == dropped.height
+    for reason in dropped["reason"]:
+        assert metadata[f"dropped/{reason}"].value >= 1
+    assert set(kept["source_partition"]) <= {partition}
+    steps = kept["provenance"].struct.field("steps").to_list()
+    assert all(any(s["name"] == "language" for s in row) for row in steps)
+
+
+def test_clean_pages_extracts_text_and_evidence(data_root: Path, instance) -> None:
+    lake = Lake(root=str(data_root))
+    sync_partitions(instance, lake)
+    assert dg.materialize(
+        [archive_pages, clean_pages],
+        partition_key="site-a",
+        resources={"lake": lake},
+        instance=instance,
+    ).success
+    metadata_free = pl.read_parquet(lake.table_path("clean_pages", "site-a"))
+    dropped = pl.read_parquet(lake.dropped_path("clean_pages", "site-a"))
+    # The two tiny test pages are too short for web-page quality rules: dropped, with reasons.
+    assert metadata_free.height == 0
+    assert set(dropped["reason"]) <= {"too_short", "c4_too_few_sentences", "gopher_short_doc"}
+    assert dropped.height == 2
+
+
+def test_clean_fails_clearly_when_the_source_partition_is_missing(
+    data_root: Path, instance
+) -> None:
+    lake = Lake(root=str(data_root))
+    sync_partitions(instance, lake)
+    result = dg.materialize(
+        [clean_texts],
+        partition_key="essays",
+        resources={"lake": lake},
+        instance=instance,
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "has not been materialized yet" in str(
+        failure.step_failure_data.user_failure_data or failure.step_failure_data.error
+    )
+
+
+def test_perceptual_hash_is_close_for_a_resized_copy(tmp_path: Path) -> None:
+    image = Image.new("RGB", (256, 256), "white")
+    for x in range(0, 256, 32):
+        image.paste((x, 40, 200 - x // 2), (x, x // 2, x + 24, x // 2 + 90))
+    image.save(tmp_path / "full.png")
+    image.resize((96, 96)).save(tmp_path / "small.jpg", quality=60)
+    Image.new("RGB", (256, 256), "black").save(tmp_path / "other.png")
+    full, small = perceptual_hash(tmp_path / "full.png"), perceptual_hash(tmp_path / "small.jpg")
+    distance = bin(int(full, 16) ^ int(small, 16)).count("1")
+    assert distance <= 8
+    assert full != perceptual_hash(tmp_path / "other.png")
+
+
+def test_images_without_caption_are_dropped(data_root: Path, instance) -> None:
+    photos = data_root / "sources" / "images" / "photos"
+    write_jsonl(photos / "records.jsonl", [{"id": "red", "file": "files/red.png"}])
+    lake = Lake(root=str(data_root))
+    sync_partitions(instance, lake)
+    assert dg.materialize(
+        [image_records, clean_images],
+        partition_key="photos",
+        resources={"lake": lake},
+        instance=instance,
+    ).success
+    dropped = pl.read_parquet(lake.dropped_path("clean_images", "photos"))
+    assert dropped["reason"].to_list() == ["no_caption"]

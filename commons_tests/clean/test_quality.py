@@ -1,0 +1,168 @@
+"""Each quality rule on a document just inside and just outside its published threshold."""
+
+from __future__ import annotations
+
+import pytest
+
+from commons_assets.clean.quality import (
+    QUALITY_BY_KIND,
+    C4Rules,
+    GopherQuality,
+    GopherRepetition,
+    c4_document,
+    c4_lines,
+    fineweb,
+    gopher_quality,
+    gopher_repetition,
+    judge,
+)
+
+# 8 distinct words, 4-5 letters each, two of them Gopher stop words.
+VOCAB = ["the", "river", "and", "stone", "bridge", "water", "light", "field"]
+
+
+def prose(n_words: int) -> str:
+    return (
+        " ".join(VOCAB[i % len(VOCAB)] + str(i) for i in range(n_words)).replace("the0", "the")
+        + " and the end."
+    )
+
+
+def distinct(n: int) -> list[str]:
+    return [f"w{i:05d}" for i in range(n)]
+
+
+def test_gopher_min_words_boundary() -> None:
+    rules = GopherQuality()
+    text_49 = " ".join(["the", "and", *distinct(47)])
+    text_50 = " ".join(["the", "and", *distinct(48)])
+    assert gopher_quality(text_49, rules) == "gopher_short_doc"
+    assert gopher_quality(text_50, rules) is None
+
+
+def test_gopher_mean_word_length_boundaries() -> None:
+    short = " ".join(["the", "and"] + ["ab"] * 60)  # mean < 3
+    ok = " ".join(["the", "and"] + ["abc"] * 60)
+    long = " ".join(["the", "and"] + ["a" * 11] * 60)  # mean > 10
+    assert gopher_quality(short) == "gopher_below_avg_word_length"
+    assert gopher_quality(ok) is None
+    assert gopher_quality(long) == "gopher_above_avg_word_length"
+
+
+def test_gopher_symbol_ratio_boundary() -> None:
+    words = ["the", "and", *distinct(98)]  # 100 words
+    at_limit = " ".join(words[:90] + ["#"] * 10)  # 10 / 100 = 0.1: allowed
+    over = " ".join(words[:89] + ["#"] * 11)
+    assert gopher_quality(at_limit) is None
+    assert gopher_quality(over) == "gopher_too_many_symbols"
+
+
+def test_gopher_stop_words_only_for_english() -> None:
+    text = " ".join(distinct(60))
+    assert gopher_quality(text, language="en") == "gopher_enough_stop_words"
+    assert gopher_quality(text, language="de") is None
+    assert gopher_quality(" ".join(["the", "and", *distinct(58)]), language="en") is None
+
+
+def test_gopher_non_alpha_words_boundary() -> None:
+    alpha = ["the", "and", *distinct(78)]  # 80 words with letters
+    assert gopher_quality(" ".join(alpha + ["1234"] * 20)) is None  # 80%: allowed
+    assert gopher_quality(" ".join(alpha[:79] + ["1234"] * 21)) == "gopher_below_alpha_threshold"
+
+
+def test_gopher_bullet_and_ellipsis_lines() -> None:
+    items = [f"- the and item w{i:04d} alpha beta gamma" for i in range(12)]
+    prose_lines = ["the closing line of this list ends here.", "and another plain line."]
+    assert gopher_quality("\n".join(items[:9] + prose_lines)) is None  # 9 of 11: below 0.9
+    assert gopher_quality("\n".join(items)) == "gopher_too_many_bullets"
+    ellipsis = [f"the and line w{i:04d} alpha beta gamma…" for i in range(4)]
+    plain = [f"the and line v{i:04d} alpha beta gamma." for i in range(7)]
+    assert gopher_quality("\n".join(ellipsis[:3] + plain)) is None  # 3 of 10 = 0.3: allowed
+    too_many = "\n".join(ellipsis + plain[:6])  # 4 of 10
+    assert gopher_quality(too_many) == "gopher_too_many_ellipsis_lines"
+
+
+def test_gopher_duplicate_lines_boundary() -> None:
+    rules = GopherRepetition()
+    unique = [f"line number {i} says something different w{i:04d}" for i in range(10)]
+    three_dups = unique[:7] + [unique[0]] * 3  # 3 / 10 = 0.3: allowed by line fraction
+    assert gopher_repetition("\n".join(three_dups), rules) in (None, "gopher_dup_line_char_frac")
+    four_dups = unique[:6] + [unique[0]] * 4
+    assert gopher_repetition("\n".join(four_dups), rules) == "gopher_dup_line_frac"
+
+
+def test_gopher_duplicate_paragraph_chars() -> None:
+    paragraph = "a paragraph that is rather long and repeated " * 3
+    text = "\n\n".join(
+        [paragraph, paragraph, "short other paragraph"] + [f"p{i}" for i in range(5)]
+    )
+    assert gopher_repetition(text) == "gopher_dup_para_char_frac"
+
+
+def test_gopher_top_and_duplicated_ngrams() -> None:
+    assert gopher_repetition(" ".join(["buy now"] * 40)) is not None
+    assert gopher_repetition(" ".join(distinct(200))) is None
+
+
+def test_c4_line_filter_and_document_rules() -> None:
+    text = "\n".join(
+        [
+            "Navigation Home About",
+            "This line is a proper sentence.",
+            "Ok.",
+            "Please enable javascript to view this page.",
+            "Read our privacy policy before you continue.",
+            "Another proper sentence ends here!",
+        ]
+    )
+    kept, removed = c4_lines(text, C4Rules())
+    assert kept == "This line is a proper sentence.\nAnother proper sentence ends here!"
+    assert dict(removed) == {
+        "c4_line_no_terminal_punct": 1,
+        "c4_line_few_words": 1,
+        "c4_line_javascript": 1,
+        "c4_line_policy": 1,
+    }
+    four = " ".join(f"Sentence number {i} is here." for i in range(4))
+    five = " ".join(f"Sentence number {i} is here." for i in range(5))
+    assert c4_document(four) == "c4_too_few_sentences"
+    assert c4_document(five) is None
+    assert c4_document(five + " Lorem ipsum dolor sit amet.") == "c4_lorem_ipsum"
+    assert c4_document(five + " var x = {a: 1};") == "c4_curly_bracket"
+
+
+def test_fineweb_rules() -> None:
+    good = "\n".join(
+        f"This is a full line of prose number {i} with enough words." for i in range(10)
+    )
+    assert fineweb(good) is None
+    no_punct = "\n".join(f"a line without final punctuation number {i} here" for i in range(10))
+    assert fineweb(no_punct) == "fineweb_line_punct_ratio"
+    short = "\n".join([f"Item {i}." for i in range(7)] + [good.split("\n")[0]] * 3)
+    assert fineweb(short) == "fineweb_short_line_ratio"
+    duplicated = good + "\n" + good.split("\n")[0]
+    assert fineweb(duplicated) == "fineweb_char_dup_ratio"
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "reason"),
+    [
+        ("social", "ok", None),  # a two-character post is a post
+        ("social", "x", "too_short"),
+        ("social", "y" * 3001, "too_long"),
+        (
+            "texts",
+            "Shall I compare thee to a summer's day?\nThou art more lovely and more temperate:\n"
+            "Rough winds do shake the darling buds of May,\n"
+            "And summer's lease hath all too short a date;",
+            None,
+        ),  # a poem is not judged by web-page line rules
+    ],
+)
+def test_rules_depend_on_the_source_kind(kind: str, text: str, reason: str | None) -> None:
+    assert judge(text, QUALITY_BY_KIND[kind])[1] == reason
+
+
+def test_pages_use_every_rule_family() -> None:
+    config = QUALITY_BY_KIND["archives"]
+    assert config.c4 and config.gopher_quality and config.gopher_repetition and config.fineweb
