@@ -9,6 +9,9 @@ from pathlib import Path
 
 from commons_assets.settings import DATA_ROOT_ENV
 
+# Evaluation corpora live beside a checkout, not in it (see ../shared/corpora/MANIFEST.md).
+DEFAULT_CORPORA = Path("..") / "shared" / "corpora"
+
 
 def _instance() -> dg.DagsterInstance:  # noqa: F821 (dagster is imported lazily)
     import dagster as dg
@@ -50,6 +53,14 @@ def build_command(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def bench_command(args: argparse.Namespace) -> int:
+    if args.benchmark == "extraction":
+        from commons_assets.bench.extraction import run
+
+        return run(Path(args.corpus or DEFAULT_CORPORA / "extraction"), rounds=args.rounds)
+    raise AssertionError(args.benchmark)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="commons", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -59,6 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--data", help=f"data root (default: ${DATA_ROOT_ENV} or ./data)")
     build.add_argument("--verbose", action="store_true", help="show Dagster's run logs")
     build.set_defaults(run=build_command)
+    bench = commands.add_parser(
+        "bench", help="benchmarks that print ratios against a baseline run in the same process"
+    )
+    bench.add_argument("benchmark", choices=["extraction"])
+    bench.add_argument("--corpus", help="corpus folder (default: ../shared/corpora/<name>)")
+    bench.add_argument("--rounds", type=int, default=2, help="alternating rounds; best counts")
+    bench.set_defaults(run=bench_command)
     args = parser.parse_args(argv)
     return args.run(args)
 

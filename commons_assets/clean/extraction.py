@@ -159,7 +159,12 @@ def extract_page(html: str, url: str | None = None) -> PageExtraction:
     licences, consents = page_evidence(tree, url or "")
     metadata = page_metadata(tree)
     document = trafilatura.bare_extraction(
-        tree, url=url, include_comments=False, include_tables=True, with_metadata=False
+        tree,
+        url=url,
+        favor_precision=True,
+        include_comments=False,
+        include_tables=True,
+        with_metadata=False,
     )
     text = getattr(document, "text", None) if document is not None else None
     return PageExtraction(
