@@ -4,6 +4,7 @@ UI's Materialize button does) runs in the daemon's run worker and writes its Par
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import requests
 
@@ -106,14 +108,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         server.wait_for("the code location to load", server.location_loaded)
         yield server
     finally:
-        # Stop the whole process group (webserver, daemon, code server), even on failure.
-        with_group = os.getpgid(process.pid)
-        os.killpg(with_group, signal.SIGTERM)
+        # Stop the whole process tree (webserver, daemon, code servers, some of which start
+        # their own sessions), even when a test failed.
+        group = os.getpgid(process.pid)
+        descendants = psutil.Process(process.pid).children(recursive=True)
+        os.killpg(group, signal.SIGTERM)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            os.killpg(with_group, signal.SIGKILL)
+            os.killpg(group, signal.SIGKILL)
             process.wait()
+        _, alive = psutil.wait_procs(descendants, timeout=10)
+        for leftover in alive:
+            leftover.kill()
+        # A code server respawned during shutdown is still in the group: end it too.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
 
 
 WORKSPACE = """
