@@ -2,7 +2,6 @@
 UI shows lineage partition by partition. Each writes the kept rows to the lake and the dropped
 ones, with their reasons, beside them in `lake/_dropped/`."""
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +12,7 @@ import polars as pl
 from commons_assets.clean import documents
 from commons_assets.clean.documents import CleanOutcome
 from commons_assets.clean.records import CLEAN_SCHEMA, DROPPED_SCHEMA
+from commons_assets.clean.settings import CleanSettings, SettingsError, load_clean_settings
 from commons_assets.lake import Lake
 from commons_assets.reporting import PREVIEW_ROWS, column_schema, table
 from commons_assets.sources.assets import archive_pages, corpus_texts, image_records, social_posts
@@ -63,17 +63,25 @@ def _reason_table(outcome: CleanOutcome) -> dg.MetadataValue:
     )
 
 
+def _settings(lake: Lake) -> CleanSettings:
+    try:
+        return load_clean_settings(lake.root_path)
+    except SettingsError as error:
+        raise dg.Failure(description=f"Invalid clean settings: {error}") from error
+
+
 def _write_clean(
     context: dg.AssetExecutionContext,
     lake: Lake,
     upstream: dg.AssetsDefinition,
     kind: str,
-    clean: Callable[[list[dict[str, Any]]], CleanOutcome],
+    clean: Callable[[list[dict[str, Any]], CleanSettings], CleanOutcome],
 ) -> dg.MaterializeResult:
     asset = context.asset_key.to_user_string()
     partition = context.partition_key
     started = time.perf_counter()
-    outcome = clean(_upstream_rows(context, lake, upstream))
+    settings = _settings(lake)
+    outcome = clean(_upstream_rows(context, lake, upstream), settings)
     kept = pl.DataFrame(outcome.kept, schema=CLEAN_SCHEMA)
     dropped = pl.DataFrame(outcome.dropped, schema=DROPPED_SCHEMA)
     path = lake.write_table(asset, partition, kept)
@@ -93,7 +101,7 @@ def _write_clean(
         **{f"pii/{kind_}": n for kind_, n in sorted(outcome.pii.items())},
         "kept_preview": table(kept.head(PREVIEW_ROWS).to_dicts(), KEPT_COLUMNS),
         "dropped_preview": table(dropped.head(PREVIEW_ROWS).to_dicts(), DROPPED_COLUMNS),
-        "quality_rules": dg.MetadataValue.json(json.loads(documents.config_summary(kind))),
+        "settings": dg.MetadataValue.json(documents.settings_summary(settings, kind)),
         "path": dg.MetadataValue.path(lake.relative(path)),
         "seconds": round(elapsed, 3),
     }
@@ -134,7 +142,11 @@ def clean_pages(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materialize
 )
 def clean_texts(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
     return _write_clean(
-        context, lake, corpus_texts, "texts", lambda rows: documents.clean_documents(rows, "texts")
+        context,
+        lake,
+        corpus_texts,
+        "texts",
+        lambda rows, settings: documents.clean_documents(rows, "texts", settings),
     )
 
 
@@ -154,7 +166,7 @@ def clean_images(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materializ
         lake,
         image_records,
         "images",
-        lambda rows: documents.clean_images(rows, lake.root_path),
+        lambda rows, settings: documents.clean_images(rows, lake.root_path, settings),
     )
 
 
@@ -174,7 +186,7 @@ def clean_posts(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materialize
         lake,
         social_posts,
         "social",
-        lambda rows: documents.clean_documents(rows, "social"),
+        lambda rows, settings: documents.clean_documents(rows, "social", settings),
     )
 
 

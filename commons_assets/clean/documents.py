@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,9 @@ from commons_assets.clean.language import MODEL as LANGUAGE_MODEL
 from commons_assets.clean.language import identify_language
 from commons_assets.clean.normalise import normalise_text
 from commons_assets.clean.pii import redact_pii
-from commons_assets.clean.quality import QUALITY_BY_KIND, QualityConfig, judge
+from commons_assets.clean.quality import QualityConfig, judge
+from commons_assets.clean.records import PII_KINDS
+from commons_assets.clean.settings import CleanSettings
 from commons_assets.records import sha256_hex
 
 EXCERPT_CHARS = 300
@@ -82,11 +84,16 @@ def _language(text: str, declared: str | None) -> tuple[str | None, float]:
     return guess.language or declared, guess.score
 
 
+def _pii_counts(found: Counter[str]) -> dict[str, int]:
+    return {kind: found[kind] for kind in PII_KINDS}
+
+
 def clean_text_record(
     row: dict[str, Any],
     text: str | None,
     config: QualityConfig,
     outcome: CleanOutcome,
+    pii_mode: str = "standard",
     extra: dict[str, Any] | None = None,
     extraction_step: tuple[str, str] | None = None,
 ) -> None:
@@ -101,13 +108,13 @@ def clean_text_record(
     if reason is not None:
         outcome.drop(row, "quality", reason, text, language=language)
         return
-    text, pii = redact_pii(text)
+    text, pii = redact_pii(text, pii_mode)
     outcome.pii.update(pii)
     steps = [
         ("normalise", f"ftfy {version('ftfy')}; NFC"),
         ("language", LANGUAGE_MODEL),
         ("quality", config.notes),
-        ("pii", f"commons {__version__}"),
+        ("pii", f"commons {__version__}; {pii_mode}"),
     ]
     if extraction_step:
         steps.insert(0, extraction_step)
@@ -119,7 +126,7 @@ def clean_text_record(
             "language": language,
             "language_score": score,
             "sha256": sha256_hex(text),
-            "pii": {"email": pii["email"], "phone": pii["phone"], "ip": pii["ip"]},
+            "pii": _pii_counts(pii),
             "lines_removed": sum(removed.values()),
             "licence_evidence": [],
             "provenance": _steps(row, *steps),
@@ -128,11 +135,11 @@ def clean_text_record(
     )
 
 
-def clean_pages(rows: list[dict[str, Any]]) -> CleanOutcome:
+def clean_pages(rows: list[dict[str, Any]], settings: CleanSettings) -> CleanOutcome:
     """Archive records to cleaned page text. Site files (robots.txt, ai.txt, tdmrep.json) are
     not training text: they stay in `archive_pages`, where the rights audit reads them."""
     outcome = CleanOutcome()
-    config = QUALITY_BY_KIND["archives"]
+    config = settings.quality["archives"]
     for row in rows:
         if row["record_role"] != "page":
             outcome.not_carried[f"site file ({row['record_role']}), read by the rights audit"] += 1
@@ -145,6 +152,7 @@ def clean_pages(rows: list[dict[str, Any]]) -> CleanOutcome:
             page.text,
             config,
             outcome,
+            settings.pii_mode,
             extra={
                 "title": page.title,
                 "date": row["date"],
@@ -158,11 +166,11 @@ def clean_pages(rows: list[dict[str, Any]]) -> CleanOutcome:
     return outcome
 
 
-def clean_documents(rows: list[dict[str, Any]], kind: str) -> CleanOutcome:
+def clean_documents(rows: list[dict[str, Any]], kind: str, settings: CleanSettings) -> CleanOutcome:
     """Text collection documents or social posts: the text is already there."""
     outcome = CleanOutcome()
     for row in rows:
-        clean_text_record(row, row["text"], QUALITY_BY_KIND[kind], outcome)
+        clean_text_record(row, row["text"], settings.quality[kind], outcome, settings.pii_mode)
     return outcome
 
 
@@ -172,13 +180,14 @@ def perceptual_hash(path: Path) -> str:
         return str(imagehash.phash(image))
 
 
-def clean_images(rows: list[dict[str, Any]], root: Path) -> CleanOutcome:
+def clean_images(rows: list[dict[str, Any]], root: Path, settings: CleanSettings) -> CleanOutcome:
     """Image records to image-text rows: a cleaned caption and a perceptual hash."""
     outcome = CleanOutcome()
+    config = settings.quality["images"]
     for row in rows:
         caption = normalise_text(row["caption"] or "")
-        if not caption:
-            outcome.drop(row, "caption", "no_caption", None)
+        if len(caption) < max(config.min_chars, 1):
+            outcome.drop(row, "caption", "no_caption", caption or None)
             continue
         image = row["image"] or {}
         phash = None
@@ -189,7 +198,7 @@ def clean_images(rows: list[dict[str, Any]], root: Path) -> CleanOutcome:
                 outcome.drop(row, "image", "image_unreadable", caption, detail=str(error))
                 continue
         language, score = _language(caption, row.get("language"))
-        caption, pii = redact_pii(caption)
+        caption, pii = redact_pii(caption, settings.pii_mode)
         outcome.pii.update(pii)
         outcome.kept.append(
             {
@@ -198,7 +207,7 @@ def clean_images(rows: list[dict[str, Any]], root: Path) -> CleanOutcome:
                 "language": language,
                 "language_score": score,
                 "phash": phash,
-                "pii": {"email": pii["email"], "phone": pii["phone"], "ip": pii["ip"]},
+                "pii": _pii_counts(pii),
                 "lines_removed": 0,
                 "licence_evidence": [],
                 "provenance": _steps(
@@ -206,15 +215,23 @@ def clean_images(rows: list[dict[str, Any]], root: Path) -> CleanOutcome:
                     ("normalise", f"ftfy {version('ftfy')}; NFC"),
                     ("phash", f"imagehash {version('imagehash')}"),
                     ("language", LANGUAGE_MODEL),
-                    ("pii", f"commons {__version__}"),
+                    ("pii", f"commons {__version__}; {settings.pii_mode}"),
                 ),
             }
         )
     return outcome
 
 
-def config_summary(kind: str) -> str:
-    """The quality settings in force for a kind, as JSON for the asset's metadata."""
-    from dataclasses import asdict
-
-    return json.dumps(asdict(QUALITY_BY_KIND[kind]), default=str, sort_keys=True)
+def settings_summary(settings: CleanSettings, kind: str) -> dict[str, Any]:
+    """The settings in force for a kind, for the asset's metadata (a run is reproducible)."""
+    return json.loads(
+        json.dumps(
+            {
+                "source": settings.source,
+                "pii_mode": settings.pii_mode,
+                "quality": asdict(settings.quality[kind]),
+            },
+            default=str,
+            sort_keys=True,
+        )
+    )

@@ -22,7 +22,21 @@ PHONE = re.compile(
     r"|\d{3}[.-]\d{3}[.-]\d{4}"
     r")(?!\w)"
 )
-PLACEHOLDERS = {"email": "<EMAIL>", "phone": "<PHONE>", "ip": "<IP_ADDRESS>"}
+PLACEHOLDERS = {
+    "email": "<EMAIL>",
+    "phone": "<PHONE>",
+    "ip": "<IP_ADDRESS>",
+    "card": "<CARD_NUMBER>",
+    "iban": "<IBAN>",
+}
+PII_MODES = ("standard", "strict", "off")
+# Strict mode only: IPv6, payment card numbers that pass the Luhn check (ISO/IEC 7812), IBANs
+# whose ISO 13616 mod-97 check digits verify.
+IPV6 = re.compile(
+    r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4})*(?![\w:])"
+)
+CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
 # Text right before a dotted quad that makes it a version, not an address.
 VERSION_CONTEXT = re.compile(r"(?:\bv|version|release|build)\s*$", re.IGNORECASE)
 
@@ -36,9 +50,39 @@ def _public_ip(match: re.Match[str]) -> bool:
     return address.is_global and not VERSION_CONTEXT.search(before)
 
 
-def redact_pii(text: str) -> tuple[str, Counter[str]]:
-    """Text with PII replaced by placeholders, and the count of each kind replaced."""
+def _public_ipv6(match: re.Match[str]) -> bool:
+    try:
+        return ipaddress.IPv6Address(match.group(0)).is_global
+    except ValueError:
+        return False
+
+
+def _luhn(match: re.Match[str]) -> bool:
+    digits = [int(c) for c in match.group(0) if c.isdigit()]
+    checksum = 0
+    for position, digit in enumerate(reversed(digits)):
+        if position % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        checksum += digit
+    return checksum % 10 == 0
+
+
+def _iban(match: re.Match[str]) -> bool:
+    compact = match.group(0).replace(" ", "")
+    rearranged = compact[4:] + compact[:4]
+    number = "".join(str(int(c, 36)) for c in rearranged)
+    return int(number) % 97 == 1
+
+
+def redact_pii(text: str, mode: str = "standard") -> tuple[str, Counter[str]]:
+    """Text with PII replaced by placeholders, and the count of each kind replaced.
+    `mode`: "standard" (e-mail, phone, public IPv4), "strict" (also IPv6, Luhn-valid card
+    numbers, valid IBANs) or "off"."""
     counts: Counter[str] = Counter()
+    if mode == "off":
+        return text, counts
+    if mode not in PII_MODES:
+        raise ValueError(f"unknown PII mode {mode!r}; use one of {PII_MODES}")
 
     def replace(kind: str, keep: object = None):
         def substitute(match: re.Match[str]) -> str:
@@ -50,6 +94,10 @@ def redact_pii(text: str) -> tuple[str, Counter[str]]:
         return substitute
 
     text = EMAIL.sub(replace("email"), text)
+    if mode == "strict":
+        text = IBAN.sub(replace("iban", _iban), text)
+        text = CARD.sub(replace("card", _luhn), text)
+        text = IPV6.sub(replace("ip", _public_ipv6), text)
     text = IPV4.sub(replace("ip", _public_ip), text)
     text = PHONE.sub(replace("phone"), text)
     return text, counts

@@ -6,7 +6,8 @@ import polars as pl
 
 from commons_assets.records import RECORD_SCHEMA, SIGNAL
 
-PII = pl.Struct({"email": pl.Int64, "phone": pl.Int64, "ip": pl.Int64})
+PII_KINDS = ("email", "phone", "ip", "card", "iban")
+PII = pl.Struct(dict.fromkeys(PII_KINDS, pl.Int64))
 
 CLEAN_SCHEMA: dict[str, pl.DataType] = {
     **RECORD_SCHEMA,

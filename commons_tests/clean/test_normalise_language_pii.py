@@ -74,3 +74,18 @@ def test_pii_is_redacted_and_counted(text: str, expected: str, counts: dict[str,
 )
 def test_what_is_not_pii_stays(text: str) -> None:
     assert redact_pii(text) == (text, {})
+
+
+def test_strict_mode_adds_cards_ibans_and_ipv6_with_checksums() -> None:
+    text = (
+        "Card 4111 1111 1111 1111, not 4111 1111 1111 1112; IBAN GB82 WEST 1234 5698 7654 32, "
+        "not GB00 WEST 1234 5698 7654 32; host 2001:4860:4860::8888, link-local fe80::1, "
+        "time 10:30:45."
+    )
+    redacted, found = redact_pii(text, "strict")
+    assert "<CARD_NUMBER>" in redacted and "4111 1111 1111 1112" in redacted
+    assert "<IBAN>" in redacted and "GB00 WEST" in redacted
+    assert "2001:4860" not in redacted and "fe80::1" in redacted and "10:30:45" in redacted
+    assert dict(found) == {"card": 1, "iban": 1, "ip": 1}
+    assert redact_pii(text, "standard")[0] == text
+    assert redact_pii("mail a@b.org", "off") == ("mail a@b.org", {})

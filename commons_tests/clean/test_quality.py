@@ -166,3 +166,34 @@ def test_rules_depend_on_the_source_kind(kind: str, text: str, reason: str | Non
 def test_pages_use_every_rule_family() -> None:
     config = QUALITY_BY_KIND["archives"]
     assert config.c4 and config.gopher_quality and config.gopher_repetition and config.fineweb
+
+
+def lines_with(punctuated: int, plain: int, length: int = 40) -> str:
+    """Lines of about `length` characters; `punctuated` of them end with a full stop."""
+    rows = [f"{'p' * 3} line {i:03d} " + "w" * (length - 14) + "." for i in range(punctuated)]
+    rows += [f"{'q' * 3} line {i:03d} " + "w" * (length - 13) for i in range(plain)]
+    return "\n".join(rows)
+
+
+def test_fineweb_line_punctuation_boundary() -> None:
+    # 0.12 of lines must end in punctuation: 3 of 25 = 0.12 passes, 2 of 25 = 0.08 fails.
+    assert fineweb(lines_with(3, 22)) is None
+    assert fineweb(lines_with(2, 23)) == "fineweb_line_punct_ratio"
+
+
+def test_fineweb_short_line_boundary() -> None:
+    short = [f"Short line {i:02d}." for i in range(67)]  # <= 30 characters
+    long = [f"This is a long line number {i:03d} that ends well." for i in range(33)]
+    assert fineweb("\n".join(short + long)) is None  # 67 / 100 = 0.67: allowed
+    assert fineweb("\n".join(short + [f"Short line x{i}." for i in range(1)] + long[:32])) == (
+        "fineweb_short_line_ratio"
+    )
+
+
+def test_fineweb_newline_ratio_boundary() -> None:
+    # At most 0.3 newlines per word: 10 lines of 8 words give 9 / 80 (kept); 10 lines of 2
+    # words give 9 / 20 = 0.45 (dropped).
+    four = "\n".join(f"Quite long line w{i:03d} here with more text." for i in range(10))
+    assert fineweb(four) is None
+    two = "\n".join(f"Wordwordwordwordwordwordword w{i:03d}wordwordword." for i in range(10))
+    assert fineweb(two) == "fineweb_list_ratio"

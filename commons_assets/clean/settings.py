@@ -1,0 +1,106 @@
+"""Clean-stage settings a data steward can change without code: `policy/clean.toml` under the
+data root. Absent, the defaults apply (published thresholds, standard PII redaction).
+
+    [quality.texts.gopher_quality]   # override single thresholds of a rule for a source kind
+    min_doc_words = 10
+
+    [quality.social]
+    max_chars = 5000
+
+    [quality.archives]
+    fineweb = false                  # switch a rule family off for a kind
+
+    [pii]
+    mode = "strict"                  # "standard" | "strict" | "off"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from commons_assets.clean.pii import PII_MODES
+from commons_assets.clean.quality import (
+    QUALITY_BY_KIND,
+    C4Rules,
+    FineWebRules,
+    GopherQuality,
+    GopherRepetition,
+    QualityConfig,
+)
+
+SETTINGS_FILE = Path("policy") / "clean.toml"
+RULE_FAMILIES: dict[str, type] = {
+    "c4": C4Rules,
+    "gopher_quality": GopherQuality,
+    "gopher_repetition": GopherRepetition,
+    "fineweb": FineWebRules,
+}
+LENGTH_FIELDS = ("min_chars", "max_chars")
+
+
+class SettingsError(ValueError):
+    """The settings file says something Commons cannot apply."""
+
+
+@dataclass(frozen=True)
+class CleanSettings:
+    quality: dict[str, QualityConfig]
+    pii_mode: str = "standard"
+    source: str = "defaults"
+
+
+def _tuples(value: Any) -> Any:
+    """TOML arrays to the tuples the frozen rule dataclasses use."""
+    if isinstance(value, list):
+        return tuple(_tuples(item) for item in value)
+    return value
+
+
+def _override(kind: str, base: QualityConfig, overrides: dict[str, Any]) -> QualityConfig:
+    changes: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if key in RULE_FAMILIES:
+            if value is False:
+                changes[key] = None
+                continue
+            if not isinstance(value, dict):
+                raise SettingsError(f"quality.{kind}.{key} must be a table or false")
+            current = getattr(base, key) or RULE_FAMILIES[key]()
+            known = {f.name for f in dataclasses.fields(current)}
+            if unknown := set(value) - known:
+                raise SettingsError(f"quality.{kind}.{key}: unknown thresholds {sorted(unknown)}")
+            changes[key] = dataclasses.replace(
+                current, **{name: _tuples(v) for name, v in value.items()}
+            )
+        elif key in LENGTH_FIELDS:
+            changes[key] = value
+        else:
+            raise SettingsError(f"quality.{kind}: unknown setting {key!r}")
+    notes = f"{base.notes}; overridden in {SETTINGS_FILE.as_posix()}: {sorted(overrides)}"
+    return dataclasses.replace(base, notes=notes, **changes)
+
+
+def load_clean_settings(root: Path) -> CleanSettings:
+    """Settings from `<root>/policy/clean.toml`, or the defaults when there is none."""
+    path = root / SETTINGS_FILE
+    if not path.exists():
+        return CleanSettings(quality=dict(QUALITY_BY_KIND))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{SETTINGS_FILE.as_posix()}: {error}") from error
+    quality = dict(QUALITY_BY_KIND)
+    for kind, overrides in data.get("quality", {}).items():
+        if kind not in quality:
+            raise SettingsError(
+                f"quality.{kind}: unknown source kind; use one of {sorted(quality)}"
+            )
+        quality[kind] = _override(kind, quality[kind], overrides)
+    mode = data.get("pii", {}).get("mode", "standard")
+    if mode not in PII_MODES:
+        raise SettingsError(f"pii.mode {mode!r}: use one of {PII_MODES}")
+    return CleanSettings(quality=quality, pii_mode=mode, source=SETTINGS_FILE.as_posix())
