@@ -147,6 +147,8 @@ def clean_pages(rows: list[dict[str, Any]], settings: CleanSettings) -> CleanOut
         page = extract_page(row["html"] or "", row["source_uri"])
         signals = [{**e, "verdict": None} for e in page.consent_evidence]
         licences = [{**e, "verdict": None} for e in page.licence_evidence]
+        # The page's own language declaration is the fallback for an unsure identification.
+        row = {**row, "language": row["language"] or page.language_hint}
         clean_text_record(
             row,
             page.text,
@@ -155,7 +157,8 @@ def clean_pages(rows: list[dict[str, Any]], settings: CleanSettings) -> CleanOut
             settings.pii_mode,
             extra={
                 "title": page.title,
-                "date": row["date"],
+                # Publication date from the markup; else the capture date (WARC-Date).
+                "date": page.date or row["date"],
                 "attribution": page.author,
                 "licence_raw": licences[0]["raw"] if licences else None,
                 "licence_evidence": licences,

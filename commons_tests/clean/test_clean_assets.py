@@ -9,8 +9,10 @@ import polars as pl
 import pytest
 from PIL import Image
 
+from commons_assets.clean import documents
 from commons_assets.clean.assets import clean_images, clean_pages, clean_posts, clean_texts
 from commons_assets.clean.documents import perceptual_hash
+from commons_assets.clean.settings import load_clean_settings
 from commons_assets.lake import Lake
 from commons_assets.sources.assets import archive_pages, corpus_texts, image_records, social_posts
 from commons_assets.sources.sensors import sync_partitions
@@ -113,3 +115,66 @@ def test_images_without_caption_are_dropped(data_root: Path, instance) -> None:
     ).success
     dropped = pl.read_parquet(lake.dropped_path("clean_images", "photos"))
     assert dropped["reason"].to_list() == ["no_caption"]
+
+
+ARTICLE = """
+<p>The harbour wall that protects the old fishing quay was finally repaired this week, after
+two winters of storms had opened a gap wide enough for a rowing boat.</p>
+<p>Engineers from the county drove new steel piles into the seabed and filled the space behind
+them with granite blocks taken from the quarry above the town.</p>
+<p>Fishermen say the calm water inside the wall has already changed their mornings. Boats that
+had to wait for the tide can now leave at first light.</p>
+<p>The council thanked the volunteers who kept the quay clean during the works. A small
+ceremony is planned for the spring, when the new lamps will be switched on.</p>
+"""
+PAGE = f"""<html lang="en"><head><title>Harbour | Town News</title>
+<meta property="article:published_time" content="2026-11-02T08:00:00Z">
+<meta name="author" content="Jo Example"><meta name="tdm-reservation" content="1">
+<link rel="license" href="https://creativecommons.org/licenses/by/4.0/"></head>
+<body><nav>Home Sport Weather</nav><article><h1>The harbour wall is repaired</h1>{ARTICLE}
+</article><footer>Contact news@town.example</footer></body></html>"""
+
+
+def test_clean_pages_carries_text_evidence_and_metadata(tmp_path: Path) -> None:
+    row = {
+        "id": "x1",
+        "source_kind": "archives",
+        "source_partition": "p",
+        "source_id": "https://town.example/harbour",
+        "source_uri": "https://town.example/harbour",
+        "record_role": "page",
+        "html": PAGE,
+        "language": None,
+        "date": "2026-11-20T10:00:00Z",
+        "consent": [
+            {
+                "channel": "http:content-usage",
+                "raw": "train-ai=n",
+                "verdict": None,
+                "location": "https://town.example/harbour",
+            }
+        ],
+        "provenance": {"source_file": "sources/archives/p.warc.gz", "offset": 0, "steps": []},
+    }
+    outcome = documents.clean_pages([row], load_clean_settings(tmp_path))
+    [kept] = outcome.kept
+    assert "granite blocks" in kept["text"] and "Weather" not in kept["text"]
+    assert kept["html"] is None
+    assert (kept["title"], kept["attribution"], kept["date"]) == (
+        "Harbour | Town News",
+        "Jo Example",
+        "2026-11-02T08:00:00Z",
+    )
+    assert kept["licence_raw"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert [c["channel"] for c in kept["consent"]] == [
+        "http:content-usage",
+        "html:meta-tdm-reservation",
+    ]
+    assert kept["language"] == "en"
+    assert [s["name"] for s in kept["provenance"]["steps"]] == [
+        "extract",
+        "normalise",
+        "language",
+        "quality",
+        "pii",
+    ]
