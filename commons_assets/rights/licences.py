@@ -1,0 +1,362 @@
+"""Licence normalisation and classification for gate 3 of the rights policy (may the record be
+redistributed in an open dataset?).
+
+Recognised forms, in this order: SPDX ids and expressions (license-expression and its bundled
+SPDX/ScanCode data, so deprecated ids such as `GPL-2.0` normalise to `GPL-2.0-only`), Creative
+Commons URLs in their real forms (http/https, www, legalcode, deed.xx, ported versions; only on
+the creativecommons.org host), rightsstatements.org URIs (canonical `http://` form), and free
+text (CC names, "Public Domain", "All rights reserved", ©). Anything else is `unknown` → HOLD.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from urllib.parse import urlsplit
+
+from license_expression import ExpressionError, LicenseExpression, get_license_index
+from license_expression import get_spdx_licensing as _spdx_licensing
+
+INCLUDE = "INCLUDE"
+INCLUDE_ATTRIB = "INCLUDE_ATTRIB"
+HOLD = "HOLD"
+EXCLUDE = "EXCLUDE"
+# Most restrictive last: combining with AND, or several licences for one work, takes the max.
+RESTRICTIVENESS = {INCLUDE: 0, INCLUDE_ATTRIB: 1, HOLD: 2, EXCLUDE: 3}
+
+
+@dataclass(frozen=True)
+class LicenceVerdict:
+    raw: str | None
+    normalised: str | None  # SPDX expression or canonical URI
+    licence_class: str  # public-domain, permissive, share-alike, non-commercial, no-derivatives,
+    # copyleft, in-copyright, restricted, unknown
+    outcome: str  # INCLUDE, INCLUDE_ATTRIB, HOLD, EXCLUDE
+    attribution: bool = False
+    share_alike: bool = False
+    flags: tuple[str, ...] = ()
+    matched_by: str = "none"
+
+
+UNKNOWN = "unknown"
+
+
+def _verdict(
+    raw: str | None,
+    normalised: str | None,
+    cls: str,
+    outcome: str,
+    by: str,
+    attribution: bool = False,
+    share_alike: bool = False,
+    flags: tuple[str, ...] = (),
+) -> LicenceVerdict:
+    return LicenceVerdict(raw, normalised, cls, outcome, attribution, share_alike, flags, by)
+
+
+# --- Creative Commons -------------------------------------------------------------------------
+
+CC_HOSTS = {"creativecommons.org", "www.creativecommons.org"}
+CC_LICENCE_PATH = re.compile(
+    r"^/licen[cs]es/(?P<family>by(?:-nc)?(?:-nd|-sa)?)/(?P<version>\d\.\d)"
+    r"(?:/(?P<port>[a-z]{2}(?:-[a-z]{2})?))?"
+    r"(?:/(?:legalcode(?:\.[a-z-]+)?|deed\.[a-z-]+)?)?/?$",
+    re.IGNORECASE,
+)
+CC_PUBLIC_DOMAIN_PATH = re.compile(
+    r"^/publicdomain/(?P<tool>zero|mark)/1\.0(?:/(?:legalcode(?:\.[a-z-]+)?|deed\.[a-z-]+)?)?/?$",
+    re.IGNORECASE,
+)
+
+
+def cc_family(
+    family: str, version: str | None, raw: str | None, by: str, port: str | None = None
+) -> LicenceVerdict:
+    """A CC licence family (`by`, `by-sa`, `by-nc-nd`, …) to a verdict. NC and ND are excluded
+    (Common Pile's RestrictiveLicenses; spec gate 3); BY and BY-SA are included with duties."""
+    family = family.lower()
+    spdx = f"CC-{family.upper()}" + (f"-{version}" if version else "")
+    url = (
+        f"https://creativecommons.org/licenses/{family}/{version}/" + (f"{port}/" if port else "")
+        if version
+        else spdx
+    )
+    if "nc" in family.split("-"):
+        return _verdict(raw, url, "non-commercial", EXCLUDE, by, attribution=True)
+    if "nd" in family.split("-"):
+        return _verdict(raw, url, "no-derivatives", EXCLUDE, by, attribution=True)
+    if family == "by-sa":
+        return _verdict(raw, url, "share-alike", INCLUDE_ATTRIB, by, True, True)
+    return _verdict(raw, url, "permissive", INCLUDE_ATTRIB, by, attribution=True)
+
+
+def _cc_url(raw: str) -> LicenceVerdict | None:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or parts.hostname not in CC_HOSTS:
+        return None
+    if match := CC_LICENCE_PATH.match(parts.path):
+        return cc_family(match["family"], match["version"], raw, "cc-url", match["port"])
+    if match := CC_PUBLIC_DOMAIN_PATH.match(parts.path):
+        tool = match["tool"].lower()
+        canonical = f"https://creativecommons.org/publicdomain/{tool}/1.0/"
+        return _verdict(raw, canonical, "public-domain", INCLUDE, "cc-url")
+    return _verdict(raw, None, UNKNOWN, HOLD, "cc-url")  # a CC page that is no licence
+
+
+# --- rightsstatements.org ---------------------------------------------------------------------
+
+RS_HOSTS = {"rightsstatements.org", "www.rightsstatements.org"}
+RS_PATH = re.compile(r"^/(?:vocab|page)/(?P<id>[A-Za-z-]+)/1\.0/?$")
+# rightsstatements/data-model; outcomes per spec gate 3.
+RIGHTS_STATEMENTS = {
+    "InC": ("in-copyright", EXCLUDE),
+    "InC-OW-EU": ("in-copyright", EXCLUDE),
+    "InC-EDU": ("in-copyright", EXCLUDE),
+    "InC-NC": ("in-copyright", EXCLUDE),
+    "InC-RUU": ("in-copyright", EXCLUDE),
+    "NoC-CR": ("restricted", EXCLUDE),
+    "NoC-NC": ("non-commercial", EXCLUDE),
+    "NoC-OKLR": (UNKNOWN, HOLD),
+    "NoC-US": ("public-domain", INCLUDE),
+    "CNE": (UNKNOWN, HOLD),
+    "UND": (UNKNOWN, HOLD),
+    "NKC": (UNKNOWN, HOLD),
+}
+
+
+def _rights_statement(raw: str) -> LicenceVerdict | None:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or parts.hostname not in RS_HOSTS:
+        return None
+    match = RS_PATH.match(parts.path)
+    statement = next(
+        (key for key in RIGHTS_STATEMENTS if match and key.lower() == match["id"].lower()), None
+    )
+    if statement is None:
+        return _verdict(raw, None, UNKNOWN, HOLD, "rightsstatements")
+    cls, outcome = RIGHTS_STATEMENTS[statement]
+    flags = ("pd_jurisdiction=US",) if statement == "NoC-US" else ()
+    canonical = f"http://rightsstatements.org/vocab/{statement}/1.0/"
+    return _verdict(raw, canonical, cls, outcome, "rightsstatements", flags=flags)
+
+
+# --- SPDX -------------------------------------------------------------------------------------
+
+# ScanCode LicenseDB categories (shipped in license-expression) → (class, outcome). GNU licences
+# are excluded by name below (Common Pile RestrictiveLicenses: GPL); other weak copyleft is held.
+CATEGORY_OUTCOMES = {
+    "Public Domain": ("public-domain", INCLUDE),
+    "Permissive": ("permissive", INCLUDE_ATTRIB),
+    "Copyleft": ("copyleft", EXCLUDE),
+    "Copyleft Limited": ("copyleft", HOLD),
+    "Proprietary Free": ("restricted", EXCLUDE),
+    "Source-available": ("restricted", EXCLUDE),
+    "Commercial": ("in-copyright", EXCLUDE),
+    "Free Restricted": ("restricted", EXCLUDE),
+}
+GNU_PREFIXES = ("GPL-", "LGPL-", "AGPL-", "GFDL-")
+CC_SPDX = re.compile(r"^CC-(?P<family>BY(?:-NC)?(?:-ND|-SA)?)-(?P<version>\d\.\d)(?:-[A-Z]+)?$")
+
+
+@cache
+def _spdx() -> object:
+    return _spdx_licensing()
+
+
+@cache
+def _categories() -> dict[str, str]:
+    categories: dict[str, str] = {}
+    for entry in get_license_index():
+        for key in [entry.get("spdx_license_key"), *(entry.get("other_spdx_license_keys") or [])]:
+            if key and entry.get("category"):
+                categories.setdefault(key, entry["category"])
+    return categories
+
+
+def _spdx_symbol(key: str, raw: str | None) -> LicenceVerdict:
+    if key in ("CC0-1.0", "CC-PDDC", "CC-PDM-1.0", "PDDL-1.0"):
+        return _verdict(raw, key, "public-domain", INCLUDE, "spdx")
+    if match := CC_SPDX.match(key):
+        verdict = cc_family(match["family"], match["version"], raw, "spdx")
+        return _verdict(
+            raw,
+            key,
+            verdict.licence_class,
+            verdict.outcome,
+            "spdx",
+            verdict.attribution,
+            verdict.share_alike,
+        )
+    if key.startswith(GNU_PREFIXES):
+        return _verdict(raw, key, "copyleft", EXCLUDE, "spdx", attribution=True, share_alike=True)
+    cls, outcome = CATEGORY_OUTCOMES.get(_categories().get(key, ""), (UNKNOWN, HOLD))
+    return _verdict(
+        raw,
+        key,
+        cls,
+        outcome,
+        "spdx",
+        attribution=outcome == INCLUDE_ATTRIB,
+        share_alike=cls == "copyleft",
+    )
+
+
+def _combine(
+    verdicts: list[LicenceVerdict],
+    raw: str | None,
+    normalised: str | None,
+    pick_most_permissive: bool,
+    by: str,
+) -> LicenceVerdict:
+    ranked = sorted(
+        verdicts, key=lambda v: RESTRICTIVENESS[v.outcome], reverse=not pick_most_permissive
+    )
+    chosen = ranked[0]
+    if pick_most_permissive:
+        return _verdict(
+            raw,
+            chosen.normalised if len(verdicts) > 1 else normalised,
+            chosen.licence_class,
+            chosen.outcome,
+            by,
+            chosen.attribution,
+            chosen.share_alike,
+            chosen.flags,
+        )
+    return _verdict(
+        raw,
+        normalised,
+        chosen.licence_class,
+        chosen.outcome,
+        by,
+        any(v.attribution for v in verdicts),
+        any(v.share_alike for v in verdicts),
+        tuple(sorted({f for v in verdicts for f in v.flags})),
+    )
+
+
+def _expression(node: LicenseExpression, raw: str | None) -> LicenceVerdict:
+    """SPDX expression: OR takes the most permissive admissible option, AND the most
+    restrictive part (spec, issue: OR → best option, AND → worst)."""
+    operator = getattr(node, "operator", None)
+    if operator is None:
+        return _spdx_symbol(node.key, raw)
+    parts = [_expression(arg, raw) for arg in node.args]
+    return _combine(parts, raw, node.render(), operator.strip().upper() == "OR", "spdx")
+
+
+def _spdx_expression(raw: str) -> LicenceVerdict | None:
+    try:
+        parsed = _spdx().parse(raw.strip(), validate=True, strict=True)
+    except (ExpressionError, Exception):
+        return None
+    if parsed is None:
+        return None
+    verdict = _expression(parsed, raw)
+    return _verdict(
+        raw,
+        parsed.render(),
+        verdict.licence_class,
+        verdict.outcome,
+        "spdx",
+        verdict.attribution,
+        verdict.share_alike,
+        verdict.flags,
+    )
+
+
+# --- free text --------------------------------------------------------------------------------
+
+CC_NAME = re.compile(
+    r"^(?:creative\s*commons|cc)[\s-]*"
+    r"(?P<terms>(?:(?:attribution|by|non-?commercial|nc|share-?alike|sa|no-?deriv(?:ative)?s?|nd)"
+    r"[\s-]*)+)"
+    r"(?P<version>\d\.\d)?(?:\s*(?:international|unported|generic|license|licence))*\.?$",
+    re.IGNORECASE,
+)
+CC_ZERO_NAME = re.compile(
+    r"^(?:cc\s*0|cc-?zero|creative\s*commons\s*zero)(?:[\s-]*1\.0)?(?:\s*universal)?"
+    r"(?:\s*\(?cc0 1\.0\)?)?(?:\s*public\s*domain\s*dedication)?\.?$",
+    re.IGNORECASE,
+)
+IN_COPYRIGHT = re.compile(
+    r"all rights reserved|^\s*(?:©|\(c\)|copyright\b)|\bcopyrighted\b", re.IGNORECASE
+)
+PUBLIC_DOMAIN = re.compile(r"^public[\s-]*domain\b", re.IGNORECASE)
+US_JURISDICTION = re.compile(r"\bu\.?\s?s\.?a?\b|united states|federal", re.IGNORECASE)
+NO_KNOWN_RESTRICTIONS = re.compile(
+    r"no known copyright restrictions|not[_ ]in[_ ]copyright", re.IGNORECASE
+)
+DPI_UNSPECIFIED = {"unspecified", "unknown", "other"}
+
+
+def _terms_to_family(terms: str) -> str:
+    lowered = terms.lower()
+    for spelled, joined in (
+        ("non-commercial", "noncommercial"),
+        ("share-alike", "sharealike"),
+        ("no-deriv", "noderiv"),
+    ):
+        lowered = lowered.replace(spelled, joined)
+    words = re.findall(r"[a-z]+", lowered)
+    has = set(words)
+    family = ["by"]
+    if has & {"noncommercial", "nc"}:
+        family.append("nc")
+    if has & {"noderivatives", "noderivs", "noderivative", "nd"}:
+        family.append("nd")
+    elif has & {"sharealike", "sa"}:
+        family.append("sa")
+    return "-".join(family)
+
+
+def _free_text(raw: str) -> LicenceVerdict | None:
+    text = " ".join(raw.split())
+    if match := CC_NAME.match(text):
+        return cc_family(_terms_to_family(match["terms"]), match["version"], raw, "free-text")
+    if CC_ZERO_NAME.match(text):
+        return _verdict(raw, "CC0-1.0", "public-domain", INCLUDE, "free-text")
+    if NO_KNOWN_RESTRICTIONS.search(text):
+        # Common Pile's BHL allow-list wording: NKC-equivalent, source-asserted (vector 53).
+        return _verdict(
+            raw,
+            "http://rightsstatements.org/vocab/NKC/1.0/",
+            UNKNOWN,
+            HOLD,
+            "free-text",
+            flags=("nkc_equivalent",),
+        )
+    if PUBLIC_DOMAIN.match(text):
+        flags = ("pd_jurisdiction=US",) if US_JURISDICTION.search(text) else ()
+        return _verdict(raw, "public-domain", "public-domain", INCLUDE, "free-text", flags=flags)
+    if IN_COPYRIGHT.search(text):
+        return _verdict(raw, "all-rights-reserved", "in-copyright", EXCLUDE, "free-text")
+    if text.lower() in DPI_UNSPECIFIED:
+        return _verdict(raw, None, UNKNOWN, HOLD, "free-text")
+    return None
+
+
+def classify_licence(raw: str | None) -> LicenceVerdict:
+    """Normalise and classify one licence statement."""
+    if raw is None or not raw.strip():
+        return _verdict(raw, None, UNKNOWN, HOLD, "none")
+    for recognise in (_cc_url, _rights_statement, _spdx_expression, _free_text):
+        if (verdict := recognise(raw)) is not None:
+            return verdict
+    return _verdict(raw, None, UNKNOWN, HOLD, "unrecognised")
+
+
+def classify_licences(raws: list[str]) -> LicenceVerdict:
+    """Several licences stated for one work: the most restrictive decides (DPI
+    `resolve_multiple_licenses`; spec vector 51)."""
+    verdicts = [classify_licence(raw) for raw in raws]
+    if not verdicts:
+        return classify_licence(None)
+    return _combine(
+        verdicts,
+        " | ".join(raws),
+        " AND ".join(v.normalised or "unknown" for v in verdicts),
+        False,
+        "multiple",
+    )
