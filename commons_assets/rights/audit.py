@@ -1,0 +1,400 @@
+"""The rights decision for one record (CONSENT_AND_LICENCES.md section (a)): gates in order,
+the first decisive gate wins, and every signal considered is kept as evidence.
+
+1. takedown      a takedown request or deletion names the record          → EXCLUDE
+2. opt-out       any disallow for AI training from any channel            → EXCLUDE
+                 (a CC-signals credit exception, or robots.txt unreachable → HOLD)
+3. licence       the licence's class decides; with no licence, explicit consent for both
+                 generative training and bulk redistribution admits to the consented tier
+4.               an explicit allow never licenses (it only removes an opt-out)
+5. default       nothing known                                            → EXCLUDE
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from commons_assets.rights import aipref, intents, tdmrep
+from commons_assets.rights.licences import (
+    EXCLUDE,
+    HOLD,
+    INCLUDE,
+    INCLUDE_ATTRIB,
+    RESTRICTIVENESS,
+    LicenceVerdict,
+    classify_licence,
+    classify_licences,
+)
+from commons_assets.rights.policy import RightsPolicy
+from commons_assets.rights.robots import RobotsTxt
+
+OPEN_TIER = "open"
+CONSENTED_TIER = "consented"
+
+
+@dataclass(frozen=True)
+class SiteFiles:
+    """The site-level files a crawl fetched for one host (None: not fetched, no signal)."""
+
+    robots: RobotsTxt | None = None
+    ai_txt: RobotsTxt | None = None
+    tdmrep_json: str | None = None
+    locations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Takedown:
+    match: str  # url | id | sha256 | did
+    value: str
+    reason: str = ""
+    requested_at: str = ""
+    scope: str = "work"
+    source: str = ""
+
+
+@dataclass
+class Decision:
+    decision: str
+    gate: str
+    reason: str
+    evidence: list[dict[str, Any]]
+    licence: LicenceVerdict | None = None
+    tier: str = OPEN_TIER
+
+
+def _evidence(channel: str, raw: object, verdict: str, location: str | None) -> dict[str, Any]:
+    return {
+        "channel": channel,
+        "raw": None if raw is None else str(raw),
+        "verdict": verdict,
+        "location": location,
+    }
+
+
+def _did_of(record: dict[str, Any]) -> str | None:
+    source_id = record.get("source_id") or ""
+    if source_id.startswith("at://"):
+        return source_id[5:].split("/", 1)[0]
+    return None
+
+
+def takedown_hits(record: dict[str, Any], takedowns: Iterable[Takedown]) -> list[Takedown]:
+    """Requests that name this record by URL, id, content hash or author DID."""
+    keys = {
+        "url": {record.get("source_uri"), record.get("source_id")},
+        "id": {record.get("id"), record.get("source_id")},
+        "sha256": {record.get("sha256"), record.get("source_sha256")},
+        "did": {
+            _did_of(record),
+            record.get("attribution") if record.get("source_kind") == "social" else None,
+        },
+    }
+    return [t for t in takedowns if t.value in (keys.get(t.match) or set()) - {None}]
+
+
+# --- gate 2: opt-outs -------------------------------------------------------------------------
+
+
+def _opt_outs(
+    record: dict[str, Any],
+    site: SiteFiles | None,
+    policy: RightsPolicy,
+    evidence: list[dict[str, Any]],
+) -> tuple[str | None, str]:
+    """(EXCLUDE | HOLD | None, reason), appending every signal considered to `evidence`."""
+    findings: list[tuple[str, str]] = []
+    url = record.get("source_uri") or ""
+    usage_verdicts: list[str] = []
+
+    for signal in record.get("consent") or []:
+        channel, raw, location = signal["channel"], signal["raw"], signal.get("location")
+        if channel == "http:content-usage":
+            preference = aipref.parse_content_usage(raw)
+            usage_verdicts.append(preference.train_ai)
+            verdict = preference.train_ai
+            if preference.parse_error:
+                verdict = f"unknown (parse error: {preference.parse_error})"
+            evidence.append(_evidence(channel, raw, verdict, location))
+            if (
+                policy.legacy_labels
+                and preference.legacy_disallow
+                and preference.train_ai == aipref.UNKNOWN
+            ):
+                outcome = HOLD if preference.credit_exception else EXCLUDE
+                findings.append((outcome, f"legacy aipref label disallows AI use: {raw}"))
+        elif channel == "http:content-signal":
+            verdict = aipref.parse_content_signal(raw)
+            evidence.append(_evidence(channel, raw, verdict, location))
+            if verdict == aipref.DISALLOWED:
+                findings.append((EXCLUDE, f"Content-Signal ai-train=no: {raw}"))
+        elif channel in ("html:meta-robots", "http:x-robots-tag"):
+            tokens = {token.strip().lower() for token in raw.split(",")}
+            blocked = bool(tokens & {"noai", "noimageai"})
+            evidence.append(
+                _evidence(channel, raw, "disallowed" if blocked else "no AI signal", location)
+            )
+            if blocked:
+                findings.append((EXCLUDE, f"noai directive: {raw}"))
+        elif channel == "bluesky:user-intents":
+            declared = intents.parse_declaration(raw)
+            evidence.append(
+                _evidence(
+                    channel, raw, f"synthetic={declared.synthetic} bulk={declared.bulk}", location
+                )
+            )
+            if declared.synthetic is False:
+                findings.append((EXCLUDE, "author disallows syntheticContentGeneration"))
+            elif declared.bulk is False:
+                findings.append((EXCLUDE, "author disallows bulkDataset redistribution"))
+
+    if record.get("source_kind") == "archives":
+        findings += _site_opt_outs(record, url, site, policy, evidence, usage_verdicts)
+
+    if aipref.combine(usage_verdicts) == aipref.DISALLOWED:
+        findings.append((EXCLUDE, "aipref train-ai=n"))
+    if not findings:
+        return None, ""
+    worst = max(findings, key=lambda item: RESTRICTIVENESS[item[0]])
+    return worst
+
+
+def _tdm_header(record: dict[str, Any]) -> tuple[str | None, str | None]:
+    values: dict[str, str] = {}
+    for signal in record.get("consent") or []:
+        if signal["channel"] in ("http:tdm-reservation", "http:tdm-policy"):
+            values[signal["channel"]] = signal["raw"]
+    return values.get("http:tdm-reservation"), values.get("http:tdm-policy")
+
+
+def _tdm_meta(record: dict[str, Any]) -> tuple[str | None, str | None]:
+    values: dict[str, str] = {}
+    for signal in record.get("consent") or []:
+        if signal["channel"] in ("html:meta-tdm-reservation", "html:meta-tdm:reservation"):
+            values["reservation"] = signal["raw"]
+        elif signal["channel"] in ("html:meta-tdm-policy", "html:meta-tdm:policy"):
+            values["policy"] = signal["raw"]
+    return values.get("reservation"), values.get("policy")
+
+
+def _site_opt_outs(
+    record: dict[str, Any],
+    url: str,
+    site: SiteFiles | None,
+    policy: RightsPolicy,
+    evidence: list[dict[str, Any]],
+    usage_verdicts: list[str],
+) -> list[tuple[str, str]]:
+    findings: list[tuple[str, str]] = []
+    site = site or SiteFiles()
+    host = urlsplit(url).netloc
+    path = urlsplit(url).path or "/"
+    robots_location = site.locations.get("robots.txt", f"{host}/robots.txt")
+
+    if site.robots is None:
+        evidence.append(_evidence("robots.txt", None, "not fetched: no signal", robots_location))
+    elif site.robots.unreachable:
+        evidence.append(
+            _evidence(
+                "robots.txt",
+                f"HTTP {site.robots.status}",
+                "unreachable: complete disallow (RFC 9309 §2.3.1.4)",
+                robots_location,
+            )
+        )
+        findings.append((policy.robots_unreachable, "robots.txt unreachable (5xx): retry later"))
+    elif site.robots.unavailable:
+        evidence.append(
+            _evidence(
+                "robots.txt",
+                f"HTTP {site.robots.status}",
+                "unavailable: no rules (RFC 9309 §2.3.1.3)",
+                robots_location,
+            )
+        )
+    else:
+        token = policy.crawler_token
+        if not site.robots.can_fetch(token, url):
+            evidence.append(
+                _evidence("robots.txt", f"{token} {path}", "crawl disallowed", robots_location)
+            )
+            findings.append((EXCLUDE, f"robots.txt disallows {token} on {path}"))
+        for value in site.robots.content_usage(token, url):
+            preference = aipref.parse_content_usage(value)
+            usage_verdicts.append(preference.train_ai)
+            evidence.append(
+                _evidence("robots.txt:content-usage", value, preference.train_ai, robots_location)
+            )
+            if (
+                policy.legacy_labels
+                and preference.legacy_disallow
+                and preference.train_ai == aipref.UNKNOWN
+            ):
+                findings.append(
+                    (
+                        HOLD if preference.credit_exception else EXCLUDE,
+                        f"legacy aipref label in robots.txt: {value}",
+                    )
+                )
+        for value in site.robots.content_signals(token, url):
+            verdict = aipref.parse_content_signal(value)
+            evidence.append(_evidence("robots.txt:content-signal", value, verdict, robots_location))
+            if verdict == aipref.DISALLOWED:
+                findings.append((EXCLUDE, f"Content-Signal ai-train=no in robots.txt: {value}"))
+        blocked = [
+            t
+            for t in ("*", *policy.all_training_tokens())
+            if site.robots.full_disallow(t) and (t == "*" or site.robots.has_own_group(t))
+        ]
+        for token_blocked in blocked:
+            evidence.append(
+                _evidence("robots.txt:full-block", token_blocked, "disallowed", robots_location)
+            )
+        if blocked:
+            findings.append(
+                (EXCLUDE, f"robots.txt fully blocks AI training crawlers: {', '.join(blocked)}")
+            )
+
+    if site.ai_txt is not None:
+        location = site.locations.get("ai.txt", f"{host}/ai.txt")
+        allowed = site.ai_txt.can_fetch("*", url)
+        evidence.append(
+            _evidence("ai.txt", path, "no match" if allowed else "disallowed", location)
+        )
+        if not allowed:
+            findings.append((EXCLUDE, f"ai.txt disallows {path}"))
+
+    file_rule, error = (None, None)
+    if site.tdmrep_json is not None:
+        file_rule, error = tdmrep.rule_for(site.tdmrep_json, path)
+        evidence.append(
+            _evidence(
+                "tdmrep.json",
+                json.dumps(file_rule) if file_rule else error,
+                "rule matched" if file_rule else (error or "no rule matched"),
+                site.locations.get("tdmrep", f"{host}/.well-known/tdmrep.json"),
+            )
+        )
+    effective = tdmrep.effective_reservation(file_rule, _tdm_header(record), _tdm_meta(record))
+    if effective.source != "none" or any(
+        s["channel"].startswith(("http:tdm", "html:meta-tdm")) for s in record.get("consent") or []
+    ):
+        verdict = {1: "reserved", 0: "not reserved"}.get(effective.reservation, "unset")
+        evidence.append(
+            _evidence(
+                "tdmrep:effective",
+                effective.reservation,
+                f"{verdict} (from {effective.source})",
+                url,
+            )
+        )
+    if effective.reservation == 1:
+        findings.append((EXCLUDE, f"TDM rights reserved ({effective.source})"))
+    return findings
+
+
+# --- gate 3: licence --------------------------------------------------------------------------
+
+
+def _licence(
+    record: dict[str, Any], policy: RightsPolicy, evidence: list[dict[str, Any]]
+) -> LicenceVerdict | None:
+    statements = [e["raw"] for e in record.get("licence_evidence") or [] if e.get("raw")]
+    if not statements and record.get("licence_raw"):
+        statements = [record["licence_raw"]]
+    if not statements:
+        return None
+    verdict = (
+        classify_licence(statements[0]) if len(statements) == 1 else classify_licences(statements)
+    )
+    for statement in statements:
+        single = classify_licence(statement)
+        evidence.append(
+            _evidence(
+                "licence",
+                statement,
+                f"{single.outcome} ({single.licence_class})",
+                record.get("source_uri"),
+            )
+        )
+    if policy.bhl_allow_list and "nkc_equivalent" in verdict.flags:
+        verdict = LicenceVerdict(
+            verdict.raw,
+            verdict.normalised,
+            "public-domain",
+            INCLUDE,
+            flags=verdict.flags,
+            matched_by=verdict.matched_by,
+        )
+    return verdict
+
+
+def _consent(record: dict[str, Any]) -> dict[str, Any] | None:
+    for signal in record.get("consent") or []:
+        if signal["channel"] == "bluesky:user-intents":
+            declared = intents.parse_declaration(signal["raw"])
+            if declared.synthetic is True and declared.bulk is True:
+                return {"record": signal["raw"], "updated_at": declared.updated_at}
+    return None
+
+
+def decide(
+    record: dict[str, Any],
+    site: SiteFiles | None,
+    takedowns: Iterable[Takedown],
+    policy: RightsPolicy,
+) -> Decision:
+    """The decision for one record, with the deciding gate and all evidence."""
+    evidence: list[dict[str, Any]] = []
+    hits = takedown_hits(record, takedowns)
+    for hit in hits:
+        evidence.append(
+            _evidence(
+                f"takedown:{hit.match}",
+                hit.value,
+                f"matched ({hit.scope}): {hit.reason}",
+                hit.source,
+            )
+        )
+    if hits:
+        return Decision(EXCLUDE, "takedown", f"takedown request: {hits[0].reason}", evidence)
+
+    outcome, reason = _opt_outs(record, site, policy, evidence)
+    licence = _licence(record, policy, evidence)
+    if outcome is not None:
+        return Decision(outcome, "opt-out", reason, evidence, licence)
+
+    if licence is not None and licence.matched_by != "none":
+        decision = licence.outcome
+        reason = f"licence {licence.normalised or licence.raw} ({licence.licence_class})"
+        if "pd_jurisdiction=US" in licence.flags:
+            reason += "; public domain in the US only"
+        return Decision(decision, "licence", reason, evidence, licence)
+
+    if (consent := _consent(record)) is not None:
+        evidence.append(
+            _evidence(
+                "consent",
+                consent["record"],
+                "explicit consent: both uses",
+                record.get("source_uri"),
+            )
+        )
+        return Decision(
+            INCLUDE,
+            "consent",
+            "author consented to generative training and bulk redistribution (user intents)",
+            evidence,
+            None,
+            CONSENTED_TIER,
+        )
+
+    return Decision(
+        EXCLUDE, "default", "no licence and no consent: nothing allows redistribution", evidence
+    )
+
+
+ADMITTED = (INCLUDE, INCLUDE_ATTRIB)

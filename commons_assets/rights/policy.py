@@ -1,0 +1,84 @@
+"""The rights policy in force: `policy/licence_policy.toml` under the data root, conservative
+defaults when absent (CONSENT_AND_LICENCES.md section (a): every [policy] choice is a setting).
+
+    crawler_token = "CommonsBot"   # our product token, for robots.txt group selection
+    legacy_labels = true           # read old aipref labels (train-genai, ai, tdm, …) = n as opt-out
+    extra_training_tokens = []     # more AI-training product tokens whose full block opts out
+    bhl_allow_list = false         # "No known copyright restrictions…" → INCLUDE instead of HOLD
+    robots_unreachable = "HOLD"    # robots.txt answered 5xx: HOLD (retry) or EXCLUDE
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+POLICY_FILE = Path("policy") / "licence_policy.toml"
+DECISIONS = ("HOLD", "EXCLUDE")
+
+
+class PolicyError(ValueError):
+    """The policy file says something Commons cannot apply."""
+
+
+@cache
+def training_tokens_from_list() -> tuple[str, ...]:
+    """AI-training product tokens from the shipped ai.robots.txt-derived list."""
+    data = json.loads(files("commons_assets.rights").joinpath("ai_crawlers.json").read_text())
+    return tuple(sorted(t for t, entry in data["tokens"].items() if entry["training"]))
+
+
+@dataclass(frozen=True)
+class RightsPolicy:
+    crawler_token: str = "CommonsBot"
+    legacy_labels: bool = True
+    extra_training_tokens: tuple[str, ...] = ()
+    bhl_allow_list: bool = False
+    robots_unreachable: str = "HOLD"
+    source: str = "defaults"
+    training_tokens: tuple[str, ...] = field(default_factory=training_tokens_from_list)
+
+    def all_training_tokens(self) -> tuple[str, ...]:
+        return tuple(sorted({*self.training_tokens, *self.extra_training_tokens}))
+
+    def summary(self) -> dict[str, object]:
+        """The policy as recorded in outputs (tokens list shortened to its size and hash)."""
+        data = asdict(self)
+        tokens = self.all_training_tokens()
+        data["training_tokens"] = {
+            "count": len(tokens),
+            "sha256": hashlib.sha256("\n".join(tokens).encode()).hexdigest()[:16],
+        }
+        return data
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def load_policy(root: Path) -> RightsPolicy:
+    path = root / POLICY_FILE
+    if not path.exists():
+        return RightsPolicy()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise PolicyError(f"{POLICY_FILE.as_posix()}: {error}") from error
+    known = {
+        "crawler_token",
+        "legacy_labels",
+        "extra_training_tokens",
+        "bhl_allow_list",
+        "robots_unreachable",
+    }
+    if unknown := set(data) - known:
+        raise PolicyError(f"{POLICY_FILE.as_posix()}: unknown settings {sorted(unknown)}")
+    if data.get("robots_unreachable", "HOLD") not in DECISIONS:
+        raise PolicyError(f"robots_unreachable must be one of {DECISIONS}")
+    if "extra_training_tokens" in data:
+        data["extra_training_tokens"] = tuple(data["extra_training_tokens"])
+    return RightsPolicy(**data, source=POLICY_FILE.as_posix())
