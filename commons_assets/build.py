@@ -51,6 +51,16 @@ def _summary(result: dg.ExecuteInProcessResult) -> str:
         for label in ("kept", "quarantined", "dropped", "not_carried"):
             if label in metadata:
                 parts.append(f"{metadata[label].value} {label.replace('_', ' ')}")
+        decisions = [
+            f"{metadata[key].value} {key.split('/', 1)[1].lower()}"
+            for key in sorted(metadata)
+            if key.startswith("decision/") and metadata[key].value
+        ]
+        parts += decisions
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:
+            blocking = evaluation.severity == dg.AssetCheckSeverity.ERROR
+            parts.append(f"{'check FAILED' if blocking else 'warning'}: {evaluation.check_name}")
     return ", ".join(parts)
 
 
@@ -80,6 +90,10 @@ def build(
         + f", social days {len(layout.social_days(lake.sources))}"
     )
     assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
+    checks_by_asset: dict[dg.AssetKey, list[dg.AssetChecksDefinition]] = {}
+    for check in defs.asset_checks or []:
+        for check_key in check.check_keys:
+            checks_by_asset.setdefault(check_key.asset_key, []).append(check)
     resources = {"lake": lake}
     succeeded = True
     started = time.perf_counter()
@@ -89,7 +103,7 @@ def build(
             label = f"{name}[{partition}]" if partition else name
             began = time.perf_counter()
             result = dg.materialize(
-                [asset],
+                [asset, *checks_by_asset.get(asset.key, [])],
                 partition_key=partition,
                 instance=instance,
                 resources=resources,
@@ -98,11 +112,21 @@ def build(
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             )
             seconds = time.perf_counter() - began
-            if result.success:
+            failed_checks = [
+                e.check_name
+                for e in result.get_asset_check_evaluations()
+                if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+            ]
+            if result.success and not failed_checks:
                 echo(f"  ok    {label:55s} {_summary(result)} ({seconds:.1f}s)")
             else:
                 succeeded = False
-                echo(f"  FAIL  {label:55s} {_root_cause(result)}")
+                cause = (
+                    f"blocking check failed: {', '.join(failed_checks)}"
+                    if failed_checks
+                    else _root_cause(result)
+                )
+                echo(f"  FAIL  {label:55s} {cause}")
     total = time.perf_counter() - started
     echo(f"{'build finished' if succeeded else 'build FAILED'} in {total:.1f}s on {date.today()}")
     return succeeded

@@ -42,6 +42,10 @@ def test_build_materializes_every_partition_and_prints_progress(
         "clean_texts",
         "clean_images",
         "clean_posts",
+        "rights_pages",
+        "rights_texts",
+        "rights_images",
+        "rights_posts",
     }
     for label in ("clean_pages[site-a]", "clean_texts[essays]", "clean_posts[2026-11-20]"):
         assert f"ok    {label}" in out
@@ -64,3 +68,22 @@ def test_build_exits_non_zero_when_a_partition_fails(
 
 def test_build_refuses_a_data_root_without_sources(tmp_path: Path) -> None:
     assert cli.main(["build", "--data", str(tmp_path / "nothing")]) == 2
+
+
+def test_build_exits_non_zero_when_a_blocking_check_fails(
+    data_root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from commons_assets.rights import assets as rights_assets
+
+    real_decide = rights_assets.decide
+
+    def admit_everything(record, site, takedowns, policy):
+        result = real_decide(record, site, takedowns, policy)
+        result.decision = "INCLUDE"
+        return result
+
+    monkeypatch.setattr(rights_assets, "decide", admit_everything)
+    assert cli.main(["build", "--data", str(data_root)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  rights_posts[2026-11-20]" in out
+    assert "blocking check failed: admitted_records_are_admissible" in out

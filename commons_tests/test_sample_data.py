@@ -27,7 +27,7 @@ def test_the_bundled_sample_builds_every_partition(
 ) -> None:
     assert cli.main(["build", "--data", str(sample_root)]) == 0
     out = capsys.readouterr().out
-    assert out.count("  ok    ") == 18 and "FAIL" not in out
+    assert out.count("  ok    ") == 27 and "FAIL" not in out
     lake = sample_root / "lake"
 
     def table(asset: str) -> pl.DataFrame:
@@ -60,6 +60,24 @@ def test_the_bundled_sample_builds_every_partition(
     assert dropped_reasons("clean_pages") & {"too_short", "no_main_text"}  # the tag page
     assert "gopher_dup_line_frac" in dropped_reasons("clean_texts")
     images = table("clean_images")
+    decisions = {
+        row["source_id"]: (row["decision"], row["gate"])
+        for asset in ("rights_pages", "rights_texts", "rights_images", "rights_posts")
+        for row in table(asset).to_dicts()
+    }
+    assert decisions["https://news.example.net/local/harbour-breakwater-vote"][0] == "EXCLUDE"
+    assert decisions["https://reviews.example.io/bikes/folding-commuter-test"][0] == "EXCLUDE"
+    assert decisions["https://museum.example.org/press/annual-report-2026"][0] == "EXCLUDE"
+    assert decisions["https://records.example.gov/guides/land-survey-copies"][0] == "HOLD"
+    assert (
+        decisions["https://museum.example.org/articles/weaving-traditions"][0] == "INCLUDE_ATTRIB"
+    )
+    assert decisions["library-of-things"] == ("EXCLUDE", "licence")
+    assert decisions["us-constitution-preamble"] == ("INCLUDE", "licence")
+    assert decisions["mx-002"] == ("INCLUDE", "licence")  # NoC-US
+    assert decisions["coins"] == ("HOLD", "licence")  # NKC
+    dana = "at://did:plc:sample0dana00000000000004/app.bsky.feed.post/3ld1"
+    assert decisions[dana] == ("EXCLUDE", "takedown")  # account deleted two days later
     small, full = (
         images.filter(pl.col("source_id") == name)["phash"][0]
         for name in ("chelsea-small", "chelsea")

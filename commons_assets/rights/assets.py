@@ -1,0 +1,267 @@
+"""Rights audit assets: one per source kind, partitioned like the clean stage. Every cleaned
+record gets a decision (INCLUDE, INCLUDE_ATTRIB, EXCLUDE, HOLD), the deciding gate and its full
+evidence; excluded and held records stay in the table with their reasons, and only admitted
+ones flow on. The blocking check re-verifies admitted records from their evidence alone."""
+
+import time
+from collections import Counter
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from commons_assets.clean.assets import clean_images, clean_pages, clean_posts, clean_texts
+from commons_assets.lake import Lake
+from commons_assets.reporting import column_schema, table
+from commons_assets.rights import verify
+from commons_assets.rights.audit import ADMITTED, SiteFiles, Takedown, decide
+from commons_assets.rights.inputs import load_takedowns, site_files, social_deletions
+from commons_assets.rights.policy import PolicyError, RightsPolicy, load_policy
+from commons_assets.rights.records import AUDIT_SCHEMA
+from commons_assets.sources.assets import archive_pages
+from commons_assets.sources.partitions import (
+    archive_partitions,
+    image_partitions,
+    social_partitions,
+    text_partitions,
+)
+
+GROUP = "rights"
+EXAMPLES_PER_REASON = 3
+DECISIONS = ("INCLUDE", "INCLUDE_ATTRIB", "HOLD", "EXCLUDE")
+
+
+def _policy(lake: Lake) -> RightsPolicy:
+    try:
+        return load_policy(lake.root_path)
+    except PolicyError as error:
+        raise dg.Failure(description=f"Invalid rights policy: {error}") from error
+
+
+def current_takedowns(lake: Lake) -> tuple[list[Takedown], list[str]]:
+    requests, problems = load_takedowns(lake.root_path)
+    return requests + social_deletions(lake.root_path), problems
+
+
+def _read(context: dg.AssetExecutionContext, lake: Lake, asset: str) -> list[dict[str, Any]]:
+    path = lake.table_path(asset, context.partition_key)
+    if not path.exists():
+        raise dg.Failure(
+            description=f"{asset}[{context.partition_key}] has not been materialized yet; "
+            "materialize it first (or select the upstream assets too)."
+        )
+    return pl.read_parquet(path).to_dicts()
+
+
+def audit_rows(
+    rows: list[dict[str, Any]],
+    sites: dict[str, SiteFiles],
+    takedowns: list[Takedown],
+    policy: RightsPolicy,
+) -> list[dict[str, Any]]:
+    """Every row with its decision (pure: no Dagster, no I/O)."""
+    from urllib.parse import urlsplit
+
+    audited = []
+    fingerprint = policy.fingerprint()
+    for row in rows:
+        site = sites.get(urlsplit(row.get("source_uri") or "").netloc)
+        result = decide(row, site, takedowns, policy)
+        licence = result.licence
+        audited.append(
+            {
+                **row,
+                "decision": result.decision,
+                "gate": result.gate,
+                "decision_reason": result.reason,
+                "evidence": result.evidence,
+                "licence": licence.normalised if licence else None,
+                "licence_class": licence.licence_class if licence else None,
+                "licence_flags": list(licence.flags) if licence else [],
+                "tier": result.tier,
+                "policy": fingerprint,
+            }
+        )
+    return audited
+
+
+def _report(
+    audited: pl.DataFrame, policy: RightsPolicy, problems: list[str], elapsed: float, path: str
+) -> dict[str, Any]:
+    by_decision = Counter(audited["decision"].to_list()) if audited.height else Counter()
+    metadata: dict[str, Any] = {
+        "dagster/row_count": audited.height,
+        "dagster/column_schema": column_schema(AUDIT_SCHEMA),
+        **{f"decision/{d}": by_decision.get(d, 0) for d in DECISIONS},
+        "admitted": sum(by_decision.get(d, 0) for d in ADMITTED),
+        "policy": dg.MetadataValue.json({**policy.summary(), "fingerprint": policy.fingerprint()}),
+        "path": dg.MetadataValue.path(path),
+        "seconds": round(elapsed, 3),
+    }
+    if audited.height:
+        gates = (
+            audited.with_columns(pl.col("licence_class").fill_null("none"))
+            .group_by("decision", "gate", "licence_class")
+            .len()
+            .sort(["decision", "gate", "licence_class"])
+        )
+        metadata["decisions"] = table(
+            gates.to_dicts(), ("decision", "gate", "licence_class", "len")
+        )
+        reasons = audited.group_by("decision", "decision_reason").len().sort("len", descending=True)
+        metadata["top_reasons"] = table(
+            reasons.head(10).to_dicts(), ("decision", "decision_reason", "len")
+        )
+        examples = []
+        for reason in reasons["decision_reason"].head(10):
+            for row in (
+                audited.filter(pl.col("decision_reason") == reason)
+                .head(EXAMPLES_PER_REASON)
+                .to_dicts()
+            ):
+                evidence = "; ".join(
+                    f"{e['channel']}={e['raw']} → {e['verdict']}" for e in row["evidence"]
+                )
+                examples.append(
+                    {"decision_reason": reason, "source_id": row["source_id"], "evidence": evidence}
+                )
+        metadata["examples"] = table(examples, ("decision_reason", "source_id", "evidence"))
+        metadata["licence_unknown_share"] = round(
+            audited.filter(pl.col("licence_class").fill_null("unknown") == "unknown").height
+            / audited.height,
+            4,
+        )
+    if problems:
+        metadata["takedown_file_problems"] = dg.MetadataValue.md(
+            "\n".join(f"- {p}" for p in problems)
+        )
+    return metadata
+
+
+def _write_audit(
+    context: dg.AssetExecutionContext, lake: Lake, clean_asset: str, with_sites: bool
+) -> dg.MaterializeResult:
+    started = time.perf_counter()
+    policy = _policy(lake)
+    rows = _read(context, lake, clean_asset)
+    sites = site_files(_read(context, lake, "archive_pages")) if with_sites else {}
+    takedowns, problems = current_takedowns(lake)
+    audited = pl.DataFrame(audit_rows(rows, sites, takedowns, policy), schema=AUDIT_SCHEMA)
+    asset = context.asset_key.to_user_string()
+    path = lake.write_table(asset, context.partition_key, audited)
+    metadata = _report(
+        audited, policy, problems, time.perf_counter() - started, lake.relative(path)
+    )
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def _audit_asset(
+    name: str,
+    clean_asset: dg.AssetsDefinition,
+    partitions: dg.PartitionsDefinition,
+    kind: str,
+    extra_deps: list[dg.AssetsDefinition],
+) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=name,
+        partitions_def=partitions,
+        deps=[clean_asset, *extra_deps],
+        group_name=GROUP,
+        kinds={"parquet", "polars"},
+        description=(
+            f"Rights audit of {kind}: every cleaned record with its decision (INCLUDE, "
+            "INCLUDE_ATTRIB, EXCLUDE, HOLD), the deciding gate (takedown → opt-out → licence → "
+            "consent → default) and the evidence (channel, raw value, verdict, location). "
+            "Policy: policy/licence_policy.toml (conservative defaults)."
+        ),
+    )
+    def audit(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+        return _write_audit(context, lake, clean_asset.key.to_user_string(), bool(extra_deps))
+
+    return audit
+
+
+rights_pages = _audit_asset(
+    "rights_pages", clean_pages, archive_partitions, "web pages", [archive_pages]
+)
+rights_texts = _audit_asset("rights_texts", clean_texts, text_partitions, "text collections", [])
+rights_images = _audit_asset("rights_images", clean_images, image_partitions, "images", [])
+rights_posts = _audit_asset("rights_posts", clean_posts, social_partitions, "social posts", [])
+
+RIGHTS_ASSETS = [rights_pages, rights_texts, rights_images, rights_posts]
+
+
+def _audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
+    name = audit.key.to_user_string()
+
+    @dg.asset_check(
+        asset=audit,
+        name="admitted_records_are_admissible",
+        blocking=True,
+        description="Blocking: re-verifies from the evidence alone (and the current "
+        "takedowns) that no admitted record is excluded by policy or a takedown.",
+    )
+    def admissible(context: dg.AssetCheckExecutionContext, lake: Lake) -> dg.AssetCheckResult:
+        partition = context.run.tags.get("dagster/partition")
+        paths = (
+            [lake.table_path(name, partition)]
+            if partition
+            else sorted(lake.table_path(name, "x").parent.glob("*.parquet"))
+        )
+        takedowns, _ = current_takedowns(lake)
+        failures = []
+        checked = 0
+        for path in paths:
+            if not path.exists():
+                continue
+            admitted = pl.read_parquet(path).filter(pl.col("decision").is_in(ADMITTED))
+            for row in admitted.to_dicts():
+                checked += 1
+                if found := verify.problems(row, takedowns):
+                    failures.append({"source_id": row["source_id"], "problems": "; ".join(found)})
+        return dg.AssetCheckResult(
+            passed=not failures,
+            metadata={
+                "admitted_checked": checked,
+                "violations": len(failures),
+                "violating_records": table(failures[:20], ("source_id", "problems")),
+            },
+        )
+
+    @dg.asset_check(
+        asset=audit,
+        name="review_queue",
+        description="Warns when records are held for human review or when most "
+        "licences are unknown.",
+    )
+    def review(context: dg.AssetCheckExecutionContext, lake: Lake) -> dg.AssetCheckResult:
+        partition = context.run.tags.get("dagster/partition")
+        path = lake.table_path(name, partition) if partition else None
+        if path is None or not path.exists():
+            return dg.AssetCheckResult(passed=True, metadata={"note": "no partition in this run"})
+        frame = pl.read_parquet(path)
+        held = frame.filter(pl.col("decision") == "HOLD").height
+        # Social posts are admitted by consent, not licence: their missing licences are normal.
+        licensed = frame.filter(pl.col("source_kind") != "social")
+        unknown = licensed.filter(pl.col("licence_class").fill_null("unknown") == "unknown").height
+        share = unknown / licensed.height if licensed.height else 0.0
+        parse_errors = sum(
+            1
+            for evidence in frame["evidence"].to_list()
+            for e in evidence or []
+            if "parse error" in (e["verdict"] or "")
+        )
+        return dg.AssetCheckResult(
+            passed=held == 0 and share <= 0.5 and parse_errors == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "held": held,
+                "licence_unknown_share": round(share, 4),
+                "parser_errors": parse_errors,
+            },
+        )
+
+    return [admissible, review]
+
+
+RIGHTS_CHECKS = [check for audit in RIGHTS_ASSETS for check in _audit_checks(audit)]

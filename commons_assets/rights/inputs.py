@@ -1,0 +1,100 @@
+"""What the audit reads besides the records: the site files a crawl fetched, takedown requests,
+and social deletions (a deletion is a takedown, whichever day it arrived)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from commons_assets.rights.audit import SiteFiles, Takedown
+from commons_assets.rights.robots import RobotsTxt
+from commons_assets.sources import layout
+from commons_assets.sources.social import DELETIONS_FILE
+
+TAKEDOWN_FOLDER = Path("policy") / "takedowns"
+TAKEDOWN_MATCHES = ("url", "id", "sha256", "did")
+TAKEDOWN_SCOPES = ("work", "record")
+
+
+def site_files(rows: Iterable[dict[str, Any]]) -> dict[str, SiteFiles]:
+    """Host → the robots.txt, ai.txt and tdmrep.json captured in the same WARC."""
+    found: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        role = row.get("record_role")
+        if role not in ("robots.txt", "ai.txt", "tdmrep"):
+            continue
+        host = urlsplit(row["source_uri"]).netloc
+        entry = found.setdefault(host, {"locations": {}})
+        entry["locations"][role] = row["source_uri"]
+        if role == "tdmrep":
+            ok = row.get("http_status") is None or 200 <= row["http_status"] < 300
+            entry["tdmrep_json"] = row.get("text") if ok else None
+        else:
+            key = "robots" if role == "robots.txt" else "ai_txt"
+            entry[key] = RobotsTxt.from_response(row.get("http_status") or 200, row.get("text"))
+    return {host: SiteFiles(**entry) for host, entry in found.items()}
+
+
+def load_takedowns(root: Path) -> tuple[list[Takedown], list[str]]:
+    """Requests from `policy/takedowns/*.jsonl`, and a description of each unusable line."""
+    requests: list[Takedown] = []
+    problems: list[str] = []
+    folder = root / TAKEDOWN_FOLDER
+    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            where = f"{path.relative_to(root).as_posix()}:{number}"
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as error:
+                problems.append(f"{where}: not JSON ({error})")
+                continue
+            match, value = obj.get("match"), obj.get("value")
+            scope = obj.get("scope", "work")
+            if match not in TAKEDOWN_MATCHES or not isinstance(value, str) or not value:
+                problems.append(f"{where}: needs match in {TAKEDOWN_MATCHES} and a value")
+                continue
+            if scope not in TAKEDOWN_SCOPES:
+                problems.append(f"{where}: scope must be one of {TAKEDOWN_SCOPES}")
+                continue
+            requests.append(
+                Takedown(
+                    match,
+                    value,
+                    str(obj.get("reason", "")),
+                    str(obj.get("requested_at", "")),
+                    scope,
+                    where,
+                )
+            )
+    return requests, problems
+
+
+def social_deletions(root: Path) -> list[Takedown]:
+    """Every deletion event of every day, as takedowns (Bluesky: archives respect deletions)."""
+    deletions: list[Takedown] = []
+    for day, folder in layout.social_days(root / "sources").items():
+        path = folder / DELETIONS_FILE
+        if not path.exists():
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            try:
+                obj = json.loads(line) if line.strip() else None
+            except json.JSONDecodeError:
+                continue  # the social source asset quarantines it
+            if not isinstance(obj, dict):
+                continue
+            where = f"sources/social/{day}/{DELETIONS_FILE}:{number}"
+            if isinstance(obj.get("uri"), str):
+                deletions.append(
+                    Takedown("url", obj["uri"], "post deleted by its author", day, "record", where)
+                )
+            elif isinstance(obj.get("did"), str):
+                deletions.append(
+                    Takedown("did", obj["did"], "account deleted", day, "record", where)
+                )
+    return deletions

@@ -1,0 +1,18 @@
+"""The audit table: every cleaned record with its decision, the deciding gate and the evidence."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from commons_assets.clean.records import CLEAN_SCHEMA
+from commons_assets.records import SIGNAL
+
+AUDIT_SCHEMA: dict[str, pl.DataType] = {
+    **CLEAN_SCHEMA,
+    "gate": pl.String,
+    "decision_reason": pl.String,
+    "evidence": pl.List(SIGNAL),
+    "licence_flags": pl.List(pl.String),
+    "tier": pl.String,
+    "policy": pl.String,
+}

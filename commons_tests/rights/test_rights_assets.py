@@ -1,0 +1,258 @@
+"""The rights audit end to end: a WARC built here with site files, headers and meta tags goes
+through source, clean and audit; the policy file changes decisions; the blocking check stops a
+forbidden record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from commons_assets.clean.assets import clean_pages, clean_posts
+from commons_assets.lake import Lake
+from commons_assets.rights import assets as rights_assets
+from commons_assets.rights.assets import RIGHTS_CHECKS, rights_pages, rights_posts
+from commons_assets.sources.assets import archive_pages, social_posts
+from commons_assets.sources.sensors import sync_partitions
+from commons_tests.builders import SAMPLE_DAY, warc_record_bytes, write_jsonl
+
+CC_BY = '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
+PARAGRAPHS = [
+    "The lighthouse keeper climbed the spiral stairs every evening at dusk to light the lamp.",
+    "In winter the storms shook the tower, and salt crusted the great lens by the morning.",
+    "Ships passing the headland counted the flashes to know which coast they were following.",
+    "When the light was automated, the keeper moved to the village and wrote down his stories.",
+    "His notebooks now fill a shelf in the library, where visitors can read them on request.",
+    "Children from the school visit the tower each spring to learn how the lens was polished.",
+]
+
+
+def article(title: str, head: str = "") -> bytes:
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return (
+        f"<html><head><title>{title}</title>{head}</head><body><nav>Home</nav>"
+        f"<article><h1>{title}</h1>{body}</article><footer>Footer</footer></body></html>"
+    ).encode()
+
+
+def build_warc(root: Path) -> None:
+    records = [
+        (
+            "https://open.example/robots.txt",
+            b"User-agent: *\nAllow: /\n",
+            "text/plain",
+            [],
+            "200 OK",
+        ),
+        (
+            "https://open.example/.well-known/tdmrep.json",
+            json.dumps([{"location": "/reserved/*", "tdm-reservation": 1}]).encode(),
+            "application/json",
+            [],
+            "200 OK",
+        ),
+        (
+            "https://open.example/ai.txt",
+            b"User-Agent: *\nDisallow: /media-like/\n",
+            "text/plain",
+            [],
+            "200 OK",
+        ),
+        ("https://open.example/free", article("Free", CC_BY), "text/html", [], "200 OK"),
+        ("https://open.example/reserved/a", article("Reserved", CC_BY), "text/html", [], "200 OK"),
+        ("https://open.example/media-like/b", article("Media", CC_BY), "text/html", [], "200 OK"),
+        (
+            "https://open.example/meta",
+            article("Meta", CC_BY + '<meta name="tdm-reservation" content="1">'),
+            "text/html",
+            [],
+            "200 OK",
+        ),
+        (
+            "https://open.example/header",
+            article("Header", CC_BY),
+            "text/html",
+            [("Content-Usage", "train-ai=n")],
+            "200 OK",
+        ),
+        (
+            "https://open.example/nc",
+            article(
+                "NC", '<link rel="license" href="https://creativecommons.org/licenses/by-nc/4.0/">'
+            ),
+            "text/html",
+            [],
+            "200 OK",
+        ),
+        (
+            "https://blocked.example/robots.txt",
+            b"User-agent: GPTBot\nDisallow: /\n",
+            "text/plain",
+            [],
+            "200 OK",
+        ),
+        ("https://blocked.example/page", article("Blocked", CC_BY), "text/html", [], "200 OK"),
+        ("https://nofiles.example/page", article("No files", CC_BY), "text/html", [], "200 OK"),
+    ]
+    data = b"".join(
+        warc_record_bytes(uri, body, content_type=ctype, headers=headers, status=status, number=i)
+        for i, (uri, body, ctype, headers, status) in enumerate(records)
+    )
+    path = root / "sources" / "archives" / "sites.warc.gz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def run_pages(lake: Lake, instance: dg.DagsterInstance, **kwargs) -> dg.ExecuteInProcessResult:
+    sync_partitions(instance, lake)
+    return dg.materialize(
+        [archive_pages, clean_pages, rights_pages, *RIGHTS_CHECKS[:2]],
+        partition_key="sites",
+        resources={"lake": lake},
+        instance=instance,
+        **kwargs,
+    )
+
+
+def decisions(lake: Lake) -> dict[str, tuple[str, str]]:
+    frame = pl.read_parquet(lake.table_path("rights_pages", "sites"))
+    return {
+        row["source_id"].removeprefix("https://"): (row["decision"], row["gate"])
+        for row in frame.to_dicts()
+    }
+
+
+@pytest.fixture
+def sites_root(tmp_path: Path) -> Path:
+    root = tmp_path / "data"
+    build_warc(root)
+    return root
+
+
+def test_which_pages_reach_the_audited_output(sites_root: Path, instance) -> None:
+    lake = Lake(root=str(sites_root))
+    result = run_pages(lake, instance)
+    assert result.success
+    assert decisions(lake) == {
+        "open.example/free": ("INCLUDE_ATTRIB", "licence"),
+        "open.example/reserved/a": ("EXCLUDE", "opt-out"),  # tdmrep.json
+        "open.example/media-like/b": ("EXCLUDE", "opt-out"),  # ai.txt
+        "open.example/meta": ("EXCLUDE", "opt-out"),  # <meta name="tdm-reservation">
+        "open.example/header": ("EXCLUDE", "opt-out"),  # Content-Usage: train-ai=n
+        "open.example/nc": ("EXCLUDE", "licence"),
+        "blocked.example/page": ("EXCLUDE", "opt-out"),  # GPTBot fully blocked
+        "nofiles.example/page": ("INCLUDE_ATTRIB", "licence"),  # no site files: licence decides
+    }
+    frame = pl.read_parquet(lake.table_path("rights_pages", "sites"))
+    blocked = frame.filter(pl.col("source_id") == "https://blocked.example/page").to_dicts()[0]
+    assert (blocked["decision"], blocked["gate"]) == ("EXCLUDE", "opt-out")
+    assert any(
+        e["channel"] == "robots.txt:full-block" and e["raw"] == "GPTBot"
+        for e in blocked["evidence"]
+    )
+    unblocked = frame.filter(pl.col("source_id") == "https://nofiles.example/page").to_dicts()[0]
+    assert unblocked["decision"] == "INCLUDE_ATTRIB"
+    assert {
+        "channel": "robots.txt",
+        "raw": None,
+        "verdict": "not fetched: no signal",
+        "location": "nofiles.example/robots.txt",
+    } in unblocked["evidence"]
+    [materialization] = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "rights_pages"
+    ]
+    metadata = materialization.materialization.metadata
+    assert metadata["decision/EXCLUDE"].value == 6
+    assert metadata["policy"].value["source"] == "defaults"
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks["admitted_records_are_admissible"] is True
+
+
+def test_the_policy_file_changes_decisions_and_is_recorded(sites_root: Path, instance) -> None:
+    lake = Lake(root=str(sites_root))
+    (sites_root / "policy").mkdir()
+    (sites_root / "policy" / "licence_policy.toml").write_text(
+        'crawler_token = "GPTBot"\n'  # now our crawler is the blocked one
+    )
+    assert run_pages(lake, instance).success
+    assert decisions(lake)["open.example/free"] == ("INCLUDE_ATTRIB", "licence")
+    frame = pl.read_parquet(lake.table_path("rights_pages", "sites"))
+    blocked = frame.filter(pl.col("source_id") == "https://blocked.example/page").to_dicts()[0]
+    assert any(e["verdict"] == "crawl disallowed" for e in blocked["evidence"])
+    policies = set(frame["policy"])
+    (sites_root / "policy" / "licence_policy.toml").write_text("")
+    assert run_pages(lake, instance).success
+    assert set(pl.read_parquet(lake.table_path("rights_pages", "sites"))["policy"]) != policies
+
+
+def test_a_takedown_request_excludes_the_page(sites_root: Path, instance) -> None:
+    lake = Lake(root=str(sites_root))
+    write_jsonl(
+        sites_root / "policy" / "takedowns" / "requests.jsonl",
+        [
+            {
+                "match": "url",
+                "value": "https://open.example/free",
+                "reason": "author request",
+                "requested_at": "2026-11-23",
+                "scope": "record",
+            },
+            "not json",
+        ],
+    )
+    result = run_pages(lake, instance)
+    assert decisions(lake)["open.example/free"] == ("EXCLUDE", "takedown")
+    [materialization] = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "rights_pages"
+    ]
+    assert "not JSON" in materialization.materialization.metadata["takedown_file_problems"].value
+
+
+def test_blocking_check_fails_when_a_forbidden_record_is_planted(
+    sites_root: Path, instance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in the decision code admits the TDM-reserved page: the check, reading only the
+    evidence, catches it and the run fails."""
+    real_decide = rights_assets.decide
+
+    def buggy_decide(record, site, takedowns, policy):
+        result = real_decide(record, site, takedowns, policy)
+        if record["source_id"].endswith("/reserved/a"):
+            result.decision = "INCLUDE_ATTRIB"
+        return result
+
+    monkeypatch.setattr(rights_assets, "decide", buggy_decide)
+    lake = Lake(root=str(sites_root))
+    result = run_pages(lake, instance, raise_on_error=False)
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    admissible = evaluations["admitted_records_are_admissible"]
+    assert admissible.passed is False
+    violations = admissible.metadata["violating_records"].value.records
+    assert [v.data["source_id"] for v in violations] == ["https://open.example/reserved/a"]
+    assert "reserved" in violations[0].data["problems"]
+
+
+def test_posts_are_decided_by_intents_and_deletions(data_root: Path, instance) -> None:
+    lake = Lake(root=str(data_root))
+    later = data_root / "sources" / "social" / "2026-11-21"
+    write_jsonl(later / "deletions.jsonl", [{"did": "did:plc:testbob"}])  # a later account deletion
+    sync_partitions(instance, lake)
+    assert dg.materialize(
+        [social_posts, clean_posts, rights_posts],
+        partition_key=SAMPLE_DAY,
+        resources={"lake": lake},
+        instance=instance,
+    ).success
+    frame = pl.read_parquet(lake.table_path("rights_posts", SAMPLE_DAY))
+    by_author = {
+        row["attribution"]: (row["decision"], row["gate"], row["tier"]) for row in frame.to_dicts()
+    }
+    assert by_author["did:plc:testalice"] == ("INCLUDE", "consent", "consented")
+    assert by_author["did:plc:testbob"] == ("EXCLUDE", "takedown", "open")
