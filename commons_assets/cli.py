@@ -58,6 +58,10 @@ def bench_command(args: argparse.Namespace) -> int:
         from commons_assets.bench.extraction import run
 
         return run(Path(args.corpus or DEFAULT_CORPORA / "extraction"), rounds=args.rounds)
+    if args.benchmark == "robots":
+        from commons_assets.bench.robots import run as run_robots
+
+        return run_robots(Path(args.corpus or DEFAULT_CORPORA / "optout" / "robotstxt_google"))
     raise AssertionError(args.benchmark)
 
 
@@ -73,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     bench = commands.add_parser(
         "bench", help="benchmarks that print ratios against a baseline run in the same process"
     )
-    bench.add_argument("benchmark", choices=["extraction"])
+    bench.add_argument("benchmark", choices=["extraction", "robots"])
     bench.add_argument("--corpus", help="corpus folder (default: ../shared/corpora/<name>)")
     bench.add_argument("--rounds", type=int, default=2, help="alternating rounds; best counts")
     bench.set_defaults(run=bench_command)

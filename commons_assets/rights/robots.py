@@ -20,6 +20,7 @@ from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 ROBOTS_PATH = "/robots.txt"
+GROUP_KEYS = ("user-agent", "allow", "disallow", "content-usage", "content-signal")
 _PRODUCT_TOKEN = re.compile(r"[A-Za-z_-]+|\*")
 # RFC 9309 §2.5: crawlers must parse at least 500 KiB.
 MAX_BYTES = 500 * 1024
@@ -69,10 +70,13 @@ def parse_robots(body: str) -> list[Group]:
         body.encode("utf-8", "replace")[:MAX_BYTES].decode("utf-8", "replace").splitlines()
     ):
         line = raw_line.split("#", 1)[0].strip()
-        if ":" not in line:
-            continue
-        key, _, value = line.partition(":")
+        if ":" in line:
+            key, _, value = line.partition(":")
+        else:  # Google's parser (and its RFC 9309 tests) accept "Disallow /x" without a colon
+            key, _, value = line.partition(" ")
         key, value = key.strip().lower(), value.strip()
+        if key not in GROUP_KEYS:
+            continue  # sitemap and unknown records neither start nor end a group
         if key == "user-agent":
             if current is None or not last_was_agent:
                 current = Group()
