@@ -102,15 +102,19 @@ def _report(
         gates = (
             audited.with_columns(pl.col("licence_class").fill_null("none"))
             .group_by("decision", "gate", "licence_class")
-            .len()
+            .len(name="count")
             .sort(["decision", "gate", "licence_class"])
         )
         metadata["decisions"] = table(
-            gates.to_dicts(), ("decision", "gate", "licence_class", "len")
+            gates.to_dicts(), ("decision", "gate", "licence_class", "count")
         )
-        reasons = audited.group_by("decision", "decision_reason").len().sort("len", descending=True)
+        reasons = (
+            audited.group_by("decision", "decision_reason")
+            .len(name="count")
+            .sort(["count", "decision_reason"], descending=[True, False])
+        )
         metadata["top_reasons"] = table(
-            reasons.head(10).to_dicts(), ("decision", "decision_reason", "len")
+            reasons.head(10).to_dicts(), ("decision", "decision_reason", "count")
         )
         examples = []
         for reason in reasons["decision_reason"].head(10):
