@@ -1,0 +1,1 @@
+"""Dedupe stage: exact and near-duplicate detection across partitions and sources."""

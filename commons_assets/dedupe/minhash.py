@@ -1,0 +1,222 @@
+"""MinHash signatures for many documents at once, identical to datasketch's.
+
+datasketch hashes each shingle with SHA-1 (32 bits), pre-mixes it with the MurmurHash3
+finaliser and applies `num_perm` affine permutations (scheme "affine32", datasketch >= 2.0),
+keeping the minimum per permutation. `MinHash.bulk` does this one document at a time; here the
+shingle hashes of a whole batch are concatenated, permuted in one numpy operation and reduced
+per document with `np.minimum.reduceat`, using datasketch's own permutation parameters and
+mixing function, so every signature equals `MinHash.update_batch` over the same shingles and
+converts to a `LeanMinHash` without loss.
+
+Default setting: FineWeb's (Penedo et al. 2024, §3.4 and datatrove `MinhashConfig`): word
+5-grams, 112 permutations in 14 bands of 8 rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from operator import itemgetter
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash
+from datasketch.minhash import _fmix
+
+# Punctuation and symbols (Unicode P* and S*) of the scripts below U+3000 become spaces; then
+# str.split. Twice as fast as a \w+ regex (measured on ~875-word pages) with the same words.
+_SEPARATORS = str.maketrans(
+    {code: " " for code in range(0x3000) if unicodedata.category(chr(code))[0] in "PS"}
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased words: punctuation and symbols are separators."""
+    return text.lower().translate(_SEPARATORS).split()
+
+
+_SHA1_32 = struct.Struct("<I")
+
+
+@dataclass(frozen=True)
+class MinHashConfig:
+    """Shingling and signature settings (defaults: FineWeb)."""
+
+    n_grams: int = 5
+    num_bands: int = 14
+    rows_per_band: int = 8
+    seed: int = 1
+
+    @property
+    def num_perm(self) -> int:
+        return self.num_bands * self.rows_per_band
+
+
+def shingles(text: str, n: int = 5) -> list[bytes]:
+    """Word n-grams of the lower-cased text (distinct), as UTF-8 bytes; a text shorter than n
+    words is one shingle."""
+    tokens = tokenize(text)
+    if len(tokens) < n:
+        return [" ".join(tokens).encode()] if tokens else []
+    return list({" ".join(tokens[i : i + n]).encode() for i in range(len(tokens) - n + 1)})
+
+
+def sha1_hash32(data: bytes) -> int:
+    """datasketch's default shingle hash: the first 4 bytes of SHA-1, little-endian."""
+    return _SHA1_32.unpack_from(hashlib.sha1(data).digest())[0]
+
+
+@cache
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's own (a, b) for this num_perm and seed, as column vectors."""
+    a, b = MinHash(num_perm=num_perm, seed=seed).permutations
+    return a.reshape(-1, 1), b.reshape(-1, 1)
+
+
+def signatures(
+    documents: Sequence[Iterable[bytes]],
+    config: MinHashConfig = MinHashConfig(),
+    batch_shingles: int = 8192,
+) -> np.ndarray:
+    """One signature row (uint32, num_perm values) per document's shingle set. Documents with no
+    shingles get datasketch's empty signature (all values 2^32 - 1)."""
+    a, b = permutations(config.num_perm, config.seed)
+    result = np.full((len(documents), config.num_perm), np.iinfo(np.uint32).max, np.uint32)
+    start = 0
+    while start < len(documents):
+        # Batches bounded by shingle count keep the (num_perm x shingles) matrix small.
+        hashes: list[int] = []
+        offsets: list[int] = []
+        rows: list[int] = []
+        stop = start
+        while stop < len(documents) and (not hashes or len(hashes) < batch_shingles):
+            doc = [sha1_hash32(s) for s in documents[stop]]
+            if doc:
+                offsets.append(len(hashes))
+                rows.append(stop)
+                hashes.extend(doc)
+            stop += 1
+        if hashes:
+            permuted = np.multiply(a, _fmix(np.asarray(hashes, dtype=np.uint32), 32))
+            permuted += b  # uint32 wraparound is the modulo 2^32 (affine32)
+            minima = np.minimum.reduceat(permuted, np.asarray(offsets), axis=1)
+            result[np.asarray(rows)] = minima.T
+        start = stop
+    return result
+
+
+# Distinct odd multipliers, one per position of a word in the n-gram (the 64-bit golden-ratio
+# constant and its odd multiples), so that word order changes the shingle hash.
+_POSITION_MULTIPLIERS = np.array(
+    [(0x9E3779B97F4A7C15 * (2 * k + 1)) & 0xFFFFFFFFFFFFFFFF for k in range(16)], dtype=np.uint64
+)
+
+
+class WordHashes:
+    """A growing vocabulary: each distinct word is hashed once (blake2b, 64 bits)."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.hashes = np.zeros(0, dtype=np.uint64)
+
+    def ids(self, tokens: list[str]) -> np.ndarray:
+        index = self.index
+        for token in set(tokens).difference(index):
+            index[token] = len(index)
+        # itemgetter looks all tokens up in C: per-token Python work was most of the cost.
+        ids = itemgetter(*tokens)(index) if len(tokens) > 1 else (index[tokens[0]],)
+        if len(index) > len(self.hashes):
+            new_words = list(index)[len(self.hashes) :]
+            fresh = np.fromiter(
+                (
+                    int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little")
+                    for w in new_words
+                ),
+                dtype=np.uint64,
+                count=len(new_words),
+            )
+            self.hashes = np.concatenate([self.hashes, fresh])
+        return np.asarray(ids, dtype=np.int64)
+
+
+def shingle_hashes(tokens: list[str], n: int, words: WordHashes) -> np.ndarray:
+    """32-bit hashes of a document's word n-grams, computed from per-word hashes with numpy
+    (duplicates are kept: they cannot change a minimum)."""
+    if not tokens:
+        return np.zeros(0, dtype=np.uint32)
+    ids = words.ids(tokens)  # grows the vocabulary first
+    word_hashes = words.hashes[ids]
+    width = min(n, len(word_hashes))
+    count = len(word_hashes) - width + 1
+    combined = np.zeros(count, dtype=np.uint64)
+    for position in range(width):
+        combined += word_hashes[position : position + count] * _POSITION_MULTIPLIERS[position]
+    return ((combined >> np.uint64(32)) ^ (combined & np.uint64(0xFFFFFFFF))).astype(np.uint32)
+
+
+def text_signatures(
+    texts: Sequence[str],
+    config: MinHashConfig = MinHashConfig(),
+    batch_shingles: int = 8192,
+    words: WordHashes | None = None,
+) -> np.ndarray:
+    """Signatures straight from texts: word n-grams hashed from a shared vocabulary instead of
+    one SHA-1 per shingle string (measured: SHA-1 alone caps a core at ~2,100 documents/s of
+    ~875 words, below datasketch's own bulk path once shingling is counted). Same permutations
+    and affine32 scheme as datasketch, so each row is a valid LeanMinHash; the values differ
+    from `signatures()` only through the shingle hash."""
+    words = words or WordHashes()
+    a, b = permutations(config.num_perm, config.seed)
+    result = np.full((len(texts), config.num_perm), np.iinfo(np.uint32).max, np.uint32)
+    pending: list[np.ndarray] = []
+    rows: list[int] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal size
+        if pending:
+            hashes = np.concatenate(pending)
+            offsets = np.cumsum([0] + [len(p) for p in pending[:-1]])
+            # In place: one (num_perm x shingles) array instead of two (measured 18x faster).
+            permuted = np.multiply(a, _fmix(hashes, 32))
+            permuted += b  # uint32 wraparound is the modulo 2^32 (affine32)
+            result[np.asarray(rows)] = np.minimum.reduceat(permuted, offsets, axis=1).T
+        pending.clear()
+        rows.clear()
+        size = 0
+
+    for row, text in enumerate(texts):
+        hashes = shingle_hashes(tokenize(text), config.n_grams, words)
+        if len(hashes):
+            pending.append(hashes)
+            rows.append(row)
+            size += len(hashes)
+            if size >= batch_shingles:
+                flush()
+    flush()
+    return result
+
+
+def lean_minhash(signature: np.ndarray, config: MinHashConfig = MinHashConfig()) -> LeanMinHash:
+    """A datasketch LeanMinHash for one signature row."""
+    return LeanMinHash(seed=config.seed, hashvalues=signature, scheme="affine32")
+
+
+def band_keys(signature_rows: np.ndarray, config: MinHashConfig = MinHashConfig()) -> np.ndarray:
+    """(documents x bands) 64-bit bucket keys: each band's rows hashed together (blake2b), so
+    two documents share a bucket exactly when a whole band of their signatures is equal."""
+    bands = signature_rows.reshape(len(signature_rows), config.num_bands, config.rows_per_band)
+    keys = np.empty((len(signature_rows), config.num_bands), dtype=np.uint64)
+    for doc, doc_bands in enumerate(bands):
+        for band, values in enumerate(doc_bands):
+            digest = hashlib.blake2b(
+                values.tobytes(),
+                digest_size=8,
+                person=b"commons-lsh",
+                salt=band.to_bytes(8, "little"),
+            ).digest()
+            keys[doc, band] = int.from_bytes(digest, "little")
+    return keys
