@@ -62,6 +62,10 @@ def bench_command(args: argparse.Namespace) -> int:
         from commons_assets.bench.robots import run as run_robots
 
         return run_robots(Path(args.corpus or DEFAULT_CORPORA / "optout" / "robotstxt_google"))
+    if args.benchmark == "dedupe":
+        from commons_assets.bench.dedupe import run as run_dedupe
+
+        return run_dedupe(Path(args.corpus or DEFAULT_CORPORA), rounds=args.rounds)
     raise AssertionError(args.benchmark)
 
 
@@ -77,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     bench = commands.add_parser(
         "bench", help="benchmarks that print ratios against a baseline run in the same process"
     )
-    bench.add_argument("benchmark", choices=["extraction", "robots"])
+    bench.add_argument("benchmark", choices=["extraction", "robots", "dedupe"])
     bench.add_argument("--corpus", help="corpus folder (default: ../shared/corpora/<name>)")
     bench.add_argument("--rounds", type=int, default=2, help="alternating rounds; best counts")
     bench.set_defaults(run=bench_command)

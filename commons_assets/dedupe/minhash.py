@@ -120,26 +120,35 @@ class WordHashes:
 
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
-        self.hashes = np.zeros(0, dtype=np.uint64)
+        self._hashes = np.zeros(1024, dtype=np.uint64)  # capacity doubles as words arrive
+
+    @property
+    def hashes(self) -> np.ndarray:
+        return self._hashes[: len(self.index)]
+
+    def _add(self, words: list[str]) -> None:
+        start = len(self.index)
+        needed = start + len(words)
+        if needed > len(self._hashes):
+            grown = np.zeros(max(needed, 2 * len(self._hashes)), dtype=np.uint64)
+            grown[:start] = self._hashes[:start]
+            self._hashes = grown
+        self._hashes[start:needed] = np.fromiter(
+            (
+                int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little")
+                for w in words
+            ),
+            dtype=np.uint64,
+            count=len(words),
+        )
+        self.index.update(zip(words, range(start, needed), strict=True))
 
     def ids(self, tokens: list[str]) -> np.ndarray:
-        index = self.index
-        for token in set(tokens).difference(index):
-            index[token] = len(index)
+        if new := set(tokens).difference(self.index):
+            self._add(sorted(new))
         # itemgetter looks all tokens up in C: per-token Python work was most of the cost.
-        ids = itemgetter(*tokens)(index) if len(tokens) > 1 else (index[tokens[0]],)
-        if len(index) > len(self.hashes):
-            new_words = list(index)[len(self.hashes) :]
-            fresh = np.fromiter(
-                (
-                    int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little")
-                    for w in new_words
-                ),
-                dtype=np.uint64,
-                count=len(new_words),
-            )
-            self.hashes = np.concatenate([self.hashes, fresh])
-        return np.asarray(ids, dtype=np.int64)
+        found = itemgetter(*tokens)(self.index) if len(tokens) > 1 else (self.index[tokens[0]],)
+        return np.fromiter(found, dtype=np.int64, count=len(tokens))
 
 
 def shingle_hashes(tokens: list[str], n: int, words: WordHashes) -> np.ndarray:
