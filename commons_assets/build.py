@@ -57,6 +57,13 @@ def _summary(result: dg.ExecuteInProcessResult) -> str:
             if key.startswith("decision/") and metadata[key].value
         ]
         parts += decisions
+        if "duplicates_removed" in metadata:
+            parts.append(
+                f"{metadata['clusters'].value} clusters, "
+                f"{metadata['duplicates_removed'].value} duplicates"
+            )
+        elif not parts and "dagster/row_count" in metadata:
+            parts.append(f"{metadata['dagster/row_count'].value} rows")
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed:
             blocking = evaluation.severity == dg.AssetCheckSeverity.ERROR

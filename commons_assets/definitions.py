@@ -3,6 +3,7 @@
 import dagster as dg
 
 import commons_assets.clean.definitions
+import commons_assets.dedupe.definitions
 import commons_assets.rights.definitions
 import commons_assets.sources.definitions
 from commons_assets.lake import Lake
@@ -13,5 +14,6 @@ defs = dg.Definitions.merge(
     commons_assets.sources.definitions.defs,
     commons_assets.clean.definitions.defs,
     commons_assets.rights.definitions.defs,
+    commons_assets.dedupe.definitions.defs,
     dg.Definitions(resources={"lake": Lake()}),
 )

@@ -46,6 +46,10 @@ def test_build_materializes_every_partition_and_prints_progress(
         "rights_texts",
         "rights_images",
         "rights_posts",
+        "signatures_pages",
+        "signatures_texts",
+        "signatures_posts",
+        "dedup_clusters",
     }
     for label in ("clean_pages[site-a]", "clean_texts[essays]", "clean_posts[2026-11-20]"):
         assert f"ok    {label}" in out

@@ -27,7 +27,7 @@ def test_the_bundled_sample_builds_every_partition(
 ) -> None:
     assert cli.main(["build", "--data", str(sample_root)]) == 0
     out = capsys.readouterr().out
-    assert out.count("  ok    ") == 27 and "FAIL" not in out
+    assert out.count("  ok    ") == 35 and "FAIL" not in out
     lake = sample_root / "lake"
 
     def table(asset: str) -> pl.DataFrame:
@@ -40,7 +40,7 @@ def test_the_bundled_sample_builds_every_partition(
     assert set(pages["record_role"]) == {"page", "robots.txt", "ai.txt", "tdmrep"}
     assert pages.filter(pl.col("encoding") == "cp1252").height == 1
     assert "warc_unreadable" in quarantine_reasons("archive_pages")
-    assert table("corpus_texts").height == 15
+    assert table("corpus_texts").height == 16
     assert {"invalid_json", "missing_text"} <= quarantine_reasons("corpus_texts")
     assert {"not_an_image", "image_file_missing", "pixel_limit_exceeded"} <= quarantine_reasons(
         "image_records"
@@ -90,3 +90,20 @@ def test_sample_sources_are_documented() -> None:
     for folder in (REPO / "data" / "sources").glob("*/*"):
         stem = folder.name.split(".")[0] if folder.is_file() else folder.name
         assert stem[:10] in documented, f"{folder} is not listed in data/SOURCES.md"
+
+
+def test_the_sample_shows_every_kind_of_duplicate(
+    sample_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["build", "--data", str(sample_root)]) == 0
+    clusters = pl.read_parquet(sample_root / "lake" / "dedup_clusters" / "all.parquet")
+    roles = {row["source_id"]: (row["role"], row["match"]) for row in clusters.to_dicts()}
+    # the same work as a web page and in a text collection
+    assert roles["https://wiki.example.edu/wiki/Tides"] == ("survivor", "self")
+    assert roles["tides-explained"] == ("duplicate", "near")
+    # an exact reprint: the CC0 copy survives over the CC BY one
+    assert roles["garden-reprint"] == ("survivor", "self")
+    assert roles["mill-street-garden"] == ("duplicate", "exact")
+    # a thumbnail of a photograph: the larger original survives
+    assert roles["chelsea"] == ("survivor", "self")
+    assert roles["chelsea-small"] == ("duplicate", "image")

@@ -640,6 +640,16 @@ MIXED = [
         "text": ORCHARD.replace("seventeen", "eighteen"),
     },
     {
+        # The wiki's "Tides" page, copied into the newsletter with a few words changed: the same
+        # work arrives once as a web page and once in a text collection (a near-duplicate).
+        "id": "tides-explained",
+        "title": "Tides, explained",
+        "language": "en",
+        "licence": "CC-BY-SA-4.0",
+        "author": "Campus Wiki contributors",
+        "text": "\n\n".join(WIKI_TIDES).replace("regular rise", "daily rise"),
+    },
+    {
         "id": "raffle-notice",
         "title": "Raffle notice",
         "language": "en",

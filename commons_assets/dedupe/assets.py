@@ -1,0 +1,237 @@
+"""Dedupe assets. Per partition, `signatures_*` computes MinHash signatures and LSH band keys of
+the records the rights audit admitted (partitions run in parallel; a partition is computed once).
+`dedup_clusters` reads every current partition's signatures (and the image hashes) and builds
+the clusters across partitions and source kinds, with one survivor each."""
+
+import time
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from commons_assets.dedupe.clusters import DedupeSettings, cluster_records
+from commons_assets.dedupe.minhash import MinHashConfig, band_keys, text_signatures
+from commons_assets.lake import Lake
+from commons_assets.reporting import column_schema, table
+from commons_assets.rights.assets import rights_images, rights_pages, rights_posts, rights_texts
+from commons_assets.rights.audit import ADMITTED
+from commons_assets.sources.partitions import (
+    archive_partitions,
+    social_partitions,
+    text_partitions,
+)
+
+GROUP = "dedupe"
+CONFIG = MinHashConfig()
+SIGNATURE_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.String,
+    "source_kind": pl.String,
+    "source_partition": pl.String,
+    "source_id": pl.String,
+    "sha256": pl.String,
+    "decision": pl.String,
+    "tier": pl.String,
+    "licence_class": pl.String,
+    "date": pl.String,
+    "evidence_count": pl.Int64,
+    "signature": pl.List(pl.UInt32),
+    "band_keys": pl.List(pl.UInt64),
+}
+CLUSTER_SCHEMA: dict[str, pl.DataType] = {
+    "cluster_id": pl.String,
+    "record_id": pl.String,
+    "source_kind": pl.String,
+    "source_partition": pl.String,
+    "source_id": pl.String,
+    "role": pl.String,
+    "match": pl.String,
+    "similarity": pl.Float64,
+    "survivor_id": pl.String,
+    "cluster_size": pl.Int64,
+}
+
+
+def admitted(frame: pl.DataFrame) -> pl.DataFrame:
+    """Only records the rights audit admitted are deduplicated (and can be published)."""
+    return frame.filter(pl.col("decision").is_in(ADMITTED))
+
+
+def signature_frame(audited: pl.DataFrame) -> pl.DataFrame:
+    rows = admitted(audited)
+    signatures = text_signatures(rows["text"].fill_null("").to_list(), CONFIG)
+    keys = band_keys(signatures, CONFIG)
+    return (
+        rows.select(
+            "id",
+            "source_kind",
+            "source_partition",
+            "source_id",
+            "sha256",
+            "decision",
+            "tier",
+            "licence_class",
+            "date",
+            pl.col("evidence").list.len().cast(pl.Int64).alias("evidence_count"),
+        )
+        .with_columns(
+            pl.Series("signature", signatures.tolist(), dtype=pl.List(pl.UInt32)),
+            pl.Series("band_keys", keys.tolist(), dtype=pl.List(pl.UInt64)),
+        )
+        .select(list(SIGNATURE_SCHEMA))
+        if rows.height
+        else pl.DataFrame(schema=SIGNATURE_SCHEMA)
+    )
+
+
+def _signature_asset(
+    name: str, audit: dg.AssetsDefinition, partitions: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=name,
+        partitions_def=partitions,
+        deps=[audit],
+        group_name=GROUP,
+        kinds={"parquet", "polars", "numpy"},
+        description=(
+            "MinHash signatures (word 5-grams, 112 permutations, datasketch-compatible "
+            "LeanMinHash rows) and LSH band keys (14 bands x 8 rows, FineWeb's setting) of the "
+            "records this partition's rights audit admitted."
+        ),
+    )
+    def signatures(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+        started = time.perf_counter()
+        source = lake.table_path(audit.key.to_user_string(), context.partition_key)
+        if not source.exists():
+            raise dg.Failure(
+                description=f"{audit.key.to_user_string()}[{context.partition_key}] "
+                "has not been materialized yet."
+            )
+        frame = signature_frame(pl.read_parquet(source))
+        path = lake.write_table(name, context.partition_key, frame)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": frame.height,
+                "dagster/column_schema": column_schema(SIGNATURE_SCHEMA),
+                "minhash": dg.MetadataValue.json(
+                    {
+                        "n_grams": CONFIG.n_grams,
+                        "num_perm": CONFIG.num_perm,
+                        "bands": CONFIG.num_bands,
+                        "rows_per_band": CONFIG.rows_per_band,
+                        "seed": CONFIG.seed,
+                    }
+                ),
+                "path": dg.MetadataValue.path(lake.relative(path)),
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+        )
+
+    return signatures
+
+
+signatures_pages = _signature_asset("signatures_pages", rights_pages, archive_partitions)
+signatures_texts = _signature_asset("signatures_texts", rights_texts, text_partitions)
+signatures_posts = _signature_asset("signatures_posts", rights_posts, social_partitions)
+SIGNATURE_ASSETS = [signatures_pages, signatures_texts, signatures_posts]
+
+
+def current_partition_files(
+    lake: Lake, asset: dg.AssetsDefinition, instance: dg.DagsterInstance
+) -> list[Any]:
+    """The asset's files for partitions that still exist (a removed source leaves no entry)."""
+    name = asset.key.to_user_string()
+    keys = asset.partitions_def.get_partition_keys(dynamic_partitions_store=instance)
+    return [p for key in keys if (p := lake.table_path(name, key)).exists()]
+
+
+def load_candidates(lake: Lake, instance: dg.DagsterInstance) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    for asset in SIGNATURE_ASSETS:
+        for path in current_partition_files(lake, asset, instance):
+            records += pl.read_parquet(path).to_dicts()
+    for path in current_partition_files(lake, rights_images, instance):
+        frame = admitted(pl.read_parquet(path))
+        records += frame.select(
+            "id",
+            "source_kind",
+            "source_partition",
+            "source_id",
+            "sha256",
+            "decision",
+            "tier",
+            "licence_class",
+            "date",
+            "phash",
+            "evidence",
+            "image",
+        ).to_dicts()
+    for record in records:
+        record.setdefault("evidence", [None] * int(record.get("evidence_count") or 0))
+    return records
+
+
+@dg.asset(
+    deps=[*SIGNATURE_ASSETS, rights_images],
+    group_name=GROUP,
+    kinds={"parquet", "polars"},
+    description=(
+        "Duplicate clusters across all partitions and source kinds: exact (same normalised "
+        "text or file hash), near (LSH candidates with estimated Jaccard >= 0.8) and images "
+        "(pHash Hamming distance <= 8). Each cluster keeps one survivor: most permissive "
+        "admissible licence, then richest provenance, then earliest source, then id."
+    ),
+)
+def dedup_clusters(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+    started = time.perf_counter()
+    records = load_candidates(lake, context.instance)
+    settings = DedupeSettings()
+    rows = cluster_records(records, settings)
+    frame = pl.DataFrame(rows, schema=CLUSTER_SCHEMA)
+    path = lake.write_table("dedup_clusters", "all", frame)
+    clusters = frame.filter(pl.col("role") == "survivor")
+    sizes = clusters.group_by("cluster_size").len(name="clusters").sort("cluster_size")
+    top = clusters.sort(["cluster_size", "cluster_id"], descending=[True, False]).head(10)
+    duplicates = frame.filter(pl.col("role") == "duplicate").height
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": frame.height,
+            "dagster/column_schema": column_schema(CLUSTER_SCHEMA),
+            "records_considered": len(records),
+            "clusters": clusters.height,
+            "duplicates_removed": duplicates,
+            "duplicate_ratio": round(duplicates / len(records), 4) if records else 0.0,
+            **{
+                f"matches/{m}": n
+                for m, n in frame.filter(pl.col("role") == "duplicate")
+                .group_by("match")
+                .len()
+                .iter_rows()
+            },
+            "cluster_sizes": table(sizes.to_dicts(), ("cluster_size", "clusters")),
+            "top_clusters": table(
+                [
+                    {
+                        **row,
+                        "members": ", ".join(
+                            frame.filter(pl.col("cluster_id") == row["cluster_id"])[
+                                "source_id"
+                            ].to_list()
+                        ),
+                    }
+                    for row in top.to_dicts()
+                ],
+                ("cluster_size", "source_kind", "source_id", "members"),
+            ),
+            "settings": dg.MetadataValue.json(
+                {
+                    "near_duplicate_jaccard": settings.near_duplicate_jaccard,
+                    "image_hamming_distance": settings.image_hamming_distance,
+                }
+            ),
+            "path": dg.MetadataValue.path(lake.relative(path)),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+
+
+DEDUPE_ASSETS = [*SIGNATURE_ASSETS, dedup_clusters]

@@ -1,0 +1,89 @@
+"""Signatures per partition and clusters across partitions, materialized through Dagster."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from commons_assets.clean.assets import clean_texts
+from commons_assets.dedupe.assets import dedup_clusters, signatures_texts
+from commons_assets.lake import Lake
+from commons_assets.rights.assets import rights_texts
+from commons_assets.sources.assets import corpus_texts
+from commons_assets.sources.sensors import sync_partitions
+from commons_tests.builders import write_jsonl
+
+SENTENCES = [
+    "The ferry crosses the estuary every hour from dawn until late evening.",
+    "Passengers buy tickets from the kiosk beside the old customs house.",
+    "In summer the crossing is crowded with cyclists heading for the coast path.",
+    "The captain has worked on the river for more than thirty years.",
+    "Gulls follow the boat, hoping that someone will share a sandwich.",
+    "On foggy mornings the horn sounds every two minutes until the far pier appears.",
+    "A small museum on the quay tells the story of the ferries since 1850.",
+    "Children press their faces to the windows to watch the wake spread behind them.",
+]
+
+
+def essay(seed: int) -> str:
+    rng = random.Random(seed)
+    return " ".join(rng.sample(SENTENCES, len(SENTENCES)))
+
+
+def test_clusters_span_partitions_and_keep_the_most_permissive_copy(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    root = tmp_path / "data"
+    original = essay(1)
+    texts = root / "sources" / "texts"
+    write_jsonl(
+        texts / "first" / "a.jsonl",
+        [
+            {"id": "ferry", "text": original, "licence": "CC-BY-4.0"},
+            {"id": "other", "text": essay(2), "licence": "CC-BY-4.0"},
+        ],
+    )
+    write_jsonl(
+        texts / "second" / "a.jsonl",
+        [
+            {"id": "ferry-copy", "text": original, "licence": "CC0-1.0"},  # exact, more permissive
+            {
+                "id": "ferry-edit",
+                "text": original.replace("every hour", "each hour"),
+                "licence": "CC-BY-4.0",
+            },  # near
+            {
+                "id": "ferry-nc",
+                "text": original,
+                "licence": "CC-BY-NC-4.0",
+            },  # excluded: not deduped
+        ],
+    )
+    lake = Lake(root=str(root))
+    sync_partitions(instance, lake)
+    for partition in ("first", "second"):
+        assert dg.materialize(
+            [corpus_texts, clean_texts, rights_texts, signatures_texts],
+            partition_key=partition,
+            resources={"lake": lake},
+            instance=instance,
+        ).success
+    signatures = pl.read_parquet(lake.table_path("signatures_texts", "second"))
+    assert set(signatures["source_id"]) == {"ferry-copy", "ferry-edit"}
+    assert signatures["signature"].list.len().unique().to_list() == [112]
+    result = dg.materialize([dedup_clusters], resources={"lake": lake}, instance=instance)
+    assert result.success
+    clusters = pl.read_parquet(lake.table_path("dedup_clusters", "all"))
+    roles = {row["source_id"]: (row["role"], row["match"]) for row in clusters.to_dicts()}
+    assert roles == {
+        "ferry-copy": ("survivor", "self"),
+        "ferry": ("duplicate", "exact"),
+        "ferry-edit": ("duplicate", "near"),
+    }
+    [event] = result.get_asset_materialization_events()
+    metadata = event.materialization.metadata
+    assert metadata["clusters"].value == 1 and metadata["duplicates_removed"].value == 2
+    assert metadata["matches/exact"].value == 1 and metadata["matches/near"].value == 1
