@@ -34,6 +34,7 @@ SIGNATURE_SCHEMA: dict[str, pl.DataType] = {
     "licence_class": pl.String,
     "date": pl.String,
     "evidence_count": pl.Int64,
+    "withdrawn": pl.Boolean,
     "signature": pl.List(pl.UInt32),
     "band_keys": pl.List(pl.UInt64),
 }
@@ -49,11 +50,22 @@ CLUSTER_SCHEMA: dict[str, pl.DataType] = {
     "survivor_id": pl.String,
     "cluster_size": pl.Int64,
 }
+# role: survivor | duplicate | withdrawn (the cluster holds a copy named by a work takedown)
+
+
+WORK_TAKEDOWN = (
+    pl.col("evidence")
+    .list.eval(pl.element().struct.field("verdict").str.starts_with("matched (work)"))
+    .list.any()
+)
 
 
 def admitted(frame: pl.DataFrame) -> pl.DataFrame:
-    """Only records the rights audit admitted are deduplicated (and can be published)."""
-    return frame.filter(pl.col("decision").is_in(ADMITTED))
+    """Records the rights audit admitted, plus records withdrawn by a work-scoped takedown: those
+    take part in clustering only so that their copies are withdrawn with them."""
+    return frame.filter(pl.col("decision").is_in(ADMITTED) | WORK_TAKEDOWN).with_columns(
+        WORK_TAKEDOWN.fill_null(False).alias("withdrawn")
+    )
 
 
 def signature_frame(audited: pl.DataFrame) -> pl.DataFrame:
@@ -72,6 +84,7 @@ def signature_frame(audited: pl.DataFrame) -> pl.DataFrame:
             "licence_class",
             "date",
             pl.col("evidence").list.len().cast(pl.Int64).alias("evidence_count"),
+            "withdrawn",
         )
         .with_columns(
             pl.Series("signature", signatures.tolist(), dtype=pl.List(pl.UInt32)),
@@ -164,6 +177,7 @@ def load_candidates(lake: Lake, instance: dg.DagsterInstance) -> list[dict[str, 
             "phash",
             "evidence",
             "image",
+            "withdrawn",
         ).to_dicts()
     for record in records:
         record.setdefault("evidence", [None] * int(record.get("evidence_count") or 0))
@@ -199,6 +213,7 @@ def dedup_clusters(context: dg.AssetExecutionContext, lake: Lake) -> dg.Material
             "records_considered": len(records),
             "clusters": clusters.height,
             "duplicates_removed": duplicates,
+            "withdrawn_by_work_takedown": frame.filter(pl.col("role") == "withdrawn").height,
             "duplicate_ratio": round(duplicates / len(records), 4) if records else 0.0,
             **{
                 f"matches/{m}": n

@@ -53,6 +53,7 @@ def survivor_key(record: dict[str, Any]) -> tuple:
     (date, partition), then the id."""
     image = record.get("image") or {}
     return (
+        bool(record.get("withdrawn")),
         DECISION_RANK.get(record.get("decision") or "", 9),
         record.get("tier") == "consented",
         CLASS_RANK.get(record.get("licence_class") or "", 9),
@@ -124,10 +125,13 @@ def cluster_records(
         if len(members) < 2:
             continue
         ordered = sorted(members, key=lambda i: survivor_key(records[i]))
+        # A work-scoped takedown withdraws every copy of the work (the takedown's `scope`).
+        withdrawn = any(records[i].get("withdrawn") for i in members)
         survivor = ordered[0]
         cluster_id = records[survivor]["id"]
         for index in ordered:
             match, similarity = _relation(index, survivor, how, records, signatures)
+            role = "survivor" if index == survivor else "duplicate"
             rows.append(
                 {
                     "cluster_id": cluster_id,
@@ -135,10 +139,10 @@ def cluster_records(
                     "source_kind": records[index].get("source_kind"),
                     "source_partition": records[index].get("source_partition"),
                     "source_id": records[index].get("source_id"),
-                    "role": "survivor" if index == survivor else "duplicate",
+                    "role": "withdrawn" if withdrawn else role,
                     "match": "self" if index == survivor else match,
                     "similarity": 1.0 if index == survivor else similarity,
-                    "survivor_id": cluster_id,
+                    "survivor_id": None if withdrawn else cluster_id,
                     "cluster_size": len(members),
                 }
             )
@@ -169,6 +173,6 @@ def _relation(
     return "transitive", 0.0
 
 
-def duplicates_of(rows: Iterable[dict[str, Any]]) -> set[str]:
-    """Ids of records that are not their cluster's survivor."""
-    return {row["record_id"] for row in rows if row["role"] == "duplicate"}
+def not_published(rows: Iterable[dict[str, Any]]) -> set[str]:
+    """Ids of records a release must leave out: duplicates and withdrawn copies."""
+    return {row["record_id"] for row in rows if row["role"] in ("duplicate", "withdrawn")}

@@ -87,3 +87,73 @@ def test_clusters_span_partitions_and_keep_the_most_permissive_copy(
     metadata = event.materialization.metadata
     assert metadata["clusters"].value == 1 and metadata["duplicates_removed"].value == 2
     assert metadata["matches/exact"].value == 1 and metadata["matches/near"].value == 1
+
+
+def _rebuild(lake: Lake, instance: dg.DagsterInstance) -> dict[str, tuple[str, str | None]]:
+    for partition in ("first", "second"):
+        assert dg.materialize(
+            [rights_texts, signatures_texts],
+            partition_key=partition,
+            resources={"lake": lake},
+            instance=instance,
+        ).success
+    assert dg.materialize([dedup_clusters], resources={"lake": lake}, instance=instance).success
+    clusters = pl.read_parquet(lake.table_path("dedup_clusters", "all"))
+    return {row["source_id"]: (row["role"], row["survivor_id"]) for row in clusters.to_dicts()}
+
+
+def test_takedown_scopes(tmp_path: Path, instance: dg.DagsterInstance) -> None:
+    root = tmp_path / "data"
+    original = essay(1)
+    texts = root / "sources" / "texts"
+    write_jsonl(
+        texts / "first" / "a.jsonl", [{"id": "ferry", "text": original, "licence": "CC-BY-4.0"}]
+    )
+    write_jsonl(
+        texts / "second" / "a.jsonl",
+        [
+            {"id": "ferry-copy", "text": original, "licence": "CC0-1.0"},
+            {
+                "id": "ferry-edit",
+                "text": original.replace("every hour", "each hour"),
+                "licence": "CC-BY-4.0",
+            },
+        ],
+    )
+    lake = Lake(root=str(root))
+    sync_partitions(instance, lake)
+    for partition in ("first", "second"):
+        assert dg.materialize(
+            [corpus_texts, clean_texts],
+            partition_key=partition,
+            resources={"lake": lake},
+            instance=instance,
+        ).success
+    assert _rebuild(lake, instance)["ferry-copy"][0] == "survivor"
+
+    takedowns = root / "policy" / "takedowns" / "requests.jsonl"
+    # record scope: that copy only; the next member becomes the survivor
+    write_jsonl(
+        takedowns,
+        [
+            {
+                "match": "id",
+                "value": "ferry-copy",
+                "scope": "record",
+                "reason": "duplicate upload withdrawn",
+            }
+        ],
+    )
+    roles = _rebuild(lake, instance)
+    assert "ferry-copy" not in roles
+    assert roles["ferry"][0] == "survivor" and roles["ferry-edit"][0] == "duplicate"
+
+    # work scope (the default): every copy of the work goes
+    write_jsonl(takedowns, [{"match": "id", "value": "ferry-edit", "reason": "author request"}])
+    roles = _rebuild(lake, instance)
+    assert {source: role for source, (role, _) in roles.items()} == {
+        "ferry-copy": "withdrawn",
+        "ferry": "withdrawn",
+        "ferry-edit": "withdrawn",
+    }
+    assert all(survivor is None for _, survivor in roles.values())
