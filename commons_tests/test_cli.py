@@ -49,7 +49,9 @@ def test_build_materializes_every_partition_and_prints_progress(
         "signatures_pages",
         "signatures_texts",
         "signatures_posts",
+        "signatures_images",
         "dedup_clusters",
+        "_dedupe_index",
     }
     for label in ("clean_pages[site-a]", "clean_texts[essays]", "clean_posts[2026-11-20]"):
         assert f"ok    {label}" in out

@@ -9,7 +9,8 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from commons_assets.dedupe.clusters import DedupeSettings, cluster_records
+from commons_assets.dedupe.clusters import DedupeSettings, build_clusters, phash_keys
+from commons_assets.dedupe.index import endpoint_records, update_index
 from commons_assets.dedupe.minhash import MinHashConfig, band_keys, text_signatures
 from commons_assets.lake import Lake
 from commons_assets.reporting import column_schema, table
@@ -17,6 +18,7 @@ from commons_assets.rights.assets import rights_images, rights_pages, rights_pos
 from commons_assets.rights.audit import ADMITTED
 from commons_assets.sources.partitions import (
     archive_partitions,
+    image_partitions,
     social_partitions,
     text_partitions,
 )
@@ -148,73 +150,122 @@ signatures_posts = _signature_asset("signatures_posts", rights_posts, social_par
 SIGNATURE_ASSETS = [signatures_pages, signatures_texts, signatures_posts]
 
 
-def current_partition_files(
-    lake: Lake, asset: dg.AssetsDefinition, instance: dg.DagsterInstance
-) -> list[Any]:
-    """The asset's files for partitions that still exist (a removed source leaves no entry)."""
-    name = asset.key.to_user_string()
-    keys = asset.partitions_def.get_partition_keys(dynamic_partitions_store=instance)
-    return [p for key in keys if (p := lake.table_path(name, key)).exists()]
+def image_signature_frame(audited: pl.DataFrame) -> pl.DataFrame:
+    rows = admitted(audited).filter(pl.col("phash").is_not_null())
+    if not rows.height:
+        return pl.DataFrame(schema=IMAGE_SIGNATURE_SCHEMA)
+    return rows.select(
+        "id",
+        "source_kind",
+        "source_partition",
+        "source_id",
+        "sha256",
+        "decision",
+        "tier",
+        "licence_class",
+        "date",
+        pl.col("evidence").list.len().cast(pl.Int64).alias("evidence_count"),
+        "withdrawn",
+        (pl.col("image").struct.field("width") * pl.col("image").struct.field("height"))
+        .cast(pl.Int64)
+        .alias("image_pixels"),
+        "phash",
+        pl.col("phash")
+        .map_elements(phash_keys, return_dtype=pl.List(pl.UInt64))
+        .alias("band_keys"),
+    )
 
 
-def load_candidates(lake: Lake, instance: dg.DagsterInstance) -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = []
-    for asset in SIGNATURE_ASSETS:
-        for path in current_partition_files(lake, asset, instance):
-            records += pl.read_parquet(path).to_dicts()
-    for path in current_partition_files(lake, rights_images, instance):
-        frame = admitted(pl.read_parquet(path))
-        records += frame.select(
-            "id",
-            "source_kind",
-            "source_partition",
-            "source_id",
-            "sha256",
-            "decision",
-            "tier",
-            "licence_class",
-            "date",
-            "phash",
-            "evidence",
-            "image",
-            "withdrawn",
-        ).to_dicts()
-    for record in records:
-        record.setdefault("evidence", [None] * int(record.get("evidence_count") or 0))
-    return records
+IMAGE_SIGNATURE_SCHEMA: dict[str, pl.DataType] = {
+    **{k: v for k, v in SIGNATURE_SCHEMA.items() if k not in ("signature", "band_keys")},
+    "image_pixels": pl.Int64,
+    "phash": pl.String,
+    "band_keys": pl.List(pl.UInt64),
+}
 
 
 @dg.asset(
-    deps=[*SIGNATURE_ASSETS, rights_images],
+    partitions_def=image_partitions,
+    deps=[rights_images],
     group_name=GROUP,
-    kinds={"parquet", "polars"},
+    kinds={"parquet", "polars", "image"},
+    description=(
+        "Perceptual hashes of the admitted images of this partition, cut into 9 LSH keys so "
+        "that images within 8 bits of each other share a key."
+    ),
+)
+def signatures_images(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+    source = lake.table_path("rights_images", context.partition_key)
+    if not source.exists():
+        raise dg.Failure(
+            description=f"rights_images[{context.partition_key}] has not been materialized yet."
+        )
+    frame = image_signature_frame(pl.read_parquet(source))
+    path = lake.write_table("signatures_images", context.partition_key, frame)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": frame.height,
+            "dagster/column_schema": column_schema(IMAGE_SIGNATURE_SCHEMA),
+            "path": dg.MetadataValue.path(lake.relative(path)),
+        }
+    )
+
+
+ALL_SIGNATURE_ASSETS = [*SIGNATURE_ASSETS, signatures_images]
+
+
+def current_signature_files(lake: Lake, instance: dg.DagsterInstance) -> dict[str, Any]:
+    """label -> file, for every partition that exists now (a removed source drops out)."""
+    files = {}
+    for asset in ALL_SIGNATURE_ASSETS:
+        name = asset.key.to_user_string()
+        for key in asset.partitions_def.get_partition_keys(dynamic_partitions_store=instance):
+            if (path := lake.table_path(name, key)).exists():
+                files[f"{name}/{key}"] = path
+    return files
+
+
+@dg.asset(
+    deps=ALL_SIGNATURE_ASSETS,
+    group_name=GROUP,
+    kinds={"parquet", "polars", "duckdb"},
     description=(
         "Duplicate clusters across all partitions and source kinds: exact (same normalised "
         "text or file hash), near (LSH candidates with estimated Jaccard >= 0.8) and images "
-        "(pHash Hamming distance <= 8). Each cluster keeps one survivor: most permissive "
+        "(pHash Hamming distance <= 8). Incremental: a new partition is looked up against the "
+        "persisted index and added to it. Each cluster keeps one survivor: most permissive "
         "admissible licence, then richest provenance, then earliest source, then id."
     ),
 )
 def dedup_clusters(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
     started = time.perf_counter()
-    records = load_candidates(lake, context.instance)
     settings = DedupeSettings()
-    rows = cluster_records(records, settings)
-    frame = pl.DataFrame(rows, schema=CLUSTER_SCHEMA)
+    current = current_signature_files(lake, context.instance)
+    edges, update = update_index(lake.root_path, current, settings)
+    records = endpoint_records(current, edges)
+    frame = pl.DataFrame(
+        build_clusters(
+            records, edges.select("first_id", "second_id", "match", "similarity").rows()
+        ),
+        schema=CLUSTER_SCHEMA,
+    )
     path = lake.write_table("dedup_clusters", "all", frame)
-    clusters = frame.filter(pl.col("role") == "survivor")
+    clusters = frame.filter(pl.col("role") != "duplicate").filter(pl.col("match") == "self")
     sizes = clusters.group_by("cluster_size").len(name="clusters").sort("cluster_size")
     top = clusters.sort(["cluster_size", "cluster_id"], descending=[True, False]).head(10)
     duplicates = frame.filter(pl.col("role") == "duplicate").height
+    indexed_records = sum(
+        pl.scan_parquet(p).select(pl.len()).collect().item() for p in current.values()
+    )
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": frame.height,
             "dagster/column_schema": column_schema(CLUSTER_SCHEMA),
-            "records_considered": len(records),
+            "records_indexed": indexed_records,
             "clusters": clusters.height,
             "duplicates_removed": duplicates,
             "withdrawn_by_work_takedown": frame.filter(pl.col("role") == "withdrawn").height,
-            "duplicate_ratio": round(duplicates / len(records), 4) if records else 0.0,
+            "duplicate_ratio": round(duplicates / indexed_records, 4) if indexed_records else 0.0,
             **{
                 f"matches/{m}": n
                 for m, n in frame.filter(pl.col("role") == "duplicate")
@@ -222,6 +273,12 @@ def dedup_clusters(context: dg.AssetExecutionContext, lake: Lake) -> dg.Material
                 .len()
                 .iter_rows()
             },
+            "partitions_added": dg.MetadataValue.json(update.added),
+            "partitions_removed": dg.MetadataValue.json(update.removed),
+            "partitions_reindexed": dg.MetadataValue.json(update.reindexed),
+            "rows_read_in_full": update.rows_read_in_full,
+            "lookup_rows": update.lookup_rows,
+            "new_pairs": update.new_pairs,
             "cluster_sizes": table(sizes.to_dicts(), ("cluster_size", "clusters")),
             "top_clusters": table(
                 [
@@ -241,6 +298,11 @@ def dedup_clusters(context: dg.AssetExecutionContext, lake: Lake) -> dg.Material
                 {
                     "near_duplicate_jaccard": settings.near_duplicate_jaccard,
                     "image_hamming_distance": settings.image_hamming_distance,
+                    "minhash": {
+                        "n_grams": CONFIG.n_grams,
+                        "bands": CONFIG.num_bands,
+                        "rows_per_band": CONFIG.rows_per_band,
+                    },
                 }
             ),
             "path": dg.MetadataValue.path(lake.relative(path)),
@@ -249,4 +311,4 @@ def dedup_clusters(context: dg.AssetExecutionContext, lake: Lake) -> dg.Material
     )
 
 
-DEDUPE_ASSETS = [*SIGNATURE_ASSETS, dedup_clusters]
+DEDUPE_ASSETS = [*ALL_SIGNATURE_ASSETS, dedup_clusters]

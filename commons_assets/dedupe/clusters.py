@@ -52,13 +52,14 @@ def survivor_key(record: dict[str, Any]) -> tuple:
     (more evidence entries; for images, then the larger original), then the earliest source
     (date, partition), then the id."""
     image = record.get("image") or {}
+    pixels = record.get("image_pixels") or (image.get("width") or 0) * (image.get("height") or 0)
     return (
         bool(record.get("withdrawn")),
         DECISION_RANK.get(record.get("decision") or "", 9),
         record.get("tier") == "consented",
         CLASS_RANK.get(record.get("licence_class") or "", 9),
-        -len(record.get("evidence") or []),
-        -((image.get("width") or 0) * (image.get("height") or 0)),
+        -(record.get("evidence_count") or len(record.get("evidence") or [])),
+        -pixels,
         record.get("date") or "9999",
         record.get("source_partition") or "",
         record["id"],
@@ -69,57 +70,86 @@ def estimated_jaccard(first: np.ndarray, second: np.ndarray) -> float:
     return float(np.mean(first == second))
 
 
-def cluster_records(
-    records: list[dict[str, Any]], settings: DedupeSettings = DedupeSettings()
-) -> list[dict[str, Any]]:
-    """One row per record in a cluster of two or more: cluster id, role, how it matched, its
-    similarity to the survivor. Records must carry `id`, `sha256`, and either `signature` and
-    `band_keys` (text) or `phash` (images)."""
-    union = UnionFind(len(records))
-    how: dict[tuple[int, int], tuple[str, float]] = {}
+PHASH_CHUNKS = 9  # 9 chunks of a 64-bit hash: a distance <= 8 leaves one chunk identical
 
-    by_hash: dict[tuple[bool, str], list[int]] = defaultdict(list)
-    for index, record in enumerate(records):
+
+def phash_keys(phash: str) -> list[int]:
+    """LSH keys for Hamming distance: the 64-bit pHash cut into 9 chunks (pigeonhole: two hashes
+    within 8 bits agree on at least one chunk). Each key carries its chunk number."""
+    value = int(phash, 16)
+    keys = []
+    for chunk in range(PHASH_CHUNKS):
+        width = 8 if chunk == PHASH_CHUNKS - 1 else 7
+        bits = (value >> (7 * chunk)) & ((1 << width) - 1)
+        keys.append((0xFF << 56) | (chunk << 48) | bits)
+    return keys
+
+
+def is_image(record: dict[str, Any]) -> bool:
+    return record.get("source_kind") == "images"
+
+
+def find_edges(
+    new: list[dict[str, Any]],
+    existing: list[dict[str, Any]] = (),
+    settings: DedupeSettings = DedupeSettings(),
+) -> list[tuple[str, str, str, float]]:
+    """Confirmed duplicate pairs (id, id, match, similarity) that involve a `new` record: exact
+    (same hash, same modality), near (shared LSH bucket, estimated Jaccard >= threshold) or
+    image (shared pHash chunk, Hamming distance <= threshold). Pairs among `existing` records
+    are not looked at: they were found when those records were new."""
+    pool = [*existing, *new]
+    first_new = len(existing)
+    candidates: dict[tuple[int, int], None] = {}
+    index: dict[tuple, list[int]] = defaultdict(list)
+    for position, record in enumerate(pool):
         if record.get("sha256"):
-            by_hash[(record.get("source_kind") == "images", record["sha256"])].append(index)
-    for members in by_hash.values():
-        for other in members[1:]:
-            union.union(members[0], other)
-            how[(members[0], other)] = ("exact", 1.0)
-
-    signatures = {
-        i: np.asarray(r["signature"], dtype=np.uint32)
-        for i, r in enumerate(records)
-        if r.get("signature") is not None
-    }
-    buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for index, record in enumerate(records):
+            index[("sha", is_image(record), record["sha256"])].append(position)
         for band, key in enumerate(record.get("band_keys") or []):
-            buckets[(band, key)].append(index)
-    checked: set[tuple[int, int]] = set()
-    for members in buckets.values():
-        for position, first in enumerate(members):
-            for second in members[position + 1 :]:
-                pair = (first, second)
-                if pair in checked:
-                    continue
-                checked.add(pair)
-                similarity = estimated_jaccard(signatures[first], signatures[second])
-                if similarity >= settings.near_duplicate_jaccard:
-                    union.union(first, second)
-                    how.setdefault(pair, ("near", similarity))
+            index[("band", band, key)].append(position)
+    for members in index.values():
+        for i, first in enumerate(members):
+            for second in members[i + 1 :]:
+                if second >= first_new:
+                    candidates[(first, second)] = None
+    edges = []
+    for first, second in candidates:
+        a, b = pool[first], pool[second]
+        if is_image(a) != is_image(b):
+            continue
+        if a.get("sha256") and a.get("sha256") == b.get("sha256"):
+            edges.append((a["id"], b["id"], "exact", 1.0))
+        elif is_image(a):
+            if a.get("phash") and b.get("phash"):
+                distance = (int(a["phash"], 16) ^ int(b["phash"], 16)).bit_count()
+                if distance <= settings.image_hamming_distance:
+                    edges.append((a["id"], b["id"], "image", 1 - distance / 64))
+        elif a.get("signature") is not None and b.get("signature") is not None:
+            similarity = estimated_jaccard(
+                np.asarray(a["signature"], dtype=np.uint32),
+                np.asarray(b["signature"], dtype=np.uint32),
+            )
+            if similarity >= settings.near_duplicate_jaccard:
+                edges.append((a["id"], b["id"], "near", similarity))
+    return edges
 
-    images = [(i, int(r["phash"], 16)) for i, r in enumerate(records) if r.get("phash")]
-    for position, (first, first_hash) in enumerate(images):
-        for second, second_hash in images[position + 1 :]:
-            distance = (first_hash ^ second_hash).bit_count()
-            if distance <= settings.image_hamming_distance:
-                union.union(first, second)
-                how.setdefault((first, second), ("image", 1 - distance / 64))
 
-    groups: dict[int, list[int]] = defaultdict(list)
-    for index in range(len(records)):
-        groups[union.find(index)].append(index)
+def build_clusters(
+    records: dict[str, dict[str, Any]], edges: Iterable[tuple[str, str, str, float]]
+) -> list[dict[str, Any]]:
+    """Connected components of the edges, one row per member, with the survivor rule applied.
+    `records` needs every edge endpoint (with the survivor-rule fields)."""
+    ids = sorted(records)
+    position = {record_id: i for i, record_id in enumerate(ids)}
+    union = UnionFind(len(ids))
+    how: dict[tuple[str, str], tuple[str, float]] = {}
+    for first, second, match, similarity in edges:
+        if first in position and second in position:
+            union.union(position[first], position[second])
+            how[(first, second)] = how[(second, first)] = (match, similarity)
+    groups: dict[int, list[str]] = defaultdict(list)
+    for record_id in ids:
+        groups[union.find(position[record_id])].append(record_id)
     rows: list[dict[str, Any]] = []
     for members in groups.values():
         if len(members) < 2:
@@ -128,21 +158,21 @@ def cluster_records(
         # A work-scoped takedown withdraws every copy of the work (the takedown's `scope`).
         withdrawn = any(records[i].get("withdrawn") for i in members)
         survivor = ordered[0]
-        cluster_id = records[survivor]["id"]
-        for index in ordered:
-            match, similarity = _relation(index, survivor, how, records, signatures)
-            role = "survivor" if index == survivor else "duplicate"
+        for member in ordered:
+            record = records[member]
+            match, similarity = _relation(member, survivor, how, records)
+            role = "survivor" if member == survivor else "duplicate"
             rows.append(
                 {
-                    "cluster_id": cluster_id,
-                    "record_id": records[index]["id"],
-                    "source_kind": records[index].get("source_kind"),
-                    "source_partition": records[index].get("source_partition"),
-                    "source_id": records[index].get("source_id"),
+                    "cluster_id": survivor,
+                    "record_id": member,
+                    "source_kind": record.get("source_kind"),
+                    "source_partition": record.get("source_partition"),
+                    "source_id": record.get("source_id"),
                     "role": "withdrawn" if withdrawn else role,
-                    "match": "self" if index == survivor else match,
-                    "similarity": 1.0 if index == survivor else similarity,
-                    "survivor_id": None if withdrawn else cluster_id,
+                    "match": "self" if member == survivor else match,
+                    "similarity": 1.0 if member == survivor else similarity,
+                    "survivor_id": None if withdrawn else survivor,
                     "cluster_size": len(members),
                 }
             )
@@ -151,24 +181,39 @@ def cluster_records(
     )
 
 
+def cluster_records(
+    records: list[dict[str, Any]], settings: DedupeSettings = DedupeSettings()
+) -> list[dict[str, Any]]:
+    """All-at-once clustering of a list of records (each with `id`, `sha256`, and `signature`
+    with `band_keys`, or `phash`)."""
+    prepared = [
+        {**r, "band_keys": r.get("band_keys") or (phash_keys(r["phash"]) if r.get("phash") else [])}
+        for r in records
+    ]
+    edges = find_edges(prepared, [], settings)
+    return build_clusters({r["id"]: r for r in prepared}, edges)
+
+
 def _relation(
-    index: int,
-    survivor: int,
-    how: dict[tuple[int, int], tuple[str, float]],
-    records: list[dict[str, Any]],
-    signatures: dict[int, np.ndarray],
+    member: str,
+    survivor: str,
+    how: dict[tuple[str, str], tuple[str, float]],
+    records: dict[str, dict[str, Any]],
 ) -> tuple[str, float]:
-    for pair in ((index, survivor), (survivor, index)):
-        if pair in how:
-            return how[pair]
-    if records[index].get("sha256") and records[index]["sha256"] == records[survivor].get("sha256"):
+    """How a member matched its survivor: directly, or through other members (transitive)."""
+    if (member, survivor) in how:
+        return how[(member, survivor)]
+    first, second = records[member], records[survivor]
+    if first.get("sha256") and first["sha256"] == second.get("sha256"):
         return "exact", 1.0
-    if index in signatures and survivor in signatures:
-        return "near (transitive)", estimated_jaccard(signatures[index], signatures[survivor])
-    if records[index].get("phash") and records[survivor].get("phash"):
-        distance = (
-            int(records[index]["phash"], 16) ^ int(records[survivor]["phash"], 16)
-        ).bit_count()
+    if first.get("signature") is not None and second.get("signature") is not None:
+        similarity = estimated_jaccard(
+            np.asarray(first["signature"], dtype=np.uint32),
+            np.asarray(second["signature"], dtype=np.uint32),
+        )
+        return "near (transitive)", similarity
+    if first.get("phash") and second.get("phash"):
+        distance = (int(first["phash"], 16) ^ int(second["phash"], 16)).bit_count()
         return "image (transitive)", 1 - distance / 64
     return "transitive", 0.0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -157,3 +158,60 @@ def test_takedown_scopes(tmp_path: Path, instance: dg.DagsterInstance) -> None:
         "ferry-edit": "withdrawn",
     }
     assert all(survivor is None for _, survivor in roles.values())
+
+
+def test_adding_a_partition_reads_only_that_partition_and_removal_leaves_no_stale_pairs(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    root = tmp_path / "data"
+    texts = root / "sources" / "texts"
+    one, two = essay(1), essay(5)
+    write_jsonl(texts / "p1" / "a.jsonl", [{"id": "one", "text": one, "licence": "CC0-1.0"}])
+    write_jsonl(
+        texts / "p2" / "a.jsonl",
+        [
+            {"id": "two", "text": two, "licence": "CC0-1.0"},
+            {"id": "one-again", "text": one, "licence": "CC0-1.0"},
+        ],
+    )
+    lake = Lake(root=str(root))
+
+    def build(*partitions: str) -> dict:
+        sync_partitions(instance, lake)
+        for partition in partitions:
+            assert dg.materialize(
+                [corpus_texts, clean_texts, rights_texts, signatures_texts],
+                partition_key=partition,
+                resources={"lake": lake},
+                instance=instance,
+            ).success
+        result = dg.materialize([dedup_clusters], resources={"lake": lake}, instance=instance)
+        [event] = result.get_asset_materialization_events()
+        return {k: v.value for k, v in event.materialization.metadata.items()}
+
+    first = build("p1", "p2")
+    assert first["partitions_added"] == ["signatures_texts/p1", "signatures_texts/p2"]
+    assert first["rows_read_in_full"] == 3 and first["clusters"] == 1
+
+    write_jsonl(
+        texts / "p3" / "a.jsonl",
+        [
+            {
+                "id": "two-edited",
+                "licence": "CC0-1.0",
+                "text": two.replace("every hour", "each hour"),
+            }
+        ],
+    )
+    second = build("p3")
+    assert second["partitions_added"] == ["signatures_texts/p3"]
+    assert second["rows_read_in_full"] == 1  # p1 and p2 were not read again in full
+    assert second["lookup_rows"] == 1  # only the row sharing a bucket with the new one
+    assert second["clusters"] == 2 and second["new_pairs"] == 1
+
+    shutil.rmtree(texts / "p2")
+    third = build()
+    assert third["partitions_removed"] == ["signatures_texts/p2"]
+    assert third["clusters"] == 0  # both pairs involved p2's records: none left stale
+    clusters = pl.read_parquet(lake.table_path("dedup_clusters", "all"))
+    assert clusters.height == 0
