@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ class IndexUpdate:
     reindexed: list[str] = field(default_factory=list)
     rows_read_in_full: int = 0
     lookup_rows: int = 0
+    lookup_seconds: float = 0.0
     new_pairs: int = 0
 
 
@@ -87,7 +89,9 @@ def update_index(
     new_edges: list[dict[str, Any]] = []
     for label in sorted(set(update.added) | set(update.reindexed)):
         rows = [{**row, "file": label} for row in pl.read_parquet(current[label]).to_dicts()]
+        began = time.perf_counter()
         existing = _lookup(indexed, rows)
+        update.lookup_seconds += time.perf_counter() - began
         update.rows_read_in_full += len(rows)
         update.lookup_rows += len(existing)
         file_of = {row["id"]: row["file"] for row in [*existing, *rows]}
