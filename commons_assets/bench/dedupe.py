@@ -200,7 +200,7 @@ def _signature_file(texts: list[str], partition: str) -> pl.DataFrame:
     )
 
 
-def run(corpus: Path, limit: int = 600, rounds: int = 3) -> int:
+def run(corpus: Path, limit: int = 600, rounds: int = 3, per_partition: int = 200) -> int:
     if not (corpus / "dedupe").is_dir():
         print(f"dedupe corpora not found under {corpus} (../shared/corpora)")
         return 2
@@ -217,7 +217,7 @@ def run(corpus: Path, limit: int = 600, rounds: int = 3) -> int:
     for name, (precision, recall, f1) in quality(documents).items():
         print(f"  quality {name:10s} precision {precision:.3f}  recall {recall:.3f}  F1 {f1:.3f}")
     print(f"  goal: >= 4x (a) -> {'met' if rates['commons'] >= 4 * base else 'NOT met'}")
-    times = incremental_cost(corpus)
+    times = incremental_cost(corpus, per_partition=per_partition)
     shown = [k for k in (1, 2, 4, 8, 16) if k in times]
     print(
         "  incremental: seconds to add partition k (16 x 200 documents), total (index lookup): "

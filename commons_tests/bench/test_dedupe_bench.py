@@ -33,9 +33,10 @@ def test_quality_finds_near_duplicates(tmp_path: Path) -> None:
 
 
 def test_run_prints_every_baseline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(corpus(tmp_path), limit=6, rounds=1) == 0
+    assert run(corpus(tmp_path), limit=6, rounds=1, per_partition=5) == 0
     out = capsys.readouterr().out
     for name in ("commons", "(a) datasketch MinHash.bulk", "(b) MinHash.update loop"):
         assert f"speed  {name}" in out
     assert "quality commons" in out and "goal: >= 4x (a)" in out
+    assert "incremental: last / first" in out
     assert run(tmp_path / "nothing") == 2
