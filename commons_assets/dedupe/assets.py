@@ -9,9 +9,10 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from commons_assets.dedupe.clusters import DedupeSettings, build_clusters, phash_keys
+from commons_assets.dedupe.clusters import build_clusters, phash_keys
 from commons_assets.dedupe.index import endpoint_records, update_index
 from commons_assets.dedupe.minhash import MinHashConfig, band_keys, text_signatures
+from commons_assets.dedupe.settings import DedupeConfig, DedupeSettingsError, load_dedupe_config
 from commons_assets.lake import Lake
 from commons_assets.reporting import column_schema, table
 from commons_assets.rights.assets import rights_images, rights_pages, rights_posts, rights_texts
@@ -70,10 +71,17 @@ def admitted(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def signature_frame(audited: pl.DataFrame) -> pl.DataFrame:
+def _config(lake: Lake) -> DedupeConfig:
+    try:
+        return load_dedupe_config(lake.root_path)
+    except DedupeSettingsError as error:
+        raise dg.Failure(description=f"Invalid dedupe settings: {error}") from error
+
+
+def signature_frame(audited: pl.DataFrame, config: MinHashConfig = CONFIG) -> pl.DataFrame:
     rows = admitted(audited)
-    signatures = text_signatures(rows["text"].fill_null("").to_list(), CONFIG)
-    keys = band_keys(signatures, CONFIG)
+    signatures = text_signatures(rows["text"].fill_null("").to_list(), config)
+    keys = band_keys(signatures, config)
     return (
         rows.select(
             "id",
@@ -121,21 +129,14 @@ def _signature_asset(
                 description=f"{audit.key.to_user_string()}[{context.partition_key}] "
                 "has not been materialized yet."
             )
-        frame = signature_frame(pl.read_parquet(source))
+        config = _config(lake)
+        frame = signature_frame(pl.read_parquet(source), config.minhash)
         path = lake.write_table(name, context.partition_key, frame)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": frame.height,
                 "dagster/column_schema": column_schema(SIGNATURE_SCHEMA),
-                "minhash": dg.MetadataValue.json(
-                    {
-                        "n_grams": CONFIG.n_grams,
-                        "num_perm": CONFIG.num_perm,
-                        "bands": CONFIG.num_bands,
-                        "rows_per_band": CONFIG.rows_per_band,
-                        "seed": CONFIG.seed,
-                    }
-                ),
+                "settings": dg.MetadataValue.json(config.summary()),
                 "path": dg.MetadataValue.path(lake.relative(path)),
                 "seconds": round(time.perf_counter() - started, 3),
             }
@@ -239,9 +240,10 @@ def current_signature_files(lake: Lake, instance: dg.DagsterInstance) -> dict[st
 )
 def dedup_clusters(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
     started = time.perf_counter()
-    settings = DedupeSettings()
+    config = _config(lake)
+    settings = config.clusters
     current = current_signature_files(lake, context.instance)
-    edges, update = update_index(lake.root_path, current, settings)
+    edges, update = update_index(lake.root_path, current, settings, config.fingerprint())
     records = endpoint_records(current, edges)
     frame = pl.DataFrame(
         build_clusters(
@@ -294,17 +296,7 @@ def dedup_clusters(context: dg.AssetExecutionContext, lake: Lake) -> dg.Material
                 ],
                 ("cluster_size", "source_kind", "source_id", "members"),
             ),
-            "settings": dg.MetadataValue.json(
-                {
-                    "near_duplicate_jaccard": settings.near_duplicate_jaccard,
-                    "image_hamming_distance": settings.image_hamming_distance,
-                    "minhash": {
-                        "n_grams": CONFIG.n_grams,
-                        "bands": CONFIG.num_bands,
-                        "rows_per_band": CONFIG.rows_per_band,
-                    },
-                }
-            ),
+            "settings": dg.MetadataValue.json(config.summary()),
             "path": dg.MetadataValue.path(lake.relative(path)),
             "seconds": round(time.perf_counter() - started, 3),
         }

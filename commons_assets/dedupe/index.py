@@ -64,17 +64,31 @@ def _lookup(files: dict[str, Path], rows: list[dict[str, Any]]) -> list[dict[str
     return [{**row, "file": label_of[row.pop("filename")]} for row in found.to_dicts()]
 
 
+SETTINGS_KEY = "__settings__"
+
+
 def update_index(
-    root: Path, current: dict[str, Path], settings: DedupeSettings | None = None
+    root: Path,
+    current: dict[str, Path],
+    settings: DedupeSettings | None = None,
+    fingerprint: str = "defaults",
 ) -> tuple[pl.DataFrame, IndexUpdate]:
-    """Bring the index in step with the current signature files; returns all confirmed pairs."""
+    """Bring the index in step with the current signature files; returns all confirmed pairs.
+    Different settings (`fingerprint`) re-index everything."""
     settings = settings or DedupeSettings()
     folder = root / "lake" / "_dedupe_index"
     manifest_path, edges_path = folder / "manifest.json", folder / "edges.parquet"
     manifest: dict[str, str] = (
         json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     )
-    edges = pl.read_parquet(edges_path) if edges_path.exists() else pl.DataFrame(schema=EDGE_SCHEMA)
+    reset = manifest.pop(SETTINGS_KEY, fingerprint) != fingerprint
+    if reset:
+        manifest = {}  # new settings: every pair must be found and confirmed again
+    edges = (
+        pl.read_parquet(edges_path)
+        if edges_path.exists() and not reset
+        else pl.DataFrame(schema=EDGE_SCHEMA)
+    )
     update = IndexUpdate()
     states = {label: _state(path) for label, path in current.items()}
     update.removed = sorted(set(manifest) - set(current))
@@ -114,7 +128,9 @@ def update_index(
     folder.mkdir(parents=True, exist_ok=True)
     write_parquet_atomic(edges, edges_path)
     temporary = manifest_path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(states, indent=1, sort_keys=True))
+    temporary.write_text(
+        json.dumps({**states, SETTINGS_KEY: fingerprint}, indent=1, sort_keys=True)
+    )
     os.replace(temporary, manifest_path)
     return edges, update
 

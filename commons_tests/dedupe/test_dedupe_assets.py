@@ -215,3 +215,44 @@ def test_adding_a_partition_reads_only_that_partition_and_removal_leaves_no_stal
     assert third["clusters"] == 0  # both pairs involved p2's records: none left stale
     clusters = pl.read_parquet(lake.table_path("dedup_clusters", "all"))
     assert clusters.height == 0
+
+
+def test_dedupe_settings_file_changes_thresholds_and_reindexes(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    root = tmp_path / "data"
+    original = essay(1)
+    write_jsonl(
+        root / "sources" / "texts" / "p1" / "a.jsonl",
+        [
+            {"id": "a", "text": original, "licence": "CC0-1.0"},
+            {"id": "b", "text": original.replace("every hour", "each hour"), "licence": "CC0-1.0"},
+        ],
+    )
+    lake = Lake(root=str(root))
+    sync_partitions(instance, lake)
+    assert dg.materialize(
+        [corpus_texts, clean_texts, rights_texts, signatures_texts],
+        partition_key="p1",
+        resources={"lake": lake},
+        instance=instance,
+    ).success
+
+    def clusters() -> tuple[int, dict]:
+        result = dg.materialize([dedup_clusters], resources={"lake": lake}, instance=instance)
+        [event] = result.get_asset_materialization_events()
+        metadata = event.materialization.metadata
+        return metadata["clusters"].value, metadata["settings"].value
+
+    count, settings = clusters()
+    assert count == 1 and settings["source"] == "defaults"
+    (root / "policy").mkdir()
+    (root / "policy" / "dedupe.toml").write_text("[clusters]\nnear_duplicate_jaccard = 0.99\n")
+    count, settings = clusters()
+    assert count == 0  # the pair is re-confirmed under the stricter threshold, and fails it
+    assert settings["clusters"]["near_duplicate_jaccard"] == 0.99
+    (root / "policy" / "dedupe.toml").write_text("[clusters]\nimage_hamming_distance = 20\n")
+    result = dg.materialize(
+        [dedup_clusters], resources={"lake": lake}, instance=instance, raise_on_error=False
+    )
+    assert not result.success  # 9 pHash chunks cannot guarantee recall beyond 8 bits
