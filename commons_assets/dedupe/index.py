@@ -54,13 +54,28 @@ def _lookup(files: dict[str, Path], rows: list[dict[str, Any]]) -> list[dict[str
     hashes = sorted({row["sha256"] for row in rows if row.get("sha256")})
     paths = [str(path) for path in files.values()]
     label_of = {str(path): label for label, path in files.items()}
+    # A hash semi-join of the unnested keys: linear in the index with a small constant.
+    # (list_has_any compares every key of every row with every new key: measured 0.13 s at
+    # 3,000 indexed rows, and growing with both.)
+    query = """
+        WITH indexed AS (
+            SELECT * FROM read_parquet($paths, union_by_name = true, filename = true)
+        ),
+        hits AS (
+            SELECT DISTINCT filename, id FROM (
+                SELECT filename, id, unnest(band_keys) AS key FROM indexed
+            ) WHERE key IN (SELECT unnest($keys::UBIGINT[]))
+            UNION
+            SELECT filename, id FROM indexed WHERE sha256 IN (SELECT unnest($hashes::VARCHAR[]))
+        )
+        SELECT indexed.* FROM indexed SEMI JOIN hits USING (filename, id)
+    """
     with duckdb.connect() as connection:
-        found = connection.sql(
-            "SELECT * FROM read_parquet($paths, union_by_name = true, filename = true) "
-            "WHERE list_has_any(band_keys, $keys::UBIGINT[]) OR sha256 IN (SELECT unnest($hashes))",
-            params={"paths": paths, "keys": keys, "hashes": hashes},
-        ).to_arrow_table()
-    found = pl.from_arrow(found)
+        found = pl.from_arrow(
+            connection.sql(
+                query, params={"paths": paths, "keys": keys, "hashes": hashes}
+            ).to_arrow_table()
+        )
     return [{**row, "file": label_of[row.pop("filename")]} for row in found.to_dicts()]
 
 
