@@ -56,6 +56,16 @@ class Lake(dg.ConfigurableResource):
     def read_table(self, asset: str, partition: str) -> pl.DataFrame:
         return pl.read_parquet(self.table_path(asset, partition))
 
+    def read_upstream(self, asset: str, partition: str) -> pl.DataFrame:
+        """An upstream partition's table; a clear failure when it was never materialized."""
+        path = self.table_path(asset, partition)
+        if not path.exists():
+            raise dg.Failure(
+                description=f"{asset}[{partition}] has not been materialized yet; materialize "
+                "it first (or select the upstream assets too)."
+            )
+        return pl.read_parquet(path)
+
     def relative(self, path: Path) -> str:
         """A path as shown to users and stored in provenance: relative to the data root."""
         try:

@@ -31,14 +31,7 @@ DROPPED_COLUMNS = ("source_id", "stage", "reason", "language", "excerpt")
 def _upstream_rows(
     context: dg.AssetExecutionContext, lake: Lake, upstream: dg.AssetsDefinition
 ) -> list[dict[str, Any]]:
-    name = upstream.key.to_user_string()
-    path = lake.table_path(name, context.partition_key)
-    if not path.exists():
-        raise dg.Failure(
-            description=f"{name}[{context.partition_key}] has not been materialized yet; "
-            "materialize it first (or select both assets)."
-        )
-    return pl.read_parquet(path).to_dicts()
+    return lake.read_upstream(upstream.key.to_user_string(), context.partition_key).to_dicts()
 
 
 def _reason_table(outcome: CleanOutcome) -> dg.MetadataValue:

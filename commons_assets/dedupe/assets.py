@@ -71,6 +71,22 @@ def admitted(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# What clustering needs of each record: identity, hashes and the survivor rule's fields.
+RECORD_COLUMNS = (
+    "id",
+    "source_kind",
+    "source_partition",
+    "source_id",
+    "sha256",
+    "decision",
+    "tier",
+    "licence_class",
+    "date",
+    pl.col("evidence").list.len().cast(pl.Int64).alias("evidence_count"),
+    "withdrawn",
+)
+
+
 def _config(lake: Lake) -> DedupeConfig:
     try:
         return load_dedupe_config(lake.root_path)
@@ -84,17 +100,7 @@ def signature_frame(audited: pl.DataFrame, config: MinHashConfig = CONFIG) -> pl
     keys = band_keys(signatures, config)
     return (
         rows.select(
-            "id",
-            "source_kind",
-            "source_partition",
-            "source_id",
-            "sha256",
-            "decision",
-            "tier",
-            "licence_class",
-            "date",
-            pl.col("evidence").list.len().cast(pl.Int64).alias("evidence_count"),
-            "withdrawn",
+            *RECORD_COLUMNS,
         )
         .with_columns(
             pl.Series("signature", signatures.tolist(), dtype=pl.List(pl.UInt32)),
@@ -123,14 +129,9 @@ def _signature_asset(
     )
     def signatures(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
         started = time.perf_counter()
-        source = lake.table_path(audit.key.to_user_string(), context.partition_key)
-        if not source.exists():
-            raise dg.Failure(
-                description=f"{audit.key.to_user_string()}[{context.partition_key}] "
-                "has not been materialized yet."
-            )
+        audited = lake.read_upstream(audit.key.to_user_string(), context.partition_key)
         config = _config(lake)
-        frame = signature_frame(pl.read_parquet(source), config.minhash)
+        frame = signature_frame(audited, config.minhash)
         path = lake.write_table(name, context.partition_key, frame)
         return dg.MaterializeResult(
             metadata={
@@ -156,17 +157,7 @@ def image_signature_frame(audited: pl.DataFrame) -> pl.DataFrame:
     if not rows.height:
         return pl.DataFrame(schema=IMAGE_SIGNATURE_SCHEMA)
     return rows.select(
-        "id",
-        "source_kind",
-        "source_partition",
-        "source_id",
-        "sha256",
-        "decision",
-        "tier",
-        "licence_class",
-        "date",
-        pl.col("evidence").list.len().cast(pl.Int64).alias("evidence_count"),
-        "withdrawn",
+        *RECORD_COLUMNS,
         (pl.col("image").struct.field("width") * pl.col("image").struct.field("height"))
         .cast(pl.Int64)
         .alias("image_pixels"),
@@ -196,12 +187,8 @@ IMAGE_SIGNATURE_SCHEMA: dict[str, pl.DataType] = {
     ),
 )
 def signatures_images(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
-    source = lake.table_path("rights_images", context.partition_key)
-    if not source.exists():
-        raise dg.Failure(
-            description=f"rights_images[{context.partition_key}] has not been materialized yet."
-        )
-    frame = image_signature_frame(pl.read_parquet(source))
+    audited = lake.read_upstream("rights_images", context.partition_key)
+    frame = image_signature_frame(audited)
     path = lake.write_table("signatures_images", context.partition_key, frame)
     return dg.MaterializeResult(
         metadata={

@@ -44,13 +44,7 @@ def current_takedowns(lake: Lake) -> tuple[list[Takedown], list[str]]:
 
 
 def _read(context: dg.AssetExecutionContext, lake: Lake, asset: str) -> list[dict[str, Any]]:
-    path = lake.table_path(asset, context.partition_key)
-    if not path.exists():
-        raise dg.Failure(
-            description=f"{asset}[{context.partition_key}] has not been materialized yet; "
-            "materialize it first (or select the upstream assets too)."
-        )
-    return pl.read_parquet(path).to_dicts()
+    return lake.read_upstream(asset, context.partition_key).to_dicts()
 
 
 def audit_rows(
