@@ -4,6 +4,7 @@ import dagster as dg
 
 import commons_assets.clean.definitions
 import commons_assets.dedupe.definitions
+import commons_assets.publish.definitions
 import commons_assets.rights.definitions
 import commons_assets.sources.definitions
 from commons_assets.lake import Lake
@@ -15,5 +16,6 @@ defs = dg.Definitions.merge(
     commons_assets.clean.definitions.defs,
     commons_assets.rights.definitions.defs,
     commons_assets.dedupe.definitions.defs,
+    commons_assets.publish.definitions.defs,
     dg.Definitions(resources={"lake": Lake()}),
 )

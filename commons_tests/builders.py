@@ -94,6 +94,14 @@ def png_with_declared_size(width: int, height: int) -> bytes:
 
 
 SAMPLE_DAY = "2026-11-20"
+FIRST_ESSAY = (
+    "The first essay walks along the canal from the lock keeper's cottage to the old mill, "
+    "where the water slows and the herons wait among the reeds for the morning light."
+)
+THIRD_ESSAY = (
+    "The third essay is about the library's seed exchange: gardeners bring what they saved "
+    "in autumn, label each packet by hand, and take home something new to plant in spring."
+)
 ALICE = "did:plc:testalice"
 BOB = "did:plc:testbob"
 
@@ -135,9 +143,9 @@ def make_data_root(root: Path) -> Path:
     write_jsonl(
         essays / "part-1.jsonl",
         [
-            {"id": "e1", "text": "The first essay.", "title": "First"},
+            {"id": "e1", "text": FIRST_ESSAY, "title": "First"},
             '{"id": "e2", "text": "cut off',
-            {"id": "e3", "text": "The third essay.", "licence": "CC0-1.0", "author": "Ann"},
+            {"id": "e3", "text": THIRD_ESSAY, "licence": "CC0-1.0", "author": "Ann"},
         ],
     )
     photos = sources / "images" / "photos"

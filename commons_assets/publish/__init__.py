@@ -1,0 +1,1 @@
+"""Publish stage: versioned, immutable releases with card, attribution, manifest and changes."""

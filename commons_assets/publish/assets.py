@@ -1,0 +1,175 @@
+"""The release asset: every admitted, deduplicated record of every current partition, written as
+a new immutable version under `releases/` (DESIGN.md §5)."""
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from commons_assets.dedupe.assets import dedup_clusters
+from commons_assets.dedupe.clusters import not_published
+from commons_assets.lake import Lake
+from commons_assets.publish.release import publishable, write_release
+from commons_assets.reporting import table
+from commons_assets.rights.assets import RIGHTS_ASSETS, current_takedowns
+from commons_assets.rights.policy import load_policy
+
+GROUP = "publish"
+
+
+def audited_rows(lake: Lake, instance: dg.DagsterInstance) -> pl.DataFrame:
+    """All audit tables of the partitions that exist now (a removed source is not published)."""
+    frames = []
+    for audit in RIGHTS_ASSETS:
+        name = audit.key.to_user_string()
+        for key in audit.partitions_def.get_partition_keys(dynamic_partitions_store=instance):
+            if (path := lake.table_path(name, key)).exists():
+                frames.append(pl.read_parquet(path))
+    return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+
+
+def why_not_published(audited: pl.DataFrame, clusters: pl.DataFrame) -> dict[str, str]:
+    reasons = {
+        row["id"]: f"{row['decision']} ({row['gate']}): {row['decision_reason']}"
+        for row in audited.filter(~pl.col("decision").is_in(["INCLUDE", "INCLUDE_ATTRIB"]))
+        .select("id", "decision", "gate", "decision_reason")
+        .to_dicts()
+    }
+    for row in clusters.filter(pl.col("role") != "survivor").to_dicts():
+        reasons[row["record_id"]] = (
+            "withdrawn with its work (takedown, scope work)"
+            if row["role"] == "withdrawn"
+            else f"duplicate ({row['match']}) of {row['survivor_id']}"
+        )
+    return reasons
+
+
+def applied_takedowns(lake: Lake, audited: pl.DataFrame) -> list[dict[str, Any]]:
+    hits: Counter[tuple[str, str]] = Counter()
+    for evidence in audited["evidence"].to_list() if audited.height else []:
+        for entry in evidence or []:
+            if entry["channel"].startswith("takedown:"):
+                hits[(entry["channel"].split(":", 1)[1], entry["raw"])] += 1
+    requests, _ = current_takedowns(lake)
+    return [
+        {
+            "source": t.source,
+            "match": t.match,
+            "value": t.value,
+            "scope": t.scope,
+            "reason": t.reason,
+            "records": hits[(t.match, t.value)],
+        }
+        for t in requests
+        if hits[(t.match, t.value)]
+    ]
+
+
+@dg.asset(
+    deps=[*RIGHTS_ASSETS, dedup_clusters],
+    group_name=GROUP,
+    kinds={"parquet", "polars"},
+    description=(
+        "A versioned, immutable release in releases/<version>/: Parquet shards for text and "
+        "image_text (every row with licence, attribution, consent evidence and provenance), "
+        "README.md dataset card, ATTRIBUTION.md, CHANGES.md, MANIFEST.json; records admitted "
+        "only by consent go to the separate `consented/` tier. LATEST names the newest version; "
+        "an unchanged build makes no new version."
+    ),
+)
+def release(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+    audited = audited_rows(lake, context.instance)
+    clusters_path = lake.table_path("dedup_clusters", "all")
+    clusters = (
+        pl.read_parquet(clusters_path)
+        if clusters_path.exists()
+        else pl.DataFrame(
+            schema={
+                "record_id": pl.String,
+                "role": pl.String,
+                "match": pl.String,
+                "survivor_id": pl.String,
+            }
+        )
+    )
+    excluded = not_published(clusters.to_dicts())
+    rows = publishable(audited, excluded) if audited.height else audited
+    images = pl.col("source_kind") == "images"
+    tiers: dict[str, dict[str, pl.DataFrame]] = {"open": {}, "consented": {}}
+    for tier in tiers:
+        in_tier = rows.filter(pl.col("tier") == tier) if rows.height else rows
+        if in_tier.height:
+            if (text := in_tier.filter(~images)).height:
+                tiers[tier]["text"] = text
+            if (image_text := in_tier.filter(images)).height:
+                tiers[tier]["image_text"] = image_text
+    tiers = {tier: frames for tier, frames in tiers.items() if frames or tier == "open"}
+    if not tiers["open"]:
+        raise dg.Failure(description="Nothing is admitted for the open tier: no release.")
+    policy = load_policy(lake.root_path)
+    dedupe = {
+        "clusters": clusters.filter(pl.col("role") != "duplicate")
+        .filter(pl.col("match") == "self")
+        .height,
+        "removed": len(excluded),
+    }
+    version, created = write_release(
+        lake.root_path / "releases",
+        tiers,
+        {**policy.summary(), "fingerprint": policy.fingerprint()},
+        dedupe,
+        why_not_published(audited, clusters),
+        applied_takedowns(lake, audited),
+        dt.datetime.now(dt.UTC).date(),
+    )
+    published = pl.concat(
+        [
+            f.select(
+                "source_kind",
+                "licence_class",
+                "language",
+                "tier",
+                pl.coalesce("text", "caption").alias("content"),
+            )
+            for frames in tiers.values()
+            for f in frames.values()
+        ],
+        how="diagonal_relaxed",
+    )
+    shares = published.group_by("licence_class").len().to_dicts()
+    return dg.MaterializeResult(
+        metadata={
+            "version": version,
+            "created": created,
+            "dagster/row_count": published.height,
+            "rows_open": sum(f.height for f in tiers["open"].values()),
+            "rows_consented": sum(f.height for f in tiers.get("consented", {}).values()),
+            "tokens_approx": int(
+                published["content"].fill_null("").str.split(" ").list.len().sum()
+            ),
+            **{
+                f"licence_share/{row['licence_class'] or 'consent'}": round(
+                    row["len"] / published.height, 4
+                )
+                for row in shares
+            },
+            "rows_by_source": table(
+                published.group_by("source_kind").len().sort("source_kind").to_dicts(),
+                ("source_kind", "len"),
+            ),
+            "rows_by_licence_class": table(
+                published.group_by("licence_class").len().sort("licence_class").to_dicts(),
+                ("licence_class", "len"),
+            ),
+            "rows_by_language": table(
+                published.group_by("language").len().sort("language").to_dicts(),
+                ("language", "len"),
+            ),
+            "rows_by_tier": table(
+                published.group_by("tier").len().sort("tier").to_dicts(), ("tier", "len")
+            ),
+            "path": dg.MetadataValue.path(f"releases/{version}"),
+        }
+    )

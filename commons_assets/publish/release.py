@@ -1,0 +1,356 @@
+"""Building one release directory (DESIGN.md §5) from the audited, deduplicated records.
+
+Pure functions over frames and a target folder; the `release` asset wires them to the lake.
+A release is immutable: a version folder is written once, under a temporary name, and renamed
+into place; `LATEST` moves last. Identical input gives byte-identical shards (rows sorted by
+id, fixed Parquet settings), and a build whose rows equal the latest release's makes no new
+version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+SHARD_ROWS = 50_000  # ~100-250 MB of text per shard at web-page sizes: easy to stream
+ROW_GROUP_ROWS = 5_000
+TEXT_COLUMNS = [
+    "id",
+    "source_kind",
+    "source_partition",
+    "source_id",
+    "source_uri",
+    "title",
+    "text",
+    "language",
+    "licence",
+    "licence_raw",
+    "licence_class",
+    "attribution",
+    "consent",
+    "decision",
+    "sha256",
+    "provenance",
+]
+IMAGE_COLUMNS = [
+    "id",
+    "source_kind",
+    "source_partition",
+    "source_id",
+    "source_uri",
+    "title",
+    "caption",
+    "image",
+    "phash",
+    "language",
+    "licence",
+    "licence_raw",
+    "licence_class",
+    "attribution",
+    "consent",
+    "decision",
+    "sha256",
+    "provenance",
+]
+# Our normalised licences → Hugging Face Hub licence ids for the card's front matter.
+HUB_LICENCES = {
+    "CC0-1.0": "cc0-1.0",
+    "https://creativecommons.org/publicdomain/zero/1.0/": "cc0-1.0",
+    "https://creativecommons.org/licenses/by/4.0/": "cc-by-4.0",
+    "CC-BY-4.0": "cc-by-4.0",
+    "https://creativecommons.org/licenses/by-sa/4.0/": "cc-by-sa-4.0",
+    "CC-BY-SA-4.0": "cc-by-sa-4.0",
+    "PDDL-1.0": "pddl",
+    "ODC-By-1.0": "odc-by",
+}
+
+
+def publishable(audited: pl.DataFrame, excluded_ids: set[str]) -> pl.DataFrame:
+    """Admitted rows that dedupe keeps; `consent` carries the signals (not licence evidence)."""
+    rows = audited.filter(
+        pl.col("decision").is_in(["INCLUDE", "INCLUDE_ATTRIB"])
+        & ~pl.col("id").is_in(sorted(excluded_ids))
+    )
+    return rows.with_columns(
+        pl.col("evidence")
+        .list.filter(pl.element().struct.field("channel") != "licence")
+        .alias("consent")
+    ).sort("id")
+
+
+def _write_shards(frame: pl.DataFrame, folder: Path, columns: list[str]) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    count = max(1, -(-frame.height // SHARD_ROWS))
+    for index in range(count):
+        shard = frame.slice(index * SHARD_ROWS, SHARD_ROWS).select(columns)
+        path = folder / f"part-{index:05d}.parquet"
+        shard.write_parquet(
+            path, compression="zstd", statistics=True, row_group_size=ROW_GROUP_ROWS
+        )
+        paths.append(path)
+    return paths
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def content_fingerprint(frames: dict[str, pl.DataFrame]) -> str:
+    """Ids and content hashes of every published row: equal fingerprints, equal releases."""
+    digest = hashlib.sha256()
+    for name in sorted(frames):
+        for record_id, sha in frames[name].select("id", "sha256").sort("id").iter_rows():
+            digest.update(f"{name}\t{record_id}\t{sha}\n".encode())
+    return digest.hexdigest()
+
+
+def next_version(releases: Path, today: dt.date) -> str:
+    taken = {p.name for p in releases.iterdir()} if releases.is_dir() else set()
+    number = 1
+    while f"{today.isoformat()}.{number}" in taken:
+        number += 1
+    return f"{today.isoformat()}.{number}"
+
+
+def latest(releases: Path) -> str | None:
+    pointer = releases / "LATEST"
+    return pointer.read_text().strip() if pointer.exists() else None
+
+
+def _hub_licences(frame: pl.DataFrame) -> list[str]:
+    found = {HUB_LICENCES.get(v, "other") for v in frame["licence"].drop_nulls().to_list()}
+    return sorted(found) or ["other"]
+
+
+def _size_category(rows: int) -> str:
+    for limit, name in (
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+    ):
+        if rows < limit:
+            return name
+    return "n>1M"
+
+
+def _card(
+    version: str,
+    tier: str,
+    frames: dict[str, pl.DataFrame],
+    policy: dict[str, Any],
+    dedupe: dict[str, int],
+    changes: dict[str, int],
+) -> str:
+    everything = pl.concat(
+        [f.select("source_kind", "language", "licence", "licence_class") for f in frames.values()]
+    )
+    languages = sorted(set(everything["language"].drop_nulls().to_list()))
+    front = [
+        "---",
+        f"pretty_name: Commons release {version} ({tier} tier)",
+        "license:",
+        *[f"- {licence}" for licence in _hub_licences(everything)],
+        "language:",
+        *[f"- {language}" for language in languages],
+        "size_categories:",
+        f"- {_size_category(everything.height)}",
+        "configs:",
+        *[
+            line
+            for name in sorted(frames)
+            for line in (f"- config_name: {name}", f"  data_files: {name}/*.parquet")
+        ],
+        "---",
+    ]
+    by_source = everything.group_by("source_kind").len().sort("source_kind").rows()
+    by_class = everything.group_by("licence_class").len().sort("licence_class").rows()
+    terms = (
+        "Records in this tier are published because their authors consented to generative "
+        "training and bulk redistribution (user intents); they carry no licence. Use them only "
+        "as the consent allows, honour later revocations (each release re-applies them), and "
+        "do not redistribute them outside this tier."
+        if tier == "consented"
+        else "Every record carries its own licence (`licence`, `licence_class`) and, where the "
+        "licence requires it, its attribution; see ATTRIBUTION.md."
+    )
+    body = [
+        f"# Commons release {version} — {tier} tier",
+        "",
+        "Built by Commons from openly licensed collections. Every row carries its source, "
+        "licence, consent evidence and processing history (`provenance`).",
+        "",
+        "## Terms",
+        terms,
+        "",
+        "## Sources",
+        *[f"- {kind}: {count} records" for kind, count in by_source],
+        "",
+        "## Licence mix",
+        *[f"- {cls or 'none (consent)'}: {count}" for cls, count in by_class],
+        "",
+        "## Policy in force",
+        "```json",
+        json.dumps(policy, indent=1, sort_keys=True, default=str),
+        "```",
+        "",
+        "## Deduplication",
+        f"- clusters: {dedupe.get('clusters', 0)}; copies left out: {dedupe.get('removed', 0)}",
+        "",
+        "## Changes since the previous release",
+        f"- added {changes.get('added', 0)}, removed {changes.get('removed', 0)} (CHANGES.md)",
+        "",
+        "## Known gaps",
+        "- Public-domain status is recorded per jurisdiction where the source says so "
+        "(`pd_jurisdiction=US`); elsewhere it is as stated by the source.",
+        "- Consent signals are those present when the source was captured or built.",
+    ]
+    return "\n".join([*front, "", *body]) + "\n"
+
+
+def _attribution(frames: dict[str, pl.DataFrame]) -> str:
+    lines = [
+        "# Attribution",
+        "",
+        "Credits owed under the licences of the records in this release (BY / BY-SA and "
+        "other attribution licences), grouped by source.",
+        "",
+    ]
+    for name in sorted(frames):
+        owed = (
+            frames[name]
+            .filter(pl.col("decision") == "INCLUDE_ATTRIB")
+            .sort(["source_kind", "source_partition", "id"])
+        )
+        for (kind, partition), group in owed.group_by(
+            ["source_kind", "source_partition"], maintain_order=True
+        ):
+            lines += [f"## {kind} / {partition}", ""]
+            for row in group.iter_rows(named=True):
+                what = row.get("title") or row["source_id"]
+                who = row.get("attribution") or "the rights holder named at the source"
+                lines.append(
+                    f"- {what} — {who} — {row['licence'] or row['licence_raw']} — "
+                    f"{row['source_uri']}"
+                )
+            lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _changes(
+    previous: dict[str, set[str]] | None,
+    frames: dict[str, pl.DataFrame],
+    reasons: dict[str, str],
+    version: str,
+    previous_version: str | None,
+    takedowns: list[dict[str, Any]],
+) -> tuple[str, dict[str, int]]:
+    current = {name: set(frame["id"]) for name, frame in frames.items()}
+    lines = [f"# Changes in {version}", ""]
+    if previous is None:
+        lines.append("First release.")
+        counts = {"added": sum(len(ids) for ids in current.values()), "removed": 0}
+        return "\n".join(lines) + "\n", counts
+    lines.append(f"Compared with {previous_version}.")
+    added = removed = 0
+    for name in sorted(set(current) | set(previous)):
+        new, old = current.get(name, set()), previous.get(name, set())
+        added += len(new - old)
+        removed += len(old - new)
+        lines += ["", f"## {name}", f"- added: {len(new - old)}", f"- removed: {len(old - new)}"]
+        why = Counter(
+            reasons.get(record_id, "source removed or content changed") for record_id in old - new
+        )
+        lines += [f"  - {count}: {reason}" for reason, count in sorted(why.items())]
+    if takedowns:
+        lines += ["", "## Takedown requests applied"]
+        lines += [
+            f"- {t['source']}: {t['match']}={t['value']} ({t['scope']}): "
+            f"{t['records']} record(s) left out — {t['reason']}"
+            for t in takedowns
+        ]
+    return "\n".join(lines) + "\n", {"added": added, "removed": removed}
+
+
+def previous_ids(folder: Path) -> dict[str, set[str]]:
+    ids: dict[str, set[str]] = {}
+    for name in ("text", "image_text"):
+        files = sorted((folder / name).glob("*.parquet"))
+        if files:
+            ids[name] = set(pl.concat([pl.read_parquet(f, columns=["id"]) for f in files])["id"])
+    return ids
+
+
+def write_release(
+    releases: Path,
+    tiers: dict[str, dict[str, pl.DataFrame]],
+    policy: dict[str, Any],
+    dedupe: dict[str, int],
+    reasons: dict[str, str],
+    takedowns: list[dict[str, Any]],
+    today: dt.date,
+) -> tuple[str, bool]:
+    """Write a new version unless the content equals LATEST's. Returns (version, created)."""
+    releases.mkdir(parents=True, exist_ok=True)
+    fingerprint = content_fingerprint(
+        {
+            f"{tier}/{name}": frame
+            for tier, frames in tiers.items()
+            for name, frame in frames.items()
+        }
+    )
+    previous_version = latest(releases)
+    if previous_version:
+        manifest = json.loads((releases / previous_version / "MANIFEST.json").read_text())
+        if manifest.get("content_fingerprint") == fingerprint:
+            return previous_version, False
+    version = next_version(releases, today)
+    staging = releases / f".{version}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    previous = previous_ids(releases / previous_version) if previous_version else None
+    counts = {}
+    for tier, frames in tiers.items():
+        folder = staging if tier == "open" else staging / tier
+        columns = {"text": TEXT_COLUMNS, "image_text": IMAGE_COLUMNS}
+        for name, frame in frames.items():
+            _write_shards(frame, folder / name, columns[name])
+        if tier == "open":
+            changes, counts = _changes(
+                previous, frames, reasons, version, previous_version, takedowns
+            )
+            (folder / "CHANGES.md").write_text(changes)
+            (folder / "ATTRIBUTION.md").write_text(_attribution(frames))
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "README.md").write_text(_card(version, tier, frames, policy, dedupe, counts))
+    files = sorted(p for p in staging.rglob("*") if p.is_file())
+    manifest = {
+        "version": version,
+        "content_fingerprint": fingerprint,
+        "files": [
+            {
+                "path": p.relative_to(staging).as_posix(),
+                "bytes": p.stat().st_size,
+                "sha256": _sha256(p),
+            }
+            for p in files
+        ],
+    }
+    (staging / "MANIFEST.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    os.rename(staging, releases / version)  # fails if the version exists: releases are immutable
+    pointer = releases / ".LATEST.tmp"
+    pointer.write_text(version + "\n")
+    os.replace(pointer, releases / "LATEST")
+    return version, True

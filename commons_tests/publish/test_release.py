@@ -1,0 +1,124 @@
+"""Releases: loadable shards, a manifest that matches, determinism, immutability, tiers and
+takedowns that reach the next release."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from commons_assets import cli
+from commons_tests.builders import write_jsonl
+
+
+@pytest.fixture(autouse=True)
+def ephemeral_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def build(root: Path) -> Path:
+    assert cli.main(["build", "--data", str(root)]) == 0
+    releases = root / "releases"
+    return releases / (releases / "LATEST").read_text().strip()
+
+
+def rows(folder: Path, config: str) -> list[tuple]:
+    return duckdb.sql(
+        f"SELECT source_id, licence, decision FROM read_parquet('{folder}/{config}/*.parquet') "
+        "ORDER BY source_id"
+    ).fetchall()
+
+
+def test_release_layout_loads_and_manifest_matches(data_root: Path) -> None:
+    release = build(data_root)
+    assert {p.name for p in release.iterdir()} >= {
+        "README.md",
+        "ATTRIBUTION.md",
+        "CHANGES.md",
+        "MANIFEST.json",
+        "text",
+        "image_text",
+    }
+    assert rows(release, "text") == [
+        ("e1", "CC-BY-4.0", "INCLUDE_ATTRIB"),
+        ("e3", "CC0-1.0", "INCLUDE"),
+    ]
+    assert [r[0] for r in rows(release, "image_text")] == ["red"]
+    columns = {
+        c[0]
+        for c in duckdb.sql(
+            f"DESCRIBE SELECT * FROM read_parquet('{release}/text/*.parquet')"
+        ).fetchall()
+    }
+    assert {
+        "id",
+        "source_uri",
+        "licence",
+        "licence_class",
+        "attribution",
+        "consent",
+        "provenance",
+        "sha256",
+    } <= columns
+    manifest = json.loads((release / "MANIFEST.json").read_text())
+    for entry in manifest["files"]:
+        data = (release / entry["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+        assert len(data) == entry["bytes"]
+    card = (release / "README.md").read_text()
+    assert card.startswith("---\npretty_name:") and "config_name: text" in card
+    assert (
+        "e1" not in (release / "ATTRIBUTION.md").read_text()
+        or "CC-BY" in (release / "ATTRIBUTION.md").read_text()
+    )
+
+
+def test_consented_records_never_reach_the_open_tier(data_root: Path) -> None:
+    release = build(data_root)
+    consented = rows(release / "consented", "text")
+    assert [r[0] for r in consented] == ["at://did:plc:testalice/app.bsky.feed.post/1"]
+    open_ids = {r[0] for r in rows(release, "text")}
+    assert not open_ids & {r[0] for r in consented}
+    assert "consented" in (release / "consented" / "README.md").read_text()
+
+
+def test_same_input_same_bytes_and_no_new_version(data_root: Path, tmp_path: Path) -> None:
+    twin = tmp_path / "twin"
+    shutil.copytree(data_root / "sources", twin / "sources")
+    first, second = build(data_root), build(twin)
+    for shard in sorted(first.rglob("*.parquet")):
+        assert shard.read_bytes() == (second / shard.relative_to(first)).read_bytes()
+    again = build(data_root)
+    assert again == first  # unchanged content: LATEST stays, no new version folder
+    assert sorted(p.name for p in (data_root / "releases").iterdir()) == [first.name, "LATEST"]
+
+
+def test_a_takedown_reaches_the_next_release_and_the_old_one_is_untouched(
+    data_root: Path,
+) -> None:
+    first = build(data_root)
+    before = {p: p.read_bytes() for p in first.rglob("*") if p.is_file()}
+    write_jsonl(
+        data_root / "policy" / "takedowns" / "requests.jsonl",
+        [
+            {
+                "match": "id",
+                "value": "e1",
+                "reason": "author asked",
+                "requested_at": "2026-11-24",
+                "scope": "record",
+            },
+        ],
+    )
+    second = build(data_root)
+    assert second != first
+    assert [r[0] for r in rows(second, "text")] == ["e3"]
+    changes = (second / "CHANGES.md").read_text()
+    assert f"Compared with {first.name}" in changes and "removed: 1" in changes
+    assert "takedown" in changes and "author asked" in changes
+    assert {p: p.read_bytes() for p in first.rglob("*") if p.is_file()} == before
