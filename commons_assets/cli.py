@@ -69,6 +69,17 @@ def bench_command(args: argparse.Namespace) -> int:
     raise AssertionError(args.benchmark)
 
 
+def trace_command(args: argparse.Namespace) -> int:
+    if args.data:
+        os.environ[DATA_ROOT_ENV] = str(Path(args.data).resolve())
+    from commons_assets.publish.trace import trace
+    from commons_assets.settings import data_root
+
+    report = trace(data_root(), args.record)
+    print(report)
+    return 1 if report.startswith("no audited record") else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="commons", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -85,6 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--corpus", help="corpus folder (default: ../shared/corpora/<name>)")
     bench.add_argument("--rounds", type=int, default=2, help="alternating rounds; best counts")
     bench.set_defaults(run=bench_command)
+    tracer = commands.add_parser(
+        "trace", help="where a record came from, why it was admitted or not, which releases"
+    )
+    tracer.add_argument("record", help="record id, source id (JSONL id, post URI) or URL")
+    tracer.add_argument("--data", help=f"data root (default: ${DATA_ROOT_ENV} or ./data)")
+    tracer.set_defaults(run=trace_command)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -222,6 +222,10 @@ def _site_opt_outs(
                 _evidence("robots.txt", f"{token} {path}", "crawl disallowed", robots_location)
             )
             findings.append((EXCLUDE, f"robots.txt disallows {token} on {path}"))
+        else:
+            evidence.append(
+                _evidence("robots.txt", f"{token} {path}", "crawl allowed", robots_location)
+            )
         for value in site.robots.content_usage(token, url):
             preference = aipref.parse_content_usage(value)
             usage_verdicts.append(preference.train_ai)

@@ -1,0 +1,93 @@
+"""`commons trace <record id or URL>`: where a record came from and why it was (not) admitted,
+read from the lake and the releases alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+
+def _query(files: list[Path], where: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    if not files:
+        return []
+    with duckdb.connect() as connection:
+        relation = connection.sql(
+            f"SELECT * FROM read_parquet($files, union_by_name = true) WHERE {where}",
+            params={"files": [str(f) for f in files], **params},
+        )
+        columns = relation.columns
+        return [dict(zip(columns, row, strict=True)) for row in relation.fetchall()]
+
+
+def find_audited(root: Path, key: str) -> list[dict[str, Any]]:
+    files = sorted((root / "lake").glob("rights_*/*.parquet"))
+    return _query(files, "id = $key OR source_id = $key OR source_uri = $key", {"key": key})
+
+
+def releases_containing(root: Path, record_id: str) -> list[str]:
+    found = []
+    releases = root / "releases"
+    for version in sorted(p for p in releases.iterdir() if p.is_dir()) if releases.is_dir() else []:
+        shards = sorted(version.rglob("*.parquet"))
+        if _query(shards, "id = $id", {"id": record_id}):
+            found.append(version.name)
+    return found
+
+
+def cluster_of(root: Path, record_id: str) -> list[dict[str, Any]]:
+    path = root / "lake" / "dedup_clusters" / "all.parquet"
+    if not path.exists():
+        return []
+    mine = _query([path], "record_id = $id", {"id": record_id})
+    if not mine:
+        return []
+    return _query([path], "cluster_id = $c", {"c": mine[0]["cluster_id"]})
+
+
+def trace(root: Path, key: str) -> str:
+    """A readable account of one record (or every record matching a URL)."""
+    records = find_audited(root, key)
+    if not records:
+        return f"no audited record has id, source id or URL {key!r} under {root}"
+    lines: list[str] = []
+    for record in records:
+        provenance = record.get("provenance") or {}
+        lines += [
+            f"record {record['id']}",
+            f"  source     {record['source_kind']} / {record['source_partition']}: "
+            f"{record['source_id']}",
+            f"  location   {provenance.get('source_file')}"
+            + (f" offset {provenance['offset']}" if provenance.get("offset") is not None else "")
+            + (f" line {provenance['line']}" if provenance.get("line") else ""),
+            f"  uri        {record['source_uri']}",
+            "  steps      "
+            + " → ".join(f"{s['name']} ({s['version']})" for s in provenance.get("steps") or []),
+            f"  licence    {record.get('licence_raw')!r} → {record.get('licence')} "
+            f"[{record.get('licence_class')}]",
+            f"  decision   {record['decision']} by gate {record['gate']}: "
+            f"{record['decision_reason']}",
+            f"  tier       {record.get('tier')}; policy {record.get('policy')}",
+            "  evidence",
+        ]
+        lines += [
+            f"    - {e['channel']}: {json.dumps(e['raw'])} → {e['verdict']}"
+            + (f" ({e['location']})" if e.get("location") else "")
+            for e in record.get("evidence") or []
+        ]
+        members = cluster_of(root, record["id"])
+        if members:
+            lines.append("  cluster")
+            lines += [
+                f"    - {m['role']}: {m['source_kind']} {m['source_id']} "
+                f"({m['match']}, similarity {m['similarity']:.2f})"
+                for m in members
+            ]
+        else:
+            lines.append("  cluster    none (no duplicate found)")
+        contained = releases_containing(root, record["id"])
+        lines.append("  releases   " + (", ".join(contained) if contained else "none"))
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from commons_assets import cli
+
+
+@pytest.fixture(autouse=True)
+def ephemeral_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_trace_an_included_and_an_excluded_record(
+    data_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["build", "--data", str(data_root)]) == 0
+    capsys.readouterr()
+    assert cli.main(["trace", "e1", "--data", str(data_root)]) == 0
+    included = capsys.readouterr().out
+    assert "source     texts / essays: e1" in included
+    assert "location   sources/texts/essays/part-1.jsonl line 1" in included
+    assert "read_texts" in included and "language" in included
+    assert "decision   INCLUDE_ATTRIB by gate licence" in included
+    release = (data_root / "releases" / "LATEST").read_text().strip()
+    assert f"releases   {release}" in included
+
+    post = "at://did:plc:testbob/app.bsky.feed.post/1"
+    assert cli.main(["trace", post, "--data", str(data_root)]) == 0
+    excluded = capsys.readouterr().out
+    assert "decision   EXCLUDE by gate default" in excluded
+    assert "releases   none" in excluded
+
+    assert cli.main(["trace", "https://nowhere.example/", "--data", str(data_root)]) == 1
