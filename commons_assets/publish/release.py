@@ -20,6 +20,8 @@ from typing import Any
 
 import polars as pl
 
+from commons_assets.publish.croissant import croissant, write_croissant
+
 SHARD_ROWS = 50_000  # ~100-250 MB of text per shard at web-page sizes: easy to stream
 ROW_GROUP_ROWS = 5_000
 TEXT_COLUMNS = [
@@ -335,6 +337,10 @@ def write_release(
             (folder / "ATTRIBUTION.md").write_text(_attribution(frames))
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "README.md").write_text(_card(version, tier, frames, policy, dedupe, counts))
+        write_croissant(
+            folder,
+            croissant(version, tier, frames, today, f"fingerprint {policy.get('fingerprint')}"),
+        )
     files = sorted(p for p in staging.rglob("*") if p.is_file())
     manifest = {
         "version": version,

@@ -122,3 +122,21 @@ def test_a_takedown_reaches_the_next_release_and_the_old_one_is_untouched(
     assert f"Compared with {first.name}" in changes and "removed: 1" in changes
     assert "takedown" in changes and "author asked" in changes
     assert {p: p.read_bytes() for p in first.rglob("*") if p.is_file()} == before
+
+
+def test_croissant_metadata_validates_and_loads_the_records(data_root: Path) -> None:
+    import mlcroissant as mlc
+
+    release = build(data_root)
+    dataset = mlc.Dataset(jsonld=release / "croissant.json")  # raises on validation errors
+    assert dataset.metadata.version and dataset.metadata.conforms_to
+    assert {r.name for r in dataset.metadata.record_sets} == {"text", "image_text"}
+    ids = sorted(r["text/id"].decode() for r in dataset.records("text"))
+    assert ids == sorted(
+        r[0]
+        for r in duckdb.sql(f"SELECT id FROM read_parquet('{release}/text/*.parquet')").fetchall()
+    )
+    consented = mlc.Dataset(jsonld=release / "consented" / "croissant.json")
+    assert len(list(consented.records("text"))) == 1
+    manifest = json.loads((release / "MANIFEST.json").read_text())
+    assert "croissant.json" in {entry["path"] for entry in manifest["files"]}
