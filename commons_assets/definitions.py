@@ -4,6 +4,7 @@ import dagster as dg
 
 import commons_assets.clean.definitions
 import commons_assets.dedupe.definitions
+import commons_assets.governance.definitions
 import commons_assets.publish.definitions
 import commons_assets.rights.definitions
 import commons_assets.sources.definitions
@@ -17,5 +18,6 @@ defs = dg.Definitions.merge(
     commons_assets.rights.definitions.defs,
     commons_assets.dedupe.definitions.defs,
     commons_assets.publish.definitions.defs,
+    commons_assets.governance.definitions.defs,
     dg.Definitions(resources={"lake": Lake()}),
 )

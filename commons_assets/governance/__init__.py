@@ -1,0 +1,1 @@
+"""Governance: takedowns and deletions reaching every derived release."""

@@ -1,0 +1,129 @@
+"""The `takedown_requests` sensor: a new takedown request (or a social deletion) re-audits
+exactly the partitions holding a matching record, then — once those runs have finished —
+rebuilds the duplicate clusters and the release, so the request reaches the next release."""
+
+import hashlib
+import json
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from commons_assets.dedupe.assets import (
+    dedup_clusters,
+    signatures_images,
+    signatures_pages,
+    signatures_posts,
+    signatures_texts,
+)
+from commons_assets.lake import Lake
+from commons_assets.publish.assets import release
+from commons_assets.rights.assets import (
+    current_takedowns,
+    rights_images,
+    rights_pages,
+    rights_posts,
+    rights_texts,
+)
+from commons_assets.rights.audit import Takedown, takedown_hits
+
+# clean table -> (audit asset, signature asset) that must be re-run for its partitions
+STAGES = {
+    "clean_pages": (rights_pages, signatures_pages),
+    "clean_texts": (rights_texts, signatures_texts),
+    "clean_images": (rights_images, signatures_images),
+    "clean_posts": (rights_posts, signatures_posts),
+}
+TRIGGER_TAG = "commons/trigger"
+REAUDIT, REBUILD = "takedown", "takedown-release"
+IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def request_key(takedown: Takedown) -> str:
+    return f"{takedown.match}\t{takedown.value}\t{takedown.scope}"
+
+
+def affected_partitions(
+    lake: Lake, takedowns: list[Takedown], instance: dg.DagsterInstance
+) -> list[tuple[str, str]]:
+    """(clean asset, partition) pairs holding a record that one of `takedowns` names."""
+    affected = []
+    columns = ["id", "source_kind", "source_id", "source_uri", "sha256", "attribution"]
+    for clean, (audit, _) in STAGES.items():
+        for key in audit.partitions_def.get_partition_keys(dynamic_partitions_store=instance):
+            path = lake.table_path(clean, key)
+            if not path.exists():
+                continue
+            rows = pl.read_parquet(path, columns=columns).to_dicts()
+            if any(takedown_hits(row, takedowns) for row in rows):
+                affected.append((clean, key))
+    return affected
+
+
+def evaluate(
+    cursor: str | None, lake: Lake, instance: dg.DagsterInstance
+) -> tuple[list[dg.RunRequest], dict[str, Any], str]:
+    """The sensor's decision (pure apart from reading the lake and the run list):
+    (run requests, new cursor state, a description)."""
+    state: dict[str, Any] = json.loads(cursor) if cursor else {"seen": [], "pending": False}
+    takedowns, _problems = current_takedowns(lake)
+    seen = set(state["seen"])
+    new = [t for t in takedowns if request_key(t) not in seen]
+    if new:
+        batch = hashlib.sha256("\n".join(sorted(map(request_key, new))).encode()).hexdigest()[:12]
+        requests = []
+        for clean, partition in affected_partitions(lake, new, instance):
+            audit, signatures = STAGES[clean]
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"{REAUDIT}-{batch}-{audit.key.to_user_string()}-{partition}",
+                    asset_selection=[audit.key, signatures.key],
+                    partition_key=partition,
+                    tags={TRIGGER_TAG: REAUDIT},
+                )
+            )
+        state = {
+            "seen": sorted(seen | {request_key(t) for t in takedowns}),
+            "pending": state.get("pending", False) or bool(requests),
+            "batch": batch,
+        }
+        return requests, state, f"{len(new)} new request(s); {len(requests)} partition(s)"
+    if state.get("pending"):
+        running = instance.get_run_records(
+            dg.RunsFilter(tags={TRIGGER_TAG: REAUDIT}, statuses=IN_FLIGHT)
+        )
+        if running:
+            return [], state, f"waiting for {len(running)} re-audit run(s)"
+        request = dg.RunRequest(
+            run_key=f"{REBUILD}-{state.get('batch', 'x')}",
+            asset_selection=[dedup_clusters.key, release.key],
+            tags={TRIGGER_TAG: REBUILD},
+        )
+        return [request], {**state, "pending": False}, "re-audits done: rebuilding the release"
+    return [], state, "no new takedown requests"
+
+
+@dg.sensor(
+    name="takedown_requests",
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    target=[*[a for pair in STAGES.values() for a in pair], dedup_clusters, release],
+    description=(
+        "Watches policy/takedowns/*.jsonl and social deletions. A new request re-audits the "
+        "partitions that hold a matching record; when those runs are done, the duplicate "
+        "clusters and the release are rebuilt, so the next release omits the records."
+    ),
+)
+def takedown_sensor(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorResult:
+    requests, state, note = evaluate(context.cursor, lake, context.instance)
+    context.log.info(note)
+    return dg.SensorResult(
+        run_requests=requests,
+        cursor=json.dumps(state),
+        skip_reason=None if requests else note,
+    )

@@ -1,0 +1,90 @@
+"""A takedown filed after a release: the sensor re-audits exactly the affected partition, then
+rebuilds clusters and release; the next release omits the record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from commons_assets.build import build
+from commons_assets.definitions import defs
+from commons_assets.governance.sensors import evaluate, takedown_sensor
+from commons_assets.lake import Lake
+from commons_tests.builders import write_jsonl
+
+
+def run(request: dg.RunRequest, lake: Lake, instance: dg.DagsterInstance) -> None:
+    selected = [a for a in defs.assets if a.key in set(request.asset_selection)]
+    assert dg.materialize(
+        selected,
+        partition_key=request.partition_key,
+        resources={"lake": lake},
+        instance=instance,
+        tags=request.tags,
+    ).success
+
+
+def text_ids(root: Path) -> list[str]:
+    version = (root / "releases" / "LATEST").read_text().strip()
+    return [
+        r[0]
+        for r in duckdb.sql(
+            f"SELECT source_id FROM read_parquet('{root}/releases/{version}/text/*.parquet') "
+            "ORDER BY 1"
+        ).fetchall()
+    ]
+
+
+def test_a_new_takedown_reaches_the_next_release(data_root: Path) -> None:
+    lake = Lake(root=str(data_root))
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert build(defs, lake, instance, echo=lambda line: None)
+        assert text_ids(data_root) == ["e1", "e3"]
+
+        requests, state, _ = evaluate(None, lake, instance)
+        assert requests == [] and not state["pending"]  # existing deletions: nothing published
+
+        write_jsonl(
+            data_root / "policy" / "takedowns" / "new.jsonl",
+            [
+                {"match": "id", "value": "e1", "reason": "author request", "scope": "record"},
+            ],
+        )
+        requests, state, note = evaluate(json.dumps(state), lake, instance)
+        assert [
+            (r.partition_key, sorted(k.to_user_string() for k in r.asset_selection))
+            for r in requests
+        ] == [("essays", ["rights_texts", "signatures_texts"])]
+        assert state["pending"] and "1 new request" in note
+
+        # While nothing has run, the sensor does not rebuild; once the re-audit ran, it does.
+        for request in requests:
+            run(request, lake, instance)
+        requests, state, note = evaluate(json.dumps(state), lake, instance)
+        assert [sorted(k.to_user_string() for k in r.asset_selection) for r in requests] == [
+            ["dedup_clusters", "release"]
+        ]
+        run(requests[0], lake, instance)
+        assert text_ids(data_root) == ["e3"]
+        changes = (
+            data_root
+            / "releases"
+            / (data_root / "releases" / "LATEST").read_text().strip()
+            / "CHANGES.md"
+        ).read_text()
+        assert "author request" in changes
+
+        requests, state, note = evaluate(json.dumps(state), lake, instance)
+        assert requests == [] and note == "no new takedown requests"
+
+
+def test_the_sensor_runs_through_dagster(data_root: Path) -> None:
+    lake = Lake(root=str(data_root))
+    with dg.DagsterInstance.ephemeral() as instance:
+        context = dg.build_sensor_context(instance=instance, resources={"lake": lake})
+        result = takedown_sensor(context)
+        assert isinstance(result, dg.SensorResult)
+        assert json.loads(result.cursor)["pending"] is False
