@@ -2,6 +2,6 @@
 
 import dagster as dg
 
-from commons_assets.governance.sensors import takedown_sensor
+from commons_assets.governance.sensors import REAUDIT_JOBS, REBUILD_JOB, takedown_sensor
 
-defs = dg.Definitions(sensors=[takedown_sensor])
+defs = dg.Definitions(jobs=[*REAUDIT_JOBS.values(), REBUILD_JOB], sensors=[takedown_sensor])

@@ -34,6 +34,21 @@ STAGES = {
     "clean_images": (rights_images, signatures_images),
     "clean_posts": (rights_posts, signatures_posts),
 }
+# One job per source kind (a job has one partitions definition), and one for the rebuild.
+REAUDIT_JOBS = {
+    clean: dg.define_asset_job(
+        f"reaudit_{clean.removeprefix('clean_')}",
+        selection=[audit, signatures],
+        partitions_def=audit.partitions_def,
+        description=f"Re-audit {clean.removeprefix('clean_')} partitions after a takedown.",
+    )
+    for clean, (audit, signatures) in STAGES.items()
+}
+REBUILD_JOB = dg.define_asset_job(
+    "rebuild_release",
+    selection=[dedup_clusters, release],
+    description="Rebuild the duplicate clusters and the release after re-audits.",
+)
 TRIGGER_TAG = "commons/trigger"
 REAUDIT, REBUILD = "takedown", "takedown-release"
 IN_FLIGHT = [
@@ -82,6 +97,7 @@ def evaluate(
             requests.append(
                 dg.RunRequest(
                     run_key=f"{REAUDIT}-{batch}-{audit.key.to_user_string()}-{partition}",
+                    job_name=REAUDIT_JOBS[clean].name,
                     asset_selection=[audit.key, signatures.key],
                     partition_key=partition,
                     tags={TRIGGER_TAG: REAUDIT},
@@ -101,6 +117,7 @@ def evaluate(
             return [], state, f"waiting for {len(running)} re-audit run(s)"
         request = dg.RunRequest(
             run_key=f"{REBUILD}-{state.get('batch', 'x')}",
+            job_name=REBUILD_JOB.name,
             asset_selection=[dedup_clusters.key, release.key],
             tags={TRIGGER_TAG: REBUILD},
         )
@@ -112,7 +129,7 @@ def evaluate(
     name="takedown_requests",
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    target=[*[a for pair in STAGES.values() for a in pair], dedup_clusters, release],
+    jobs=[*REAUDIT_JOBS.values(), REBUILD_JOB],
     description=(
         "Watches policy/takedowns/*.jsonl and social deletions. A new request re-audits the "
         "partitions that hold a matching record; when those runs are done, the duplicate "
