@@ -97,7 +97,7 @@ def release(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResu
     excluded = not_published(clusters.to_dicts())
     rows = publishable(audited, excluded) if audited.height else audited
     images = pl.col("source_kind") == "images"
-    tiers: dict[str, dict[str, pl.DataFrame]] = {"open": {}, "consented": {}}
+    tiers: dict[str, dict[str, pl.DataFrame]] = {"open": {}, "consented": {}, "gated": {}}
     for tier in tiers:
         in_tier = rows.filter(pl.col("tier") == tier) if rows.height else rows
         if in_tier.height:

@@ -180,14 +180,17 @@ def _card(
     ]
     by_source = everything.group_by("source_kind").len().sort("source_kind").rows()
     by_class = everything.group_by("licence_class").len().sort("licence_class").rows()
-    terms = (
-        "Records in this tier are published because their authors consented to generative "
-        "training and bulk redistribution (user intents); they carry no licence. Use them only "
-        "as the consent allows, honour later revocations (each release re-applies them), and "
-        "do not redistribute them outside this tier."
-        if tier == "consented"
-        else "Every record carries its own licence (`licence`, `licence_class`) and, where the "
-        "licence requires it, its attribution; see ATTRIBUTION.md."
+    terms = {
+        "consented": "Records in this tier are published because their authors consented to "
+        "generative training and bulk redistribution (user intents); they carry no licence. "
+        "Use them only as the consent allows, honour later revocations (each release re-applies "
+        "them), and do not redistribute them outside this tier.",
+        "gated": "Records in this tier come from collections their steward gated: access is "
+        "granted on request, under the collection's terms. Do not redistribute them.",
+    }.get(
+        tier,
+        "Every record carries its own licence (`licence`, `licence_class`) and, where the "
+        "licence requires it, its attribution; see ATTRIBUTION.md.",
     )
     body = [
         f"# Commons release {version} — {tier} tier",

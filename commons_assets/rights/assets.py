@@ -3,6 +3,7 @@ record gets a decision (INCLUDE, INCLUDE_ATTRIB, EXCLUDE, HOLD), the deciding ga
 evidence; excluded and held records stay in the table with their reasons, and only admitted
 ones flow on. The blocking check re-verifies admitted records from their evidence alone."""
 
+import json
 import time
 from collections import Counter
 from typing import Any
@@ -136,6 +137,23 @@ def _report(
     return metadata
 
 
+GATED_TIER = "gated"
+
+
+def collection_is_gated(lake: Lake, audited: pl.DataFrame, partition: str) -> bool:
+    """`"gated": true` in a text or image collection's collection.json."""
+    if not audited.height:
+        return False
+    kind = audited["source_kind"][0]
+    if kind not in ("texts", "images"):
+        return False
+    path = lake.sources / kind / partition / "collection.json"
+    try:
+        return bool(json.loads(path.read_text(encoding="utf-8")).get("gated"))
+    except (OSError, ValueError, AttributeError):
+        return False  # an unreadable collection.json is quarantined by the source asset
+
+
 def _write_audit(
     context: dg.AssetExecutionContext, lake: Lake, clean_asset: str, with_sites: bool
 ) -> dg.MaterializeResult:
@@ -145,6 +163,9 @@ def _write_audit(
     sites = site_files(_read(context, lake, "archive_pages")) if with_sites else {}
     takedowns, problems = current_takedowns(lake)
     audited = pl.DataFrame(audit_rows(rows, sites, takedowns, policy), schema=AUDIT_SCHEMA)
+    if collection_is_gated(lake, audited, context.partition_key):
+        # A steward gated this collection: its admitted records go to the gated tier only.
+        audited = audited.with_columns(pl.lit(GATED_TIER).alias("tier"))
     asset = context.asset_key.to_user_string()
     path = lake.write_table(asset, context.partition_key, audited)
     metadata = _report(

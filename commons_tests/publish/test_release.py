@@ -140,3 +140,12 @@ def test_croissant_metadata_validates_and_loads_the_records(data_root: Path) -> 
     assert len(list(consented.records("text"))) == 1
     manifest = json.loads((release / "MANIFEST.json").read_text())
     assert "croissant.json" in {entry["path"] for entry in manifest["files"]}
+
+
+def test_gated_collections_go_to_their_own_tier(data_root: Path) -> None:
+    collection = data_root / "sources" / "texts" / "essays" / "collection.json"
+    collection.write_text(json.dumps({"licence": "CC-BY-4.0", "gated": True}))
+    release = build(data_root)
+    assert [r[0] for r in rows(release / "gated", "text")] == ["e1", "e3"]
+    assert not (release / "text").exists()  # nothing from the gated collection is open
+    assert "gated" in (release / "gated" / "README.md").read_text()
