@@ -2,6 +2,11 @@
 
 import dagster as dg
 
+from commons_assets.governance.assets import takedown_requests
 from commons_assets.governance.sensors import REAUDIT_JOBS, REBUILD_JOB, takedown_sensor
 
-defs = dg.Definitions(jobs=[*REAUDIT_JOBS.values(), REBUILD_JOB], sensors=[takedown_sensor])
+defs = dg.Definitions(
+    assets=[takedown_requests],
+    jobs=[*REAUDIT_JOBS.values(), REBUILD_JOB],
+    sensors=[takedown_sensor],
+)

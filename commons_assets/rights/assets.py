@@ -184,7 +184,7 @@ def _audit_asset(
     @dg.asset(
         name=name,
         partitions_def=partitions,
-        deps=[clean_asset, *extra_deps],
+        deps=[clean_asset, *extra_deps, dg.AssetKey("takedown_requests")],
         group_name=GROUP,
         kinds={"parquet", "polars"},
         description=(

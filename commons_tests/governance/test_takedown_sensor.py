@@ -88,3 +88,28 @@ def test_the_sensor_runs_through_dagster(data_root: Path) -> None:
         result = takedown_sensor(context)
         assert isinstance(result, dg.SensorResult)
         assert json.loads(result.cursor)["pending"] is False
+
+
+def test_takedown_requests_are_observable(data_root: Path) -> None:
+    from commons_assets.governance.assets import takedown_requests
+
+    write_jsonl(
+        data_root / "policy" / "takedowns" / "a.jsonl",
+        [
+            {"match": "url", "value": "https://a.example/one", "reason": "request"},
+        ],
+    )
+    lake = Lake(root=str(data_root))
+    with dg.DagsterInstance.ephemeral() as instance:
+        # dagster.observe is not re-exported at the top level in this version
+        from dagster._core.definitions.observe import observe
+
+        result = observe([takedown_requests], resources={"lake": lake}, instance=instance)
+        [observation] = [
+            e.event_specific_data.asset_observation
+            for e in result.all_events
+            if e.event_type_value == "ASSET_OBSERVATION"
+        ]
+        # one request plus the fixture's one deletion
+        assert observation.metadata["requests"].value == 2
+        assert observation.tags.get("dagster/data_version")

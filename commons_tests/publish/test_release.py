@@ -149,3 +149,21 @@ def test_gated_collections_go_to_their_own_tier(data_root: Path) -> None:
     assert [r[0] for r in rows(release / "gated", "text")] == ["e1", "e3"]
     assert not (release / "text").exists()  # nothing from the gated collection is open
     assert "gated" in (release / "gated" / "README.md").read_text()
+
+
+def test_shards_load_with_the_datasets_parquet_loader(
+    data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    import datasets
+
+    release = build(data_root)
+    text = datasets.load_dataset(
+        "parquet",
+        data_files={"train": sorted(str(p) for p in (release / "text").glob("*"))},
+        split="train",
+        cache_dir=str(tmp_path / "hf-cache"),
+    )
+    assert sorted(text["source_id"]) == ["e1", "e3"]
+    assert {"licence", "attribution", "consent", "provenance"} <= set(text.column_names)
