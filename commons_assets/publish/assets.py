@@ -46,6 +46,25 @@ def why_not_published(audited: pl.DataFrame, clusters: pl.DataFrame) -> dict[str
     return reasons
 
 
+def filter_counts(lake: Lake, audited: pl.DataFrame) -> dict[str, int]:
+    """How many records each stage left out and why, for the card."""
+    counts: dict[str, int] = {}
+    for folder, label in (
+        ("_quarantine", "quarantined (unreadable input)"),
+        ("_dropped", "dropped by the clean stage"),
+    ):
+        files = sorted((lake.root_path / "lake" / folder).glob("*/*.parquet"))
+        if files:
+            reasons = pl.concat([pl.read_parquet(f, columns=["reason"]) for f in files])
+            for reason, count in reasons.group_by("reason").len().iter_rows():
+                counts[f"{label}: {reason}"] = count
+    if audited.height:
+        held = audited.filter(~pl.col("decision").is_in(["INCLUDE", "INCLUDE_ATTRIB"]))
+        for decision, gate, count in held.group_by("decision", "gate").len().iter_rows():
+            counts[f"not admitted by the rights audit: {decision} ({gate})"] = count
+    return counts
+
+
 def applied_takedowns(lake: Lake, audited: pl.DataFrame) -> list[dict[str, Any]]:
     hits: Counter[tuple[str, str]] = Counter()
     for evidence in audited["evidence"].to_list() if audited.height else []:
@@ -123,6 +142,7 @@ def release(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResu
         why_not_published(audited, clusters),
         applied_takedowns(lake, audited),
         dt.datetime.now(dt.UTC).date(),
+        filter_counts(lake, audited),
     )
     published = pl.concat(
         [

@@ -156,6 +156,7 @@ def _card(
     policy: dict[str, Any],
     dedupe: dict[str, int],
     changes: dict[str, int],
+    filters: dict[str, int] | None = None,
 ) -> str:
     everything = pl.concat(
         [f.select("source_kind", "language", "licence", "licence_class") for f in frames.values()]
@@ -211,6 +212,12 @@ def _card(
         "```json",
         json.dumps(policy, indent=1, sort_keys=True, default=str),
         "```",
+        "",
+        "## Filters and their counts",
+        *(
+            [f"- {name}: {count}" for name, count in sorted((filters or {}).items())]
+            or ["- none recorded"]
+        ),
         "",
         "## Deduplication",
         f"- clusters: {dedupe.get('clusters', 0)}; copies left out: {dedupe.get('removed', 0)}",
@@ -307,6 +314,7 @@ def write_release(
     reasons: dict[str, str],
     takedowns: list[dict[str, Any]],
     today: dt.date,
+    filters: dict[str, int] | None = None,
 ) -> tuple[str, bool]:
     """Write a new version unless the content equals LATEST's. Returns (version, created)."""
     releases.mkdir(parents=True, exist_ok=True)
@@ -339,7 +347,9 @@ def write_release(
             (folder / "CHANGES.md").write_text(changes)
             (folder / "ATTRIBUTION.md").write_text(_attribution(frames))
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "README.md").write_text(_card(version, tier, frames, policy, dedupe, counts))
+        (folder / "README.md").write_text(
+            _card(version, tier, frames, policy, dedupe, counts, filters)
+        )
         write_croissant(
             folder,
             croissant(version, tier, frames, today, f"fingerprint {policy.get('fingerprint')}"),

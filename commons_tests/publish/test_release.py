@@ -72,6 +72,8 @@ def test_release_layout_loads_and_manifest_matches(data_root: Path) -> None:
         assert len(data) == entry["bytes"]
     card = (release / "README.md").read_text()
     assert card.startswith("---\npretty_name:") and "config_name: text" in card
+    assert "quarantined (unreadable input): invalid_json: 1" in card  # filters and counts
+    assert "not admitted by the rights audit: EXCLUDE (default)" in card
     assert (
         "e1" not in (release / "ATTRIBUTION.md").read_text()
         or "CC-BY" in (release / "ATTRIBUTION.md").read_text()
