@@ -2,6 +2,7 @@
 a new immutable version under `releases/` (DESIGN.md §5)."""
 
 import datetime as dt
+import json
 from collections import Counter
 from typing import Any
 
@@ -168,6 +169,12 @@ def release(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResu
             "rows_consented": sum(f.height for f in tiers.get("consented", {}).values()),
             "tokens_approx": int(
                 published["content"].fill_null("").str.split(" ").list.len().sum()
+            ),
+            "bytes": sum(
+                entry["bytes"]
+                for entry in json.loads(
+                    (lake.root_path / "releases" / version / "MANIFEST.json").read_text()
+                )["files"]
             ),
             **{
                 f"licence_share/{row['licence_class'] or 'consent'}": round(
