@@ -10,44 +10,9 @@ from pathlib import Path
 import mlcroissant as mlc
 import polars as pl
 
+from commons_assets.publish.columns import SCALAR_COLUMNS
+
 CROISSANT_1_0 = "http://mlcommons.org/croissant/1.0"
-# Scalar columns described as Croissant fields; nested ones (consent, provenance, image) are in
-# the same Parquet files and documented in the card.
-FIELDS = {
-    "text": [
-        "id",
-        "source_kind",
-        "source_partition",
-        "source_id",
-        "source_uri",
-        "title",
-        "text",
-        "language",
-        "licence",
-        "licence_raw",
-        "licence_class",
-        "attribution",
-        "decision",
-        "sha256",
-    ],
-    "image_text": [
-        "id",
-        "source_kind",
-        "source_partition",
-        "source_id",
-        "source_uri",
-        "title",
-        "caption",
-        "phash",
-        "language",
-        "licence",
-        "licence_raw",
-        "licence_class",
-        "attribution",
-        "decision",
-        "sha256",
-    ],
-}
 
 
 class CroissantError(ValueError):
@@ -99,7 +64,7 @@ def croissant(
                         file_set=f"{name}-shards", extract=mlc.Extract(column=column)
                     ),
                 )
-                for column in FIELDS[name]
+                for column in SCALAR_COLUMNS[name]
             ],
         )
         for name in sorted(frames)

@@ -20,48 +20,11 @@ from typing import Any
 
 import polars as pl
 
+from commons_assets.publish.columns import COLUMNS
 from commons_assets.publish.croissant import croissant, write_croissant
 
 SHARD_ROWS = 50_000  # ~100-250 MB of text per shard at web-page sizes: easy to stream
 ROW_GROUP_ROWS = 5_000
-TEXT_COLUMNS = [
-    "id",
-    "source_kind",
-    "source_partition",
-    "source_id",
-    "source_uri",
-    "title",
-    "text",
-    "language",
-    "licence",
-    "licence_raw",
-    "licence_class",
-    "attribution",
-    "consent",
-    "decision",
-    "sha256",
-    "provenance",
-]
-IMAGE_COLUMNS = [
-    "id",
-    "source_kind",
-    "source_partition",
-    "source_id",
-    "source_uri",
-    "title",
-    "caption",
-    "image",
-    "phash",
-    "language",
-    "licence",
-    "licence_raw",
-    "licence_class",
-    "attribution",
-    "consent",
-    "decision",
-    "sha256",
-    "provenance",
-]
 # Our normalised licences → Hugging Face Hub licence ids for the card's front matter.
 HUB_LICENCES = {
     "CC0-1.0": "cc0-1.0",
@@ -337,9 +300,8 @@ def write_release(
     counts = {}
     for tier, frames in tiers.items():
         folder = staging if tier == "open" else staging / tier
-        columns = {"text": TEXT_COLUMNS, "image_text": IMAGE_COLUMNS}
         for name, frame in frames.items():
-            _write_shards(frame, folder / name, columns[name])
+            _write_shards(frame, folder / name, COLUMNS[name])
         if tier == "open":
             changes, counts = _changes(
                 previous, frames, reasons, version, previous_version, takedowns

@@ -1,5 +1,5 @@
 """The extraction benchmark's machinery on a two-page corpus made here (the real corpus lives in
-../shared, which tests must not read)."""
+the shared evaluation folder beside a checkout, which tests never read)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,24 @@
+"""The columns of a release's shards (DESIGN.md §4), one list per config, and the scalar ones
+that Croissant describes as fields (nested columns stay in the Parquet files)."""
+
+IDENTITY = ["id", "source_kind", "source_partition", "source_id", "source_uri", "title"]
+RIGHTS = ["language", "licence", "licence_raw", "licence_class", "attribution"]
+COLUMNS = {
+    "text": [*IDENTITY, "text", *RIGHTS, "consent", "decision", "sha256", "provenance"],
+    "image_text": [
+        *IDENTITY,
+        "caption",
+        "image",
+        "phash",
+        *RIGHTS,
+        "consent",
+        "decision",
+        "sha256",
+        "provenance",
+    ],
+}
+NESTED = {"consent", "provenance", "image"}
+SCALAR_COLUMNS = {
+    name: [column for column in columns if column not in NESTED]
+    for name, columns in COLUMNS.items()
+}
