@@ -231,7 +231,7 @@ def dedup_clusters(context: dg.AssetExecutionContext, lake: Lake) -> dg.Material
     settings = config.clusters
     current = current_signature_files(lake, context.instance)
     edges, update = update_index(lake.root_path, current, settings, config.fingerprint())
-    records = endpoint_records(current, edges)
+    records = endpoint_records(lake.root_path, edges)
     frame = pl.DataFrame(
         build_clusters(
             records, edges.select("first_id", "second_id", "match", "similarity").rows()
@@ -243,9 +243,7 @@ def dedup_clusters(context: dg.AssetExecutionContext, lake: Lake) -> dg.Material
     sizes = clusters.group_by("cluster_size").len(name="clusters").sort("cluster_size")
     top = clusters.sort(["cluster_size", "cluster_id"], descending=[True, False]).head(10)
     duplicates = frame.filter(pl.col("role") == "duplicate").height
-    indexed_records = sum(
-        pl.scan_parquet(p).select(pl.len()).collect().item() for p in current.values()
-    )
+    indexed_records = update.records_indexed
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": frame.height,

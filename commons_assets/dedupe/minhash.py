@@ -144,11 +144,20 @@ class WordHashes:
         self.index.update(zip(words, range(start, needed), strict=True))
 
     def ids(self, tokens: list[str]) -> np.ndarray:
-        if new := set(tokens).difference(self.index):
-            self._add(sorted(new))
-        # itemgetter looks all tokens up in C: per-token Python work was most of the cost.
-        found = itemgetter(*tokens)(self.index) if len(tokens) > 1 else (self.index[tokens[0]],)
+        index = self.index
+        # itemgetter looks all tokens up in C (per-token Python work was most of the cost); the
+        # set of unknown words is built only when a lookup misses.
+        lookup = itemgetter(*tokens) if len(tokens) > 1 else lambda i: (i[tokens[0]],)
+        try:
+            found = lookup(index)
+        except KeyError:
+            self._add(list(set(tokens).difference(index)))
+            found = lookup(index)
         return np.fromiter(found, dtype=np.int64, count=len(tokens))
+
+
+def _fold(combined: np.ndarray) -> np.ndarray:
+    return ((combined >> np.uint64(32)) ^ (combined & np.uint64(0xFFFFFFFF))).astype(np.uint32)
 
 
 def shingle_hashes(tokens: list[str], n: int, words: WordHashes) -> np.ndarray:
@@ -156,14 +165,41 @@ def shingle_hashes(tokens: list[str], n: int, words: WordHashes) -> np.ndarray:
     (duplicates are kept: they cannot change a minimum)."""
     if not tokens:
         return np.zeros(0, dtype=np.uint32)
-    ids = words.ids(tokens)  # grows the vocabulary first
+    return batch_shingle_hashes([words.ids(tokens)], n, words)[0]
+
+
+def batch_shingle_hashes(
+    documents: list[np.ndarray], n: int, words: WordHashes
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shingle hashes of several documents (their word ids) in one pass over the concatenated
+    words: (hashes, start of each document's hashes). An n-gram that would span two documents
+    is dropped; a document shorter than n words is one shingle of all its words. Same values
+    as one document at a time, without ~15 small numpy calls per document."""
+    lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=len(documents))
+    if lengths.min(initial=n) < n:  # rare: short documents keep their own width
+        parts = [_document_hashes(d, n, words) for d in documents]
+        return np.concatenate(parts), np.cumsum([0] + [len(p) for p in parts[:-1]])
+    word_hashes = words.hashes[np.concatenate(documents)]
+    count = len(word_hashes) - n + 1
+    combined = word_hashes[:count] * _POSITION_MULTIPLIERS[0]
+    for position in range(1, n):
+        combined += word_hashes[position : position + count] * _POSITION_MULTIPLIERS[position]
+    ends = np.cumsum(lengths)
+    spanning = (ends[:-1, None] - n + 1 + np.arange(n - 1)).ravel()
+    keep = np.ones(count, dtype=bool)
+    keep[spanning] = False
+    per_document = lengths - n + 1
+    return _fold(combined[keep]), np.concatenate(([0], np.cumsum(per_document[:-1])))
+
+
+def _document_hashes(ids: np.ndarray, n: int, words: WordHashes) -> np.ndarray:
     word_hashes = words.hashes[ids]
     width = min(n, len(word_hashes))
     count = len(word_hashes) - width + 1
     combined = np.zeros(count, dtype=np.uint64)
     for position in range(width):
         combined += word_hashes[position : position + count] * _POSITION_MULTIPLIERS[position]
-    return ((combined >> np.uint64(32)) ^ (combined & np.uint64(0xFFFFFFFF))).astype(np.uint32)
+    return _fold(combined)
 
 
 def text_signatures(
@@ -187,8 +223,7 @@ def text_signatures(
     def flush() -> None:
         nonlocal size
         if pending:
-            hashes = np.concatenate(pending)
-            offsets = np.cumsum([0] + [len(p) for p in pending[:-1]])
+            hashes, offsets = batch_shingle_hashes(pending, config.n_grams, words)
             # In place: one (num_perm x shingles) array instead of two (measured 18x faster).
             permuted = np.multiply(a, _fmix(hashes, 32))
             permuted += b  # uint32 wraparound is the modulo 2^32 (affine32)
@@ -198,11 +233,10 @@ def text_signatures(
         size = 0
 
     for row, text in enumerate(texts):
-        hashes = shingle_hashes(tokenize(text), config.n_grams, words)
-        if len(hashes):
-            pending.append(hashes)
+        if tokens := tokenize(text):
+            pending.append(words.ids(tokens))  # grows the vocabulary before the batch is hashed
             rows.append(row)
-            size += len(hashes)
+            size += len(tokens)
             if size >= batch_shingles:
                 flush()
     flush()

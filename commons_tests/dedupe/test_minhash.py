@@ -13,7 +13,9 @@ from commons_assets.dedupe.minhash import (
     MinHashConfig,
     WordHashes,
     band_keys,
+    batch_shingle_hashes,
     lean_minhash,
+    shingle_hashes,
     shingles,
     signatures,
     text_signatures,
@@ -101,3 +103,16 @@ def test_band_keys_meet_exactly_on_equal_bands(rows_per_band: int) -> None:
     assert keys.shape == (3, config.num_bands)
     assert keys[0, 0] != keys[1, 0] and (keys[0, 1:] == keys[1, 1:]).all()
     assert not set(keys[0]) & set(keys[2])
+
+
+@pytest.mark.parametrize("lengths", [(300, 5, 40), (300, 3, 1, 40), (7,)])
+def test_batched_shingle_hashes_equal_one_document_at_a_time(lengths: tuple[int, ...]) -> None:
+    words = WordHashes()
+    documents = [tokenize(document(seed, length)) for seed, length in enumerate(lengths)]
+    ids = [words.ids(tokens) for tokens in documents]
+    hashes, starts = batch_shingle_hashes(ids, 5, words)
+    ends = [*starts[1:], len(hashes)]
+    for tokens, start, end in zip(documents, starts, ends, strict=True):
+        alone = shingle_hashes(tokens, 5, words)
+        assert len(alone) == max(len(tokens) - 4, 1)  # no n-gram spans two documents
+        assert np.array_equal(hashes[start:end], alone)

@@ -1,0 +1,72 @@
+"""The persisted duplicate index: pairs found once, stale entries removed, and a second writer
+waiting for the database lock instead of failing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+from commons_assets.dedupe.index import endpoint_records, index_path, update_index
+from commons_assets.dedupe.minhash import band_keys, text_signatures
+from commons_tests.dedupe.test_minhash import document, edited
+
+
+def signature_file(path: Path, texts: dict[str, str]) -> Path:
+    signatures = text_signatures(list(texts.values()))
+    pl.DataFrame(
+        {
+            "id": list(texts),
+            "source_kind": "texts",
+            "source_partition": path.stem,
+            "sha256": None,
+            "signature": pl.Series(signatures.tolist(), dtype=pl.List(pl.UInt32)),
+            "band_keys": pl.Series(band_keys(signatures).tolist(), dtype=pl.List(pl.UInt64)),
+        }
+    ).write_parquet(path)
+    return path
+
+
+def test_pairs_are_found_once_and_leave_with_their_partition(tmp_path: Path) -> None:
+    base = document(3)
+    first = signature_file(tmp_path / "p1.parquet", {"a": base, "b": document(4)})
+    edges, update = update_index(tmp_path, {"p1": first})
+    assert edges.height == 0 and update.records_indexed == 2
+    second = signature_file(tmp_path / "p2.parquet", {"a-copy": edited(base, 2)})
+    edges, update = update_index(tmp_path, {"p1": first, "p2": second})
+    assert update.added == ["p2"] and update.rows_read_in_full == 1
+    assert update.lookup_rows == 1  # only "a" shares a bucket with the new row
+    assert edges.select("first_id", "second_id", "match").rows() == [("a", "a-copy", "near")]
+    assert set(endpoint_records(tmp_path, edges)) == {"a", "a-copy"}
+    edges, update = update_index(tmp_path, {"p1": first, "p2": second})
+    assert update.added == [] and update.new_pairs == 0 and edges.height == 1
+    edges, update = update_index(tmp_path, {"p2": second})
+    assert update.removed == ["p1"] and edges.height == 0 and update.records_indexed == 1
+
+
+def test_a_second_writer_waits_for_the_index_lock(tmp_path: Path) -> None:
+    path = signature_file(tmp_path / "p1.parquet", {"a": document(1)})
+    update_index(tmp_path, {"p1": path})
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', "
+            "flush=True); time.sleep(2); c.close()",
+            str(index_path(tmp_path)),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        edges, update = update_index(tmp_path, {"p1": path})
+        assert time.monotonic() - started > 0.5  # it waited for the other process
+        assert update.records_indexed == 1 and edges.height == 0
+    finally:
+        holder.kill()
+        holder.wait()
