@@ -62,7 +62,8 @@ class Lake(dg.ConfigurableResource):
         if not path.exists():
             raise dg.Failure(
                 description=f"{asset}[{partition}] has not been materialized yet; materialize "
-                "it first (or select the upstream assets too)."
+                "it first (or select the upstream assets too).",
+                allow_retries=False,  # waiting will not make it appear
             )
         return pl.read_parquet(path)
 

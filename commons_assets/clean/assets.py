@@ -14,6 +14,7 @@ from commons_assets.clean.documents import CleanOutcome
 from commons_assets.clean.records import CLEAN_SCHEMA, DROPPED_SCHEMA
 from commons_assets.clean.settings import CleanSettings, SettingsError, load_clean_settings
 from commons_assets.lake import Lake
+from commons_assets.operations import CPU_POOL, ONE_PARTITION_PER_RUN, TRANSIENT_RETRY
 from commons_assets.reporting import PREVIEW_ROWS, column_schema, table
 from commons_assets.sources.assets import archive_pages, corpus_texts, image_records, social_posts
 from commons_assets.sources.partitions import (
@@ -60,7 +61,9 @@ def _settings(lake: Lake) -> CleanSettings:
     try:
         return load_clean_settings(lake.root_path)
     except SettingsError as error:
-        raise dg.Failure(description=f"Invalid clean settings: {error}") from error
+        raise dg.Failure(
+            description=f"Invalid clean settings: {error}", allow_retries=False
+        ) from error
 
 
 def _write_clean(
@@ -111,6 +114,9 @@ def _write_clean(
     partitions_def=archive_partitions,
     deps=[archive_pages],
     group_name=GROUP,
+    backfill_policy=ONE_PARTITION_PER_RUN,
+    retry_policy=TRANSIENT_RETRY,
+    pool=CPU_POOL,
     kinds={"parquet", "polars"},
     description=(
         "Main text of each archived HTML page (trafilatura), with the page's licence and "
@@ -127,6 +133,9 @@ def clean_pages(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materialize
     partitions_def=text_partitions,
     deps=[corpus_texts],
     group_name=GROUP,
+    backfill_policy=ONE_PARTITION_PER_RUN,
+    retry_policy=TRANSIENT_RETRY,
+    pool=CPU_POOL,
     kinds={"parquet", "polars"},
     description=(
         "Text collection documents normalised, language-identified, filtered by Gopher "
@@ -147,6 +156,9 @@ def clean_texts(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materialize
     partitions_def=image_partitions,
     deps=[image_records],
     group_name=GROUP,
+    backfill_policy=ONE_PARTITION_PER_RUN,
+    retry_policy=TRANSIENT_RETRY,
+    pool=CPU_POOL,
     kinds={"image", "parquet", "polars"},
     description=(
         "Image-text rows: cleaned captions, perceptual hashes (pHash) of the verified images, "
@@ -167,6 +179,9 @@ def clean_images(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materializ
     partitions_def=social_partitions,
     deps=[social_posts],
     group_name=GROUP,
+    backfill_policy=ONE_PARTITION_PER_RUN,
+    retry_policy=TRANSIENT_RETRY,
+    pool=CPU_POOL,
     kinds={"parquet", "polars"},
     description=(
         "Social posts normalised, language-identified and PII-redacted; judged by post "

@@ -14,6 +14,7 @@ from commons_assets.dedupe.index import endpoint_records, update_index
 from commons_assets.dedupe.minhash import MinHashConfig, band_keys, text_signatures
 from commons_assets.dedupe.settings import DedupeConfig, DedupeSettingsError, load_dedupe_config
 from commons_assets.lake import Lake
+from commons_assets.operations import CPU_POOL, ONE_PARTITION_PER_RUN, TRANSIENT_RETRY
 from commons_assets.reporting import column_schema, table
 from commons_assets.rights.assets import rights_images, rights_pages, rights_posts, rights_texts
 from commons_assets.rights.audit import ADMITTED
@@ -91,7 +92,9 @@ def _config(lake: Lake) -> DedupeConfig:
     try:
         return load_dedupe_config(lake.root_path)
     except DedupeSettingsError as error:
-        raise dg.Failure(description=f"Invalid dedupe settings: {error}") from error
+        raise dg.Failure(
+            description=f"Invalid dedupe settings: {error}", allow_retries=False
+        ) from error
 
 
 def signature_frame(audited: pl.DataFrame, config: MinHashConfig = CONFIG) -> pl.DataFrame:
@@ -120,6 +123,9 @@ def _signature_asset(
         partitions_def=partitions,
         deps=[audit],
         group_name=GROUP,
+        backfill_policy=ONE_PARTITION_PER_RUN,
+        retry_policy=TRANSIENT_RETRY,
+        pool=CPU_POOL,
         kinds={"parquet", "polars", "numpy"},
         description=(
             "MinHash signatures (word 5-grams, 112 permutations, datasketch-compatible "
@@ -180,6 +186,9 @@ IMAGE_SIGNATURE_SCHEMA: dict[str, pl.DataType] = {
     partitions_def=image_partitions,
     deps=[rights_images],
     group_name=GROUP,
+    backfill_policy=ONE_PARTITION_PER_RUN,
+    retry_policy=TRANSIENT_RETRY,
+    pool=CPU_POOL,
     kinds={"parquet", "polars", "image"},
     description=(
         "Perceptual hashes of the admitted images of this partition, cut into 9 LSH keys so "
@@ -216,6 +225,7 @@ def current_signature_files(lake: Lake, instance: dg.DagsterInstance) -> dict[st
 @dg.asset(
     deps=ALL_SIGNATURE_ASSETS,
     group_name=GROUP,
+    retry_policy=TRANSIENT_RETRY,
     kinds={"parquet", "polars", "duckdb"},
     description=(
         "Duplicate clusters across all partitions and source kinds: exact (same normalised "

@@ -12,12 +12,22 @@ import polars as pl
 from commons_assets.dedupe.assets import dedup_clusters
 from commons_assets.dedupe.clusters import not_published
 from commons_assets.lake import Lake
+from commons_assets.operations import TRANSIENT_RETRY
+from commons_assets.publish.columns import COLUMNS
 from commons_assets.publish.release import publishable, write_release
-from commons_assets.reporting import table
+from commons_assets.reporting import column_schema, table
 from commons_assets.rights.assets import RIGHTS_ASSETS, current_takedowns
 from commons_assets.rights.policy import load_policy
 
 GROUP = "publish"
+# Where a release row's source partition comes from: source asset and rights audit per kind
+# (the asset pages to open, with the row's source_partition, to follow its lineage upstream).
+LINEAGE = {
+    "archives": ("archive_pages", "rights_pages"),
+    "texts": ("corpus_texts", "rights_texts"),
+    "images": ("image_records", "rights_images"),
+    "social": ("social_posts", "rights_posts"),
+}
 
 
 def audited_rows(lake: Lake, instance: dg.DagsterInstance) -> pl.DataFrame:
@@ -90,9 +100,10 @@ def applied_takedowns(lake: Lake, audited: pl.DataFrame) -> list[dict[str, Any]]
 @dg.asset(
     deps=[*RIGHTS_ASSETS, dedup_clusters],
     group_name=GROUP,
+    retry_policy=TRANSIENT_RETRY,
     kinds={"parquet", "polars"},
     description=(
-        "A versioned, immutable release in releases/<version>/: Parquet shards for text and "
+        "A versioned, immutable release in releases/VERSION/: Parquet shards for text and "
         "image_text (every row with licence, attribution, consent evidence and provenance), "
         "README.md dataset card, ATTRIBUTION.md, CHANGES.md, MANIFEST.json; records admitted "
         "only by consent go to the separate `consented/` tier. LATEST names the newest version; "
@@ -127,7 +138,9 @@ def release(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResu
                 tiers[tier]["image_text"] = image_text
     tiers = {tier: frames for tier, frames in tiers.items() if frames or tier == "open"}
     if not tiers["open"]:
-        raise dg.Failure(description="Nothing is admitted for the open tier: no release.")
+        raise dg.Failure(
+            description="Nothing is admitted for the open tier: no release.", allow_retries=False
+        )
     policy = load_policy(lake.root_path)
     dedupe = {
         "clusters": clusters.filter(pl.col("role") != "duplicate")
@@ -149,6 +162,7 @@ def release(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResu
         [
             f.select(
                 "source_kind",
+                "source_partition",
                 "licence_class",
                 "language",
                 "tier",
@@ -160,6 +174,8 @@ def release(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResu
         how="diagonal_relaxed",
     )
     shares = published.group_by("licence_class").len().to_dicts()
+    shard = "text" if "text" in tiers["open"] else "image_text"
+    frame = tiers["open"][shard]
     return dg.MaterializeResult(
         metadata={
             "version": version,
@@ -193,6 +209,23 @@ def release(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResu
             "rows_by_language": table(
                 published.group_by("language").len().sort("language").to_dicts(),
                 ("language", "len"),
+            ),
+            "rows_by_source_partition": table(
+                [
+                    {
+                        **row,
+                        "audit": f"{LINEAGE[row['source_kind']][1]}[{row['source_partition']}]",
+                        "source": f"{LINEAGE[row['source_kind']][0]}[{row['source_partition']}]",
+                    }
+                    for row in published.group_by("source_kind", "source_partition")
+                    .len()
+                    .sort("source_kind", "source_partition")
+                    .to_dicts()
+                ],
+                ("source_kind", "source_partition", "len", "audit", "source"),
+            ),
+            "dagster/column_schema": column_schema(
+                {name: frame.schema[name] for name in COLUMNS[shard] if name in frame.schema}
             ),
             "rows_by_tier": table(
                 published.group_by("tier").len().sort("tier").to_dicts(), ("tier", "len")

@@ -10,11 +10,14 @@ version.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -269,7 +272,7 @@ def previous_ids(folder: Path) -> dict[str, set[str]]:
     return ids
 
 
-def write_release(
+def _write_release(
     releases: Path,
     tiers: dict[str, dict[str, pl.DataFrame]],
     policy: dict[str, Any],
@@ -335,3 +338,24 @@ def write_release(
     pointer.write_text(version + "\n")
     os.replace(pointer, releases / "LATEST")
     return version, True
+
+
+@contextmanager
+def releases_locked(releases: Path) -> Iterator[None]:
+    """One writer at a time: two builds publishing at once (a rebuild after a takedown while a
+    backfill's release runs) would otherwise pick the same version number."""
+    releases.mkdir(parents=True, exist_ok=True)
+    # Beside the folder, not in it: the release layout is a contract other tools read.
+    with (releases.parent / f".{releases.name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def write_release(releases: Path, *args: Any, **kwargs: Any) -> tuple[str, bool]:
+    """Write a new version unless the content equals LATEST's (see `_write_release`), holding
+    the releases folder's lock."""
+    with releases_locked(releases):
+        return _write_release(releases, *args, **kwargs)

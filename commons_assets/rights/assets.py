@@ -13,6 +13,7 @@ import polars as pl
 
 from commons_assets.clean.assets import clean_images, clean_pages, clean_posts, clean_texts
 from commons_assets.lake import Lake
+from commons_assets.operations import ONE_PARTITION_PER_RUN, TRANSIENT_RETRY
 from commons_assets.reporting import column_schema, table
 from commons_assets.rights import verify
 from commons_assets.rights.audit import ADMITTED, SiteFiles, Takedown, decide
@@ -36,7 +37,9 @@ def _policy(lake: Lake) -> RightsPolicy:
     try:
         return load_policy(lake.root_path)
     except PolicyError as error:
-        raise dg.Failure(description=f"Invalid rights policy: {error}") from error
+        raise dg.Failure(
+            description=f"Invalid rights policy: {error}", allow_retries=False
+        ) from error
 
 
 def current_takedowns(lake: Lake) -> tuple[list[Takedown], list[str]]:
@@ -125,6 +128,10 @@ def _report(
                     {"decision_reason": reason, "source_id": row["source_id"], "evidence": evidence}
                 )
         metadata["examples"] = table(examples, ("decision_reason", "source_id", "evidence"))
+        metadata["summary"] = dg.MetadataValue.md(audit_summary(audited, reasons))
+        shares = audited.group_by(pl.col("licence_class").fill_null("unknown")).len()
+        for licence_class, count in sorted(shares.iter_rows()):
+            metadata[f"licence_share/{licence_class}"] = round(count / audited.height, 4)
         metadata["licence_unknown_share"] = round(
             audited.filter(pl.col("licence_class").fill_null("unknown") == "unknown").height
             / audited.height,
@@ -134,7 +141,33 @@ def _report(
         metadata["takedown_file_problems"] = dg.MetadataValue.md(
             "\n".join(f"- {p}" for p in problems)
         )
+    if "summary" in metadata:  # first on the page, under the row count
+        summary, row_count = metadata.pop("summary"), metadata.pop("dagster/row_count")
+        metadata = {"dagster/row_count": row_count, "summary": summary, **metadata}
     return metadata
+
+
+def audit_summary(audited: pl.DataFrame, reasons: pl.DataFrame) -> str:
+    """The partition's audit in a few lines of markdown (shown on the asset page)."""
+    counts = dict(audited.group_by("decision").len().iter_rows())
+    admitted = sum(counts.get(d, 0) for d in ADMITTED)
+    lines = [
+        f"**{audited.height} records audited: {admitted} admitted "
+        f"({counts.get('INCLUDE', 0)} INCLUDE, {counts.get('INCLUDE_ATTRIB', 0)} INCLUDE_ATTRIB), "
+        f"{counts.get('HOLD', 0)} held for review, {counts.get('EXCLUDE', 0)} excluded.**",
+        "",
+        "| decision | reason | records |",
+        "| --- | --- | ---: |",
+        *(
+            "| {} | {} | {} |".format(
+                row["decision"], row["decision_reason"].replace("|", "\\|"), row["count"]
+            )
+            for row in reasons.head(5).to_dicts()
+        ),
+    ]
+    if counts.get("HOLD"):
+        lines += ["", "Held records wait in the `review_queue` check until a steward decides."]
+    return "\n".join(lines)
 
 
 GATED_TIER = "gated"
@@ -186,6 +219,8 @@ def _audit_asset(
         partitions_def=partitions,
         deps=[clean_asset, *extra_deps, dg.AssetKey("takedown_requests")],
         group_name=GROUP,
+        backfill_policy=ONE_PARTITION_PER_RUN,
+        retry_policy=TRANSIENT_RETRY,
         kinds={"parquet", "polars"},
         description=(
             f"Rights audit of {kind}: every cleaned record with its decision (INCLUDE, "

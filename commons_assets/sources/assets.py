@@ -11,6 +11,7 @@ from collections.abc import Callable
 import dagster as dg
 
 from commons_assets.lake import Lake
+from commons_assets.operations import ONE_PARTITION_PER_RUN, TRANSIENT_RETRY
 from commons_assets.records import RECORD_SCHEMA, PartitionRead
 from commons_assets.reporting import (
     PREVIEW_ROWS,
@@ -88,6 +89,8 @@ def _write_partition(
 @dg.asset(
     partitions_def=archive_partitions,
     group_name=GROUP,
+    backfill_policy=ONE_PARTITION_PER_RUN,
+    retry_policy=TRANSIENT_RETRY,
     kinds={"warc", "parquet", "polars"},
     description=(
         "Web archive captures, one partition per WARC file in `sources/archives/`. HTML pages "
@@ -109,6 +112,8 @@ def archive_pages(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materiali
 @dg.asset(
     partitions_def=text_partitions,
     group_name=GROUP,
+    backfill_policy=ONE_PARTITION_PER_RUN,
+    retry_policy=TRANSIENT_RETRY,
     kinds={"parquet", "polars"},
     description=(
         "Text collections (Common-Corpus style), one partition per folder in `sources/texts/`: "
@@ -130,6 +135,8 @@ def corpus_texts(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materializ
 @dg.asset(
     partitions_def=image_partitions,
     group_name=GROUP,
+    backfill_policy=ONE_PARTITION_PER_RUN,
+    retry_policy=TRANSIENT_RETRY,
     kinds={"image", "parquet", "polars"},
     description=(
         "Image collections, one partition per folder in `sources/images/`: each record of "
@@ -152,6 +159,8 @@ def image_records(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materiali
 @dg.asset(
     partitions_def=social_partitions,
     group_name=GROUP,
+    backfill_policy=ONE_PARTITION_PER_RUN,
+    retry_policy=TRANSIENT_RETRY,
     kinds={"parquet", "polars"},
     description=(
         "Social posts, one daily partition per `sources/social/<YYYY-MM-DD>/`: posts with their "

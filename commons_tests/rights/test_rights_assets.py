@@ -14,7 +14,7 @@ import pytest
 from commons_assets.clean.assets import clean_pages, clean_posts
 from commons_assets.lake import Lake
 from commons_assets.rights import assets as rights_assets
-from commons_assets.rights.assets import RIGHTS_CHECKS, rights_pages, rights_posts
+from commons_assets.rights.assets import RIGHTS_CHECKS, audit_summary, rights_pages, rights_posts
 from commons_assets.sources.assets import archive_pages, social_posts
 from commons_assets.sources.sensors import sync_partitions
 from commons_tests.builders import SAMPLE_DAY, warc_record_bytes, write_jsonl
@@ -256,3 +256,18 @@ def test_posts_are_decided_by_intents_and_deletions(data_root: Path, instance) -
     }
     assert by_author["did:plc:testalice"] == ("INCLUDE", "consent", "consented")
     assert by_author["did:plc:testbob"] == ("EXCLUDE", "takedown", "open")
+
+
+def test_audit_summary_counts_decisions_and_escapes_reasons() -> None:
+    audited = pl.DataFrame(
+        {
+            "decision": ["INCLUDE", "INCLUDE_ATTRIB", "HOLD", "EXCLUDE", "EXCLUDE"],
+            "decision_reason": ["a", "b", "licence x|y (unknown)", "c", "c"],
+        }
+    )
+    reasons = audited.group_by("decision", "decision_reason").len(name="count").sort("count")
+    summary = audit_summary(audited, reasons)
+    assert summary.startswith("**5 records audited: 2 admitted (1 INCLUDE, 1 INCLUDE_ATTRIB)")
+    assert "1 held for review, 2 excluded.**" in summary
+    assert "| HOLD | licence x\\|y (unknown) | 1 |" in summary
+    assert "review_queue" in summary
