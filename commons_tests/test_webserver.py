@@ -1,136 +1,33 @@
 """`dagster dev` from the repository root serves the code location: /server_info and GraphQL
 answer, the sensor registers the partitions, and a partition launched through the API (as the
-UI's Materialize button does) runs in the daemon's run worker and writes its Parquet file."""
+UI's Materialize button does) runs in the daemon's run worker and writes its Parquet file; a
+partition backfill launched through the API completes."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-import psutil
 import pytest
 import requests
 
 from commons_tests.builders import SAMPLE_DAY, make_data_root
-
-REPO = Path(__file__).resolve().parents[1]
-STARTUP_SECONDS = 180
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    def __init__(self, url: str, data: Path, log: Path) -> None:
-        self.url = url
-        self.data = data
-        self.log = log
-
-    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = requests.post(
-            f"{self.url}/graphql", json={"query": query, "variables": variables or {}}, timeout=30
-        )
-        response.raise_for_status()
-        body = response.json()
-        assert "errors" not in body, body["errors"]
-        return body["data"]
-
-    def location_loaded(self) -> bool:
-        """True once the code location has loaded; fails at once if it failed to load."""
-        entries = self.graphql(WORKSPACE)["workspaceOrError"]["locationEntries"]
-        for entry in entries:
-            loaded = entry["locationOrLoadError"]
-            if loaded and loaded["__typename"] == "PythonError":
-                raise AssertionError(f"code location failed to load: {loaded['message']}")
-        return any(e["loadStatus"] == "LOADED" and e["locationOrLoadError"] for e in entries)
-
-    def wait_for(self, what: str, check, seconds: float = STARTUP_SECONDS):
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            value = check()
-            if value:
-                return value
-            time.sleep(1)
-        raise AssertionError(f"timed out waiting for {what}; log:\n{self.log.read_text()[-4000:]}")
+from commons_tests.server import (
+    LAUNCH_BACKFILL,
+    Server,
+    materialized,
+    running_server,
+    wait_for_backfill,
+    wait_for_partitions,
+)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("dagster_home")
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
-    data = make_data_root(home / "data")
-    port = free_port()
-    log = home / "dagster-dev.log"
-    env = {**os.environ, "DAGSTER_HOME": str(home), "COMMONS_DATA": str(data)}
-    with log.open("wb") as sink:
-        # The README's command, with a temporary instance and data root and a free port.
-        process = subprocess.Popen(
-            [
-                "dagster",
-                "dev",
-                "-w",
-                str(REPO / "workspace.yaml"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-            ],
-            cwd=home,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        server = Server(url, data, log)
-
-        def answers() -> bool:
-            if process.poll() is not None:
-                raise AssertionError(f"dagster dev exited:\n{log.read_text()[-4000:]}")
-            try:
-                return requests.get(f"{url}/server_info", timeout=5).ok
-            except requests.ConnectionError:
-                return False
-
-        server.wait_for("/server_info", answers)
-        server.wait_for("the code location to load", server.location_loaded)
-        yield server
-    finally:
-        # Stop the whole process tree (webserver, daemon, code servers, some of which start
-        # their own sessions), even when a test failed.
-        group = os.getpgid(process.pid)
-        descendants = psutil.Process(process.pid).children(recursive=True)
-        os.killpg(group, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(group, signal.SIGKILL)
-            process.wait()
-        _, alive = psutil.wait_procs(descendants, timeout=10)
-        for leftover in alive:
-            leftover.kill()
-        # A code server respawned during shutdown is still in the group: end it too.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGKILL)
+    with running_server(home, make_data_root(home / "data")) as running:
+        yield running
 
 
-WORKSPACE = """
-{ workspaceOrError { ... on Workspace { locationEntries {
-    name loadStatus locationOrLoadError { __typename ... on PythonError { message } }
-} } } }
-"""
 ASSET_NODES = """
 { assetNodes {
     assetKey { path }
@@ -223,3 +120,16 @@ def test_materializing_a_partition_through_the_api_succeeds(server: Server) -> N
     )["assetOrError"]["assetMaterializations"]
     labels = {entry["label"] for entry in materialization["metadataEntries"]}
     assert {"dagster/row_count", "outcomes", "preview", "quarantine"} <= labels
+
+
+def test_a_partition_backfill_launched_through_the_api_completes(server: Server) -> None:
+    chain = ["corpus_texts", "clean_texts", "rights_texts"]
+    expected = set(wait_for_partitions(server, "corpus_texts"))
+    params = {"assetSelection": [{"path": [name]} for name in chain], "allPartitions": True}
+    launched = server.graphql(LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    assert wait_for_backfill(server, launched["backfillId"]) == "COMPLETED_SUCCESS"
+    for name in chain:
+        done, failed = materialized(server, name)
+        assert done == expected and not failed, name
+    assert (server.data / "lake" / "rights_texts" / "essays.parquet").exists()
