@@ -106,6 +106,12 @@ def visit(page: object, server: Server, path: str) -> None:
     page.goto(server.url + path)
 
 
+def shown(scope: object, text: str, exact: bool = False) -> object:
+    """The first visible element with this text (the UI keeps hidden copies of long names to
+    measure them)."""
+    return scope.get_by_text(text, exact=exact).filter(visible=True).first
+
+
 def screenshot(page: object, name: str) -> None:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUTPUT / f"{name}.png"))
@@ -119,7 +125,7 @@ def test_a_asset_graph_shows_every_stage(page: object, server: Server) -> None:
     visit(page, server, "/asset-groups")
     graph = page.locator("[data-testid='asset-graph'], body").first
     for stage in ("sources", "clean", "rights", "dedupe", "publish", "governance"):
-        expect(graph.get_by_text(stage, exact=True).first).to_be_visible()
+        expect(shown(graph, stage, exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Materialize all")).to_be_visible()
     screenshot(page, "asset-graph")
 
@@ -131,9 +137,9 @@ def test_b_materialize_one_source_partition_by_clicking(page: object, server: Se
     page.get_by_text("community-writing", exact=True).filter(visible=True).last.click()
     page.get_by_text("Launch runs to materialize corpus_texts").click()  # closes the picker
     page.get_by_role("button", name="Launch 1 run").click()
-    page.get_by_text("View", exact=True).first.click()  # the "Launched run" toast
-    expect(page.get_by_text("Success", exact=True).first).to_be_visible(timeout=RUN_SECONDS)
-    expect(page.get_by_text("partition: community-writing").first).to_be_visible()
+    shown(page, "View", exact=True).click()  # the "Launched run" toast
+    expect(shown(page, "Success", exact=True)).to_be_visible(timeout=RUN_SECONDS)
+    expect(shown(page, "partition: community-writing")).to_be_visible()
     screenshot(page, "run")
     assert "community-writing" in materialized(server, "corpus_texts")[0]
     assert (server.data / "lake" / "corpus_texts" / "community-writing.parquet").exists()
@@ -147,9 +153,9 @@ def test_c_backfill_every_partition_from_the_partitions_tab(page: object, server
     page.get_by_role("button", name="Materialize").first.click()
     page.get_by_role("button", name="All", exact=True).click()
     page.get_by_role("button", name="Launch backfill").click()
-    page.get_by_text("View", exact=True).first.click()  # the "Created backfill" toast
+    shown(page, "View", exact=True).click()  # the "Created backfill" toast
     backfill_id = page.url.rstrip("/").split("/")[-1]
-    expect(page.get_by_text("archive_pages").first).to_be_visible()
+    expect(shown(page, "archive_pages")).to_be_visible()
     assert wait_for_backfill(server, backfill_id, BACKFILL_SECONDS) == "COMPLETED_SUCCESS"
     visit(page, server, "/assets/archive_pages?view=partitions")
     expect(page.get_by_text(f"Materialized ({len(expected)})")).to_be_visible()
@@ -161,12 +167,12 @@ def test_c_backfill_every_sample_partition_from_the_graph(page: object, server: 
     visit(page, server, "/asset-groups")
     page.get_by_role("button", name="Materialize all").click()
     page.get_by_role("button", name="Launch backfill").click()
-    page.get_by_text("View", exact=True).first.click()
+    shown(page, "View", exact=True).click()
     backfill_id = page.url.rstrip("/").split("/")[-1]
-    expect(page.get_by_text("release").first).to_be_visible()
+    expect(shown(page, "release")).to_be_visible()
     assert wait_for_backfill(server, backfill_id, BACKFILL_SECONDS) == "COMPLETED_SUCCESS"
     page.reload()
-    expect(page.get_by_text("Succeeded", exact=True).first).to_be_visible()
+    expect(shown(page, "Succeeded", exact=True)).to_be_visible()
     screenshot(page, "backfill")
     failed = server.graphql(FAILED_RUNS)["runsOrError"]["results"]
     assert not failed, failed  # no run of the session failed, sensors' runs included
@@ -178,18 +184,18 @@ def test_c_backfill_every_sample_partition_from_the_graph(page: object, server: 
 
 def test_d_licence_audit_of_a_partition(page: object, server: Server) -> None:
     visit(page, server, "/assets/rights_texts?view=partitions")
-    page.get_by_text("community-writing", exact=True).first.click()
-    expect(page.get_by_text("records audited").first).to_be_visible()  # the markdown summary
+    shown(page, "community-writing", exact=True).click()
+    expect(shown(page, "records audited")).to_be_visible()  # the markdown summary
     for label in ("decisions", "top_reasons", "examples", "decision/EXCLUDE", "admitted"):
-        expect(page.get_by_text(label, exact=True).first).to_be_visible()
+        expect(shown(page, label, exact=True)).to_be_visible()
     # A row of the decision table: the licence gate excluded an in-copyright text.
-    expect(page.get_by_text("in-copyright").first).to_be_visible()
-    page.get_by_text("summary", exact=True).first.scroll_into_view_if_needed()
+    expect(shown(page, "in-copyright")).to_be_visible()
+    shown(page, "summary", exact=True).scroll_into_view_if_needed()
     screenshot(page, "licence-audit")
     visit(page, server, "/assets/rights_texts?view=checks")
-    expect(page.get_by_text("admitted_records_are_admissible").first).to_be_visible()
-    expect(page.get_by_text("review_queue").first).to_be_visible()
-    expect(page.get_by_text("Passed").first).to_be_visible()
+    expect(shown(page, "admitted_records_are_admissible")).to_be_visible()
+    expect(shown(page, "review_queue")).to_be_visible()
+    expect(shown(page, "Passed")).to_be_visible()
     screenshot(page, "checks")
 
 
@@ -201,15 +207,15 @@ def test_e_follow_a_release_rows_source_partition_upstream(page: object, server:
     partition = row["source_partition"]
     visit(page, server, "/assets/release")
     # The release's table of source partitions names the audit the row came through.
-    expect(page.get_by_text(f"rights_texts[{partition}]").first).to_be_visible()
+    expect(shown(page, f"rights_texts[{partition}]")).to_be_visible()
     # Upstream from the release, asset by asset, to the same partition of each.
     for upstream in ("rights_texts", "clean_texts", "corpus_texts"):
         page.locator(f'a[href="/assets/{upstream}"]').first.click()  # "Upstream assets"
         expect(page).to_have_url(re.compile(f"/assets/{upstream}(\\?|$)"))
         page.get_by_role("tab", name="Partitions").click()
-        page.get_by_text(partition, exact=True).filter(visible=True).first.click()
-        expect(page.get_by_text("Materialized", exact=True).first).to_be_visible()
+        shown(page, partition, exact=True).click()
+        expect(shown(page, "Materialized", exact=True)).to_be_visible()
         expect(page).to_have_url(re.compile(f"partition={partition}"))
         page.get_by_role("tab", name="Overview").click()
-    expect(page.get_by_text("Upstream assets").first).to_be_visible()
+    expect(shown(page, "Upstream assets")).to_be_visible()
     screenshot(page, "lineage-source")

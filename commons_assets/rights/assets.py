@@ -152,9 +152,12 @@ def audit_summary(audited: pl.DataFrame, reasons: pl.DataFrame) -> str:
     counts = dict(audited.group_by("decision").len().iter_rows())
     admitted = sum(counts.get(d, 0) for d in ADMITTED)
     lines = [
-        f"**{audited.height} records audited: {admitted} admitted "
-        f"({counts.get('INCLUDE', 0)} INCLUDE, {counts.get('INCLUDE_ATTRIB', 0)} INCLUDE_ATTRIB), "
-        f"{counts.get('HOLD', 0)} held for review, {counts.get('EXCLUDE', 0)} excluded.**",
+        f"**{audited.height} records audited**",
+        "",
+        f"- {admitted} admitted ({counts.get('INCLUDE', 0)} INCLUDE, "
+        f"{counts.get('INCLUDE_ATTRIB', 0)} INCLUDE_ATTRIB)",
+        f"- {counts.get('HOLD', 0)} held for review",
+        f"- {counts.get('EXCLUDE', 0)} excluded",
         "",
         "| decision | reason | records |",
         "| --- | --- | ---: |",

@@ -267,7 +267,9 @@ def test_audit_summary_counts_decisions_and_escapes_reasons() -> None:
     )
     reasons = audited.group_by("decision", "decision_reason").len(name="count").sort("count")
     summary = audit_summary(audited, reasons)
-    assert summary.startswith("**5 records audited: 2 admitted (1 INCLUDE, 1 INCLUDE_ATTRIB)")
-    assert "1 held for review, 2 excluded.**" in summary
+    assert summary.startswith("**5 records audited**")
+    assert (
+        "- 2 admitted (1 INCLUDE, 1 INCLUDE_ATTRIB)\n- 1 held for review\n- 2 excluded" in summary
+    )
     assert "| HOLD | licence x\\|y (unknown) | 1 |" in summary
     assert "review_queue" in summary
