@@ -1,0 +1,72 @@
+"""The scale-out instance (deploy/postgres/dagster.yaml): runs, materializations and dynamic
+partitions kept in PostgreSQL. Needs a PostgreSQL server (DAGSTER_PG_TEST_URL, default the local
+one); skipped without one, except where COMMONS_REQUIRE_POSTGRES is set (CI)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from commons_assets.lake import Lake
+from commons_assets.sources.assets import corpus_texts
+from commons_assets.sources.sensors import sync_partitions
+from commons_tests.server import REPO
+
+psycopg2 = pytest.importorskip("psycopg2")
+pytest.importorskip("dagster_postgres")
+
+SERVER_URL = os.environ.get("DAGSTER_PG_TEST_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh database on the server, dropped afterwards."""
+    try:
+        admin = psycopg2.connect(SERVER_URL, connect_timeout=5)
+    except psycopg2.OperationalError as error:
+        if os.environ.get("COMMONS_REQUIRE_POSTGRES"):
+            raise
+        pytest.skip(f"no PostgreSQL server at {SERVER_URL}: {error}")
+    admin.autocommit = True
+    name = f"commons_test_{uuid.uuid4().hex[:12]}"
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    url = SERVER_URL.rsplit("/", 1)[0] + f"/{name}"
+    # The driver is named: SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, while
+    # dagster-postgres installs psycopg2.
+    monkeypatch.setenv("DAGSTER_PG_URL", url.replace("postgresql://", "postgresql+psycopg2://", 1))
+    try:
+        yield url
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def test_the_postgres_instance_keeps_runs_partitions_and_materializations(
+    database: str, data_root: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(REPO / "deploy" / "postgres" / "dagster.yaml", home / "dagster.yaml")
+    lake = Lake(root=str(data_root))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        sync_partitions(instance, lake)
+        assert dg.materialize(
+            [corpus_texts], partition_key="essays", resources={"lake": lake}, instance=instance
+        ).success
+    # A second process (here: a second instance object) sees what the first one recorded.
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert "essays" in instance.get_dynamic_partitions("text_collections")
+        event = instance.get_latest_materialization_event(dg.AssetKey("corpus_texts"))
+        assert event is not None and event.dagster_event.partition == "essays"
+    with psycopg2.connect(database) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM runs WHERE status = 'SUCCESS'")
+        assert cursor.fetchone()[0] == 1
