@@ -12,6 +12,7 @@ import polars as pl
 from commons_assets.dedupe.clusters import build_clusters, phash_keys
 from commons_assets.dedupe.index import endpoint_records, update_index
 from commons_assets.dedupe.minhash import MinHashConfig, band_keys, text_signatures
+from commons_assets.dedupe.schemas import IMAGE_SIGNATURE_SCHEMA, SIGNATURE_SCHEMA
 from commons_assets.dedupe.settings import DedupeConfig, DedupeSettingsError, load_dedupe_config
 from commons_assets.lake import Lake
 from commons_assets.operations import CPU_POOL, ONE_PARTITION_PER_RUN, TRANSIENT_RETRY
@@ -27,21 +28,6 @@ from commons_assets.sources.partitions import (
 
 GROUP = "dedupe"
 CONFIG = MinHashConfig()
-SIGNATURE_SCHEMA: dict[str, pl.DataType] = {
-    "id": pl.String,
-    "source_kind": pl.String,
-    "source_partition": pl.String,
-    "source_id": pl.String,
-    "sha256": pl.String,
-    "decision": pl.String,
-    "tier": pl.String,
-    "licence_class": pl.String,
-    "date": pl.String,
-    "evidence_count": pl.Int64,
-    "withdrawn": pl.Boolean,
-    "signature": pl.List(pl.UInt32),
-    "band_keys": pl.List(pl.UInt64),
-}
 CLUSTER_SCHEMA: dict[str, pl.DataType] = {
     "cluster_id": pl.String,
     "record_id": pl.String,
@@ -172,14 +158,6 @@ def image_signature_frame(audited: pl.DataFrame) -> pl.DataFrame:
         .map_elements(phash_keys, return_dtype=pl.List(pl.UInt64))
         .alias("band_keys"),
     )
-
-
-IMAGE_SIGNATURE_SCHEMA: dict[str, pl.DataType] = {
-    **{k: v for k, v in SIGNATURE_SCHEMA.items() if k not in ("signature", "band_keys")},
-    "image_pixels": pl.Int64,
-    "phash": pl.String,
-    "band_keys": pl.List(pl.UInt64),
-}
 
 
 @dg.asset(

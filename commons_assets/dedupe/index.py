@@ -25,6 +25,7 @@ import duckdb
 import polars as pl
 
 from commons_assets.dedupe.clusters import DedupeSettings, find_edges
+from commons_assets.dedupe.schemas import RECORD_SCHEMA
 
 INDEX_FOLDER = ("lake", "_dedupe_index")
 INDEX_FILE = "index.duckdb"
@@ -37,39 +38,26 @@ EDGE_SCHEMA: dict[str, pl.DataType] = {
     "match": pl.String,
     "similarity": pl.Float64,
 }
-# What clustering needs of an indexed record (signature files may hold a subset: text files have
-# no pHash, image files no MinHash signature).
-RECORD_SCHEMA: dict[str, pl.DataType] = {
-    "file": pl.String,
-    "id": pl.String,
-    "source_kind": pl.String,
-    "source_partition": pl.String,
-    "source_id": pl.String,
-    "sha256": pl.String,
-    "decision": pl.String,
-    "tier": pl.String,
-    "licence_class": pl.String,
-    "date": pl.String,
-    "evidence_count": pl.Int64,
-    "withdrawn": pl.Boolean,
-    "image_pixels": pl.Int64,
-    "phash": pl.String,
-    "signature": pl.List(pl.UInt32),
-    "band_keys": pl.List(pl.UInt64),
+# DuckDB's names for the index's column types.
+SQL_TYPES = {
+    pl.String: "VARCHAR",
+    pl.Int64: "BIGINT",
+    pl.Boolean: "BOOLEAN",
+    pl.Float64: "DOUBLE",
+    pl.List(pl.UInt32): "UINTEGER[]",
+    pl.List(pl.UInt64): "UBIGINT[]",
 }
-TABLES = """
+
+
+def _columns(schema: dict[str, pl.DataType]) -> str:
+    return ", ".join(f"{name} {SQL_TYPES[dtype]}" for name, dtype in schema.items())
+
+
+TABLES = f"""
     CREATE TABLE IF NOT EXISTS settings (fingerprint VARCHAR);
     CREATE TABLE IF NOT EXISTS files (label VARCHAR, state VARCHAR);
-    CREATE TABLE IF NOT EXISTS records (
-        file VARCHAR, id VARCHAR, source_kind VARCHAR, source_partition VARCHAR,
-        source_id VARCHAR, sha256 VARCHAR, decision VARCHAR, tier VARCHAR,
-        licence_class VARCHAR, date VARCHAR, evidence_count BIGINT, withdrawn BOOLEAN,
-        image_pixels BIGINT, phash VARCHAR, signature UINTEGER[], band_keys UBIGINT[]
-    );
-    CREATE TABLE IF NOT EXISTS edges (
-        first_id VARCHAR, second_id VARCHAR, first_file VARCHAR, second_file VARCHAR,
-        match VARCHAR, similarity DOUBLE
-    );
+    CREATE TABLE IF NOT EXISTS records ({_columns(RECORD_SCHEMA)});
+    CREATE TABLE IF NOT EXISTS edges ({_columns(EDGE_SCHEMA)});
 """
 # Rows of the index that share an LSH key or a content hash with the incoming partition. Both
 # joins build their hash table on the incoming side (a few thousand keys) and stream the index.
@@ -198,7 +186,7 @@ def update_index(
                 connection.executemany(
                     "INSERT INTO edges VALUES (?, ?, ?, ?, ?, ?)", new_edges
                 ).fetchall()
-            connection.execute("INSERT INTO records SELECT * FROM incoming").fetchall()
+            connection.execute("INSERT INTO records BY NAME SELECT * FROM incoming").fetchall()
             connection.execute("INSERT INTO files VALUES (?, ?)", [label, states[label]]).fetchall()
             connection.unregister("incoming")
             update.new_pairs += len(new_edges)
