@@ -19,6 +19,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from commons_tests.optional import import_or_skip
 from commons_tests.server import (
     REPO,
     Server,
@@ -28,7 +29,7 @@ from commons_tests.server import (
     wait_for_partitions,
 )
 
-playwright = pytest.importorskip("playwright.sync_api")
+playwright = import_or_skip("playwright.sync_api", required_by="COMMONS_REQUIRE_BROWSER")
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Chromium as a headless test browser in a container: no sandbox (no user namespaces), no GPU,

@@ -16,10 +16,11 @@ import pytest
 from commons_assets.lake import Lake
 from commons_assets.sources.assets import corpus_texts
 from commons_assets.sources.sensors import sync_partitions
+from commons_tests.optional import import_or_skip
 from commons_tests.server import REPO
 
-psycopg2 = pytest.importorskip("psycopg2")
-pytest.importorskip("dagster_postgres")
+psycopg2 = import_or_skip("psycopg2", required_by="COMMONS_REQUIRE_POSTGRES")
+import_or_skip("dagster_postgres", required_by="COMMONS_REQUIRE_POSTGRES")
 
 SERVER_URL = os.environ.get("DAGSTER_PG_TEST_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -24,7 +24,6 @@ from operator import itemgetter
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash
-from datasketch.minhash import _fmix
 
 # Punctuation and symbols (Unicode P* and S*) of the scripts below U+3000 become spaces; then
 # str.split. Twice as fast as a \w+ regex (measured on ~875-word pages) with the same words.
@@ -39,6 +38,17 @@ def tokenize(text: str) -> list[str]:
 
 
 _SHA1_32 = struct.Struct("<I")
+
+
+def fmix32(hashes: np.ndarray) -> np.ndarray:
+    """The MurmurHash3 32-bit finaliser on a uint32 array: the pre-mix of datasketch's
+    "affine32" scheme. Owned here because datasketch keeps it private (`minhash._fmix`), so a
+    minor release may move it; the tests pin its values and datasketch's public signatures."""
+    hashes = hashes ^ (hashes >> np.uint32(16))
+    hashes = hashes * np.uint32(0x85EBCA6B)  # uint32 wraparound is the modulo 2^32
+    hashes = hashes ^ (hashes >> np.uint32(13))
+    hashes = hashes * np.uint32(0xC2B2AE35)
+    return hashes ^ (hashes >> np.uint32(16))
 
 
 @dataclass(frozen=True)
@@ -100,7 +110,7 @@ def signatures(
                 hashes.extend(doc)
             stop += 1
         if hashes:
-            permuted = np.multiply(a, _fmix(np.asarray(hashes, dtype=np.uint32), 32))
+            permuted = np.multiply(a, fmix32(np.asarray(hashes, dtype=np.uint32)))
             permuted += b  # uint32 wraparound is the modulo 2^32 (affine32)
             minima = np.minimum.reduceat(permuted, np.asarray(offsets), axis=1)
             result[np.asarray(rows)] = minima.T
@@ -225,7 +235,7 @@ def text_signatures(
         if pending:
             hashes, offsets = batch_shingle_hashes(pending, config.n_grams, words)
             # In place: one (num_perm x shingles) array instead of two (measured 18x faster).
-            permuted = np.multiply(a, _fmix(hashes, 32))
+            permuted = np.multiply(a, fmix32(hashes))
             permuted += b  # uint32 wraparound is the modulo 2^32 (affine32)
             result[np.asarray(rows)] = np.minimum.reduceat(permuted, offsets, axis=1).T
         pending.clear()

@@ -14,6 +14,7 @@ from commons_assets.dedupe.minhash import (
     WordHashes,
     band_keys,
     batch_shingle_hashes,
+    fmix32,
     lean_minhash,
     shingle_hashes,
     shingles,
@@ -57,6 +58,15 @@ def test_tokenize_treats_punctuation_as_separators() -> None:
         "quoted",
         "text",
     ]
+
+
+def test_fmix32_is_the_murmurhash3_finaliser() -> None:
+    # MurmurHash3's fmix32 (fmix32(1) = 0x514e28b7 is the reference implementation's value);
+    # datasketch 2.0's private `_fmix(h, 32)` gives the same values.
+    inputs = np.array([0, 1, 2, 0xDEADBEEF, 0xFFFFFFFF, 123456789], dtype=np.uint32)
+    expected = [0x0, 0x514E28B7, 0x30F4C306, 0x0DE5C6A9, 0x81F16F39, 0xBA60D89A]
+    assert fmix32(inputs).tolist() == expected
+    assert fmix32(inputs).dtype == np.uint32
 
 
 def test_exact_path_equals_datasketch_update_batch() -> None:
