@@ -57,6 +57,9 @@ def _summary(result: dg.ExecuteInProcessResult) -> str:
             if key.startswith("decision/") and metadata[key].value
         ]
         parts += decisions
+        if "version" in metadata and "created" in metadata:
+            state = "published" if metadata["created"].value else "unchanged, LATEST stays"
+            parts.append(f"release {metadata['version'].value} {state}")
         if "duplicates_removed" in metadata:
             parts.append(
                 f"{metadata['clusters'].value} clusters, "
@@ -69,6 +72,21 @@ def _summary(result: dg.ExecuteInProcessResult) -> str:
             blocking = evaluation.severity == dg.AssetCheckSeverity.ERROR
             parts.append(f"{'check FAILED' if blocking else 'warning'}: {evaluation.check_name}")
     return ", ".join(parts)
+
+
+def _violations(result: dg.ExecuteInProcessResult, shown: int = 20) -> list[str]:
+    """The rows a failed blocking check names (its table of source_id and problems)."""
+    lines = []
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed or evaluation.severity != dg.AssetCheckSeverity.ERROR:
+            continue
+        for value in evaluation.metadata.values():
+            if isinstance(value, dg.TableMetadataValue):
+                for record in value.records[:shown]:
+                    data = record.data
+                    if "source_id" in data and "problems" in data:
+                        lines.append(f"        {data['source_id']}: {data['problems']}")
+    return lines
 
 
 def _root_cause(result: dg.ExecuteInProcessResult) -> str:
@@ -134,6 +152,8 @@ def build(
                     else _root_cause(result)
                 )
                 echo(f"  FAIL  {label:55s} {cause}")
+                for line in _violations(result):
+                    echo(line)
     total = time.perf_counter() - started
     echo(f"{'build finished' if succeeded else 'build FAILED'} in {total:.1f}s on {date.today()}")
     return succeeded

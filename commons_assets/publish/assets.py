@@ -4,6 +4,8 @@ a new immutable version under `releases/` (DESIGN.md §5)."""
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -13,11 +15,19 @@ from commons_assets.dedupe.assets import dedup_clusters
 from commons_assets.dedupe.clusters import not_published
 from commons_assets.lake import Lake
 from commons_assets.operations import TRANSIENT_RETRY
+from commons_assets.publish import gate
 from commons_assets.publish.columns import COLUMNS
-from commons_assets.publish.release import publishable, write_release
+from commons_assets.publish.release import (
+    latest,
+    promote,
+    publishable,
+    releases_locked,
+    stage_release,
+)
 from commons_assets.reporting import column_schema, table
 from commons_assets.rights.assets import RIGHTS_ASSETS, current_takedowns
-from commons_assets.rights.policy import load_policy
+from commons_assets.rights.audit import Takedown
+from commons_assets.rights.policy import RightsPolicy, load_policy
 
 GROUP = "publish"
 # Where a release row's source partition comes from: source asset and rights audit per kind
@@ -97,20 +107,91 @@ def applied_takedowns(lake: Lake, audited: pl.DataFrame) -> list[dict[str, Any]]
     ]
 
 
+ROWS_CHECK = "release_rows_are_admissible"
+MANIFEST_CHECK = "manifest_matches_files"
+RELEASE_CHECKS = [
+    dg.AssetCheckSpec(
+        ROWS_CHECK,
+        asset="release",
+        blocking=True,
+        description="Blocking, before the release is promoted: every staged row re-verified "
+        "from its own evidence (licence statements, consent and opt-out signals, takedowns in "
+        "force), never from its decision column. On failure LATEST is not moved.",
+    ),
+    dg.AssetCheckSpec(
+        MANIFEST_CHECK,
+        asset="release",
+        blocking=True,
+        description="Blocking, before the release is promoted: MANIFEST.json lists exactly the "
+        "staged files with their sha256, and the rows give its content fingerprint.",
+    ),
+]
+VIOLATIONS_SHOWN = 50
+
+
+def _policy_record(rows: pl.DataFrame, lake: Lake) -> dict[str, Any]:
+    """The policy the card names: the one recorded on the rows (their fingerprints), with the
+    policy file's settings only when every row was decided under it."""
+    current = load_policy(lake.root_path)
+    on_rows = sorted(set(rows["policy"].drop_nulls().to_list())) if rows.height else []
+    if on_rows in ([], [current.fingerprint()]):
+        return {**current.summary(), "fingerprint": current.fingerprint()}
+    return {
+        "fingerprint": ", ".join(on_rows),
+        "note": "rows were audited under these policies; re-audit to apply the current one",
+        "current_policy_file": {**current.summary(), "fingerprint": current.fingerprint()},
+    }
+
+
+def _gate(
+    candidate: Path, takedowns: list[Takedown], policy: RightsPolicy
+) -> tuple[list[dict[str, Any]], list[str], list[dg.AssetCheckResult]]:
+    """Verify a candidate release; (row violations, manifest problems, check results)."""
+    checked, violations = gate.row_violations(candidate, takedowns, policy)
+    manifest = gate.manifest_problems(candidate)
+    results = [
+        dg.AssetCheckResult(
+            check_name=ROWS_CHECK,
+            passed=not violations,
+            metadata={
+                "candidate": candidate.name,
+                "rows_checked": checked,
+                "violations": len(violations),
+                "violating_rows": table(
+                    violations[:VIOLATIONS_SHOWN], ("tier", "config", "source_id", "problems")
+                ),
+            },
+        ),
+        dg.AssetCheckResult(
+            check_name=MANIFEST_CHECK,
+            passed=not manifest,
+            metadata={
+                "candidate": candidate.name,
+                "problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in manifest) or "none"),
+            },
+        ),
+    ]
+    return violations, manifest, results
+
+
 @dg.asset(
     deps=[*RIGHTS_ASSETS, dedup_clusters],
     group_name=GROUP,
     retry_policy=TRANSIENT_RETRY,
     kinds={"parquet", "polars"},
+    check_specs=RELEASE_CHECKS,
     description=(
         "A versioned, immutable release in releases/VERSION/: Parquet shards for text and "
         "image_text (every row with licence, attribution, consent evidence and provenance), "
         "README.md dataset card, ATTRIBUTION.md, CHANGES.md, MANIFEST.json; records admitted "
-        "only by consent go to the separate `consented/` tier. LATEST names the newest version; "
-        "an unchanged build makes no new version."
+        "only by consent go to the separate `consented/` tier. Write-audit-publish: the "
+        "candidate is staged in releases/.staging/, verified by the blocking checks, and only "
+        "then promoted and named in LATEST. An unchanged build makes no new version."
     ),
 )
-def release(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+def release(
+    context: dg.AssetExecutionContext, lake: Lake
+) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
     audited = audited_rows(lake, context.instance)
     clusters_path = lake.table_path("dedup_clusters", "all")
     clusters = (
@@ -148,16 +229,36 @@ def release(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResu
         .height,
         "removed": len(excluded),
     }
-    version, created = write_release(
-        lake.root_path / "releases",
-        tiers,
-        {**policy.summary(), "fingerprint": policy.fingerprint()},
-        dedupe,
-        why_not_published(audited, clusters),
-        applied_takedowns(lake, audited),
-        dt.datetime.now(dt.UTC).date(),
-        filter_counts(lake, audited),
-    )
+    releases = lake.root_path / "releases"
+    takedowns, _ = current_takedowns(lake)
+    with releases_locked(releases):
+        previous = latest(releases)
+        version, staged = stage_release(
+            releases,
+            tiers,
+            _policy_record(rows, lake),
+            dedupe,
+            why_not_published(audited, clusters),
+            applied_takedowns(lake, audited),
+            dt.datetime.now(dt.UTC).date(),
+            filter_counts(lake, audited),
+        )
+        # Unchanged content: the release in force is verified again (against today's takedowns).
+        violations, manifest, results = _gate(staged or releases / version, takedowns, policy)
+        yield from results
+        if violations or manifest:
+            shown = "; ".join(f"{v['source_id']}: {v['problems']}" for v in violations[:5])
+            raise dg.Failure(
+                description=(
+                    f"Release {version} refused by its blocking checks: {len(violations)} "
+                    f"row(s) must not be published ({shown}){'; manifest: ' if manifest else ''}"
+                    f"{'; '.join(manifest[:3])}. LATEST stays {previous}."
+                ),
+                allow_retries=False,
+            )
+        if staged is not None:
+            promote(releases, staged)
+    created = staged is not None
     published = pl.concat(
         [
             f.select(
@@ -176,7 +277,7 @@ def release(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResu
     shares = published.group_by("licence_class").len().to_dicts()
     shard = "text" if "text" in tiers["open"] else "image_text"
     frame = tiers["open"][shard]
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "version": version,
             "created": created,

@@ -3,21 +3,23 @@ that Croissant describes as fields (nested columns stay in the Parquet files).""
 
 IDENTITY = ["id", "source_kind", "source_partition", "source_id", "source_uri", "title"]
 RIGHTS = ["language", "licence", "licence_raw", "licence_class", "attribution"]
+# What the release gate re-verifies each row from (publish/gate.py): the consent and opt-out
+# signals, the licence statements, and the fingerprint of the policy that decided the row.
+EVIDENCE = ["consent", "licence_evidence", "decision", "policy"]
 COLUMNS = {
-    "text": [*IDENTITY, "text", *RIGHTS, "consent", "decision", "sha256", "provenance"],
+    "text": [*IDENTITY, "text", *RIGHTS, *EVIDENCE, "sha256", "provenance"],
     "image_text": [
         *IDENTITY,
         "caption",
         "image",
         "phash",
         *RIGHTS,
-        "consent",
-        "decision",
+        *EVIDENCE,
         "sha256",
         "provenance",
     ],
 }
-NESTED = {"consent", "provenance", "image"}
+NESTED = {"consent", "licence_evidence", "provenance", "image"}
 SCALAR_COLUMNS = {
     name: [column for column in columns if column not in NESTED]
     for name, columns in COLUMNS.items()

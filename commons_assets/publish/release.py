@@ -1,14 +1,17 @@
 """Building one release directory (DESIGN.md §5) from the audited, deduplicated records.
 
 Pure functions over frames and a target folder; the `release` asset wires them to the lake.
-A release is immutable: a version folder is written once, under a temporary name, and renamed
-into place; `LATEST` moves last. Identical input gives byte-identical shards (rows sorted by
+A release is immutable and published write-audit-publish (DESIGN.md §5): the candidate is
+written whole to releases/.staging/<version>/ (`stage_release`), the release asset verifies
+every staged row and the manifest, and only a verified candidate is renamed into place with
+`LATEST` moved last (`promote`). Identical input gives byte-identical shards (rows sorted by
 id, fixed Parquet settings), and a build whose rows equal the latest release's makes no new
 version.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import hashlib
@@ -42,15 +45,16 @@ HUB_LICENCES = {
 
 
 def publishable(audited: pl.DataFrame, excluded_ids: set[str]) -> pl.DataFrame:
-    """Admitted rows that dedupe keeps; `consent` carries the signals (not licence evidence)."""
+    """Admitted rows that dedupe keeps; the audit's evidence is split into `consent` (signals)
+    and `licence_evidence` (licence statements with their verdicts)."""
     rows = audited.filter(
         pl.col("decision").is_in(["INCLUDE", "INCLUDE_ATTRIB"])
         & ~pl.col("id").is_in(sorted(excluded_ids))
     )
+    is_licence = pl.element().struct.field("channel") == "licence"
     return rows.with_columns(
-        pl.col("evidence")
-        .list.filter(pl.element().struct.field("channel") != "licence")
-        .alias("consent")
+        pl.col("evidence").list.filter(~is_licence).alias("consent"),
+        pl.col("evidence").list.filter(is_licence).alias("licence_evidence"),
     ).sort("id")
 
 
@@ -68,7 +72,7 @@ def _write_shards(frame: pl.DataFrame, folder: Path, columns: list[str]) -> list
     return paths
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -272,7 +276,14 @@ def previous_ids(folder: Path) -> dict[str, set[str]]:
     return ids
 
 
-def _write_release(
+STAGING = ".staging"  # releases/.staging/<version>/: a candidate, not yet a release
+
+
+def staging_folder(releases: Path) -> Path:
+    return releases / STAGING
+
+
+def stage_release(
     releases: Path,
     tiers: dict[str, dict[str, pl.DataFrame]],
     policy: dict[str, Any],
@@ -281,8 +292,11 @@ def _write_release(
     takedowns: list[dict[str, Any]],
     today: dt.date,
     filters: dict[str, int] | None = None,
-) -> tuple[str, bool]:
-    """Write a new version unless the content equals LATEST's. Returns (version, created)."""
+) -> tuple[str, Path | None]:
+    """Write the candidate release to releases/.staging/<version>/, complete with its manifest,
+    unless its content equals LATEST's. Returns (version, staged folder), or (LATEST, None) when
+    nothing changed. Nothing here moves LATEST: `promote` does, once the candidate is verified.
+    An earlier candidate that was refused is replaced."""
     releases.mkdir(parents=True, exist_ok=True)
     fingerprint = content_fingerprint(
         {
@@ -295,14 +309,14 @@ def _write_release(
     if previous_version:
         manifest = json.loads((releases / previous_version / "MANIFEST.json").read_text())
         if manifest.get("content_fingerprint") == fingerprint:
-            return previous_version, False
+            return previous_version, None
+    shutil.rmtree(staging_folder(releases), ignore_errors=True)
     version = next_version(releases, today)
-    staging = releases / f".{version}.partial"
-    shutil.rmtree(staging, ignore_errors=True)
+    staged = staging_folder(releases) / version
     previous = previous_ids(releases / previous_version) if previous_version else None
     counts = {}
     for tier, frames in tiers.items():
-        folder = staging if tier == "open" else staging / tier
+        folder = staged if tier == "open" else staged / tier
         for name, frame in frames.items():
             _write_shards(frame, folder / name, COLUMNS[name])
         if tier == "open":
@@ -319,25 +333,34 @@ def _write_release(
             folder,
             croissant(version, tier, frames, today, f"fingerprint {policy.get('fingerprint')}"),
         )
-    files = sorted(p for p in staging.rglob("*") if p.is_file())
+    files = sorted(p for p in staged.rglob("*") if p.is_file())
     manifest = {
         "version": version,
         "content_fingerprint": fingerprint,
         "files": [
             {
-                "path": p.relative_to(staging).as_posix(),
+                "path": p.relative_to(staged).as_posix(),
                 "bytes": p.stat().st_size,
-                "sha256": _sha256(p),
+                "sha256": file_sha256(p),
             }
             for p in files
         ],
     }
-    (staging / "MANIFEST.json").write_text(json.dumps(manifest, indent=1) + "\n")
-    os.rename(staging, releases / version)  # fails if the version exists: releases are immutable
+    (staged / "MANIFEST.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    return version, staged
+
+
+def promote(releases: Path, staged: Path) -> str:
+    """Make a verified candidate the newest release: rename it into releases/ (atomic; fails if
+    the version exists, releases are immutable), then move LATEST."""
+    version = staged.name
+    os.rename(staged, releases / version)
     pointer = releases / ".LATEST.tmp"
     pointer.write_text(version + "\n")
     os.replace(pointer, releases / "LATEST")
-    return version, True
+    with contextlib.suppress(OSError):  # gone, or still holding a refused candidate
+        staged.parent.rmdir()
+    return version
 
 
 @contextmanager
@@ -352,10 +375,3 @@ def releases_locked(releases: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def write_release(releases: Path, *args: Any, **kwargs: Any) -> tuple[str, bool]:
-    """Write a new version unless the content equals LATEST's (see `_write_release`), holding
-    the releases folder's lock."""
-    with releases_locked(releases):
-        return _write_release(releases, *args, **kwargs)

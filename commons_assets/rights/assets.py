@@ -266,6 +266,7 @@ def _audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
             else sorted(lake.table_path(name, "x").parent.glob("*.parquet"))
         )
         takedowns, _ = current_takedowns(lake)
+        policy = _policy(lake)
         failures = []
         checked = 0
         for path in paths:
@@ -274,7 +275,7 @@ def _audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
             admitted = pl.read_parquet(path).filter(pl.col("decision").is_in(ADMITTED))
             for row in admitted.to_dicts():
                 checked += 1
-                if found := verify.problems(row, takedowns):
+                if found := verify.problems(row, takedowns, policy=policy):
                     failures.append({"source_id": row["source_id"], "problems": "; ".join(found)})
         return dg.AssetCheckResult(
             passed=not failures,

@@ -1,34 +1,123 @@
-"""Re-verification, from the recorded evidence alone, that a record headed for the release may
-go there: the blocking check runs this over every admitted record, so a bug in the decision code,
-a hand-edited file or a takedown filed after the audit cannot slip a forbidden record through."""
+"""Re-verification, from a record's own evidence alone, that it may be published: the blocking
+checks run this over every admitted audit row and over every row of a staged release, so a bug
+in the decision code, a hand-edited file or a takedown filed after the audit cannot slip a
+forbidden record through.
+
+The `decision`, `gate` and recorded verdicts are not trusted: every signal whose raw value can be
+read again is read again with the same parsers the audit uses (licence statements, aipref
+Content-Usage and Content-Signal, noai directives, user intents, the effective TDM reservation).
+Site files (robots.txt, ai.txt, tdmrep.json) are not in the row, so their recorded verdict is
+taken as the audit wrote it; a forbidding one fails the row. Works on an audit row (`evidence`)
+and on a release row (`consent` plus `licence_evidence`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
+from commons_assets.rights import aipref, intents
 from commons_assets.rights.audit import ADMITTED, CONSENTED_TIER, Takedown, takedown_hits
+from commons_assets.rights.licences import classify_licence, classify_licences
+from commons_assets.rights.policy import RightsPolicy
 
 ADMISSIBLE_CLASSES = ("public-domain", "permissive", "share-alike")
 FORBIDDING_VERDICTS = ("disallowed", "crawl disallowed", "reserved", "unreachable", "matched")
+LICENCE_CHANNEL = "licence"
 
 
-def problems(row: dict[str, Any], takedowns: Iterable[Takedown]) -> list[str]:
-    """Why this admitted row must not be published (empty when it may)."""
+def _signals(row: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """(consent and opt-out signals, licence statements) of an audit row or a release row."""
+    if row.get("evidence") is not None:
+        evidence = list(row["evidence"])
+    else:
+        evidence = [*(row.get("consent") or []), *(row.get("licence_evidence") or [])]
+    signals = [e for e in evidence if e.get("channel") != LICENCE_CHANNEL]
+    statements = [e["raw"] for e in evidence if e.get("channel") == LICENCE_CHANNEL and e["raw"]]
+    if not statements and row.get("licence_raw"):
+        statements = [row["licence_raw"]]
+    return signals, statements
+
+
+def _signal_problem(entry: dict[str, Any], legacy_labels: bool) -> str | None:
+    """Why this one signal forbids publication, read again from its raw value where possible."""
+    channel = entry.get("channel") or ""
+    raw = entry.get("raw") or ""
+    verdict = (entry.get("verdict") or "").lower()
+    if channel.startswith("takedown:"):
+        return f"takedown {channel.split(':', 1)[1]}={raw}"
+    if channel in ("http:content-usage", "robots.txt:content-usage"):
+        preference = aipref.parse_content_usage(raw)
+        if preference.train_ai == aipref.DISALLOWED:
+            return f"{channel} {raw!r} disallows train-ai"
+        if legacy_labels and preference.legacy_disallow and preference.train_ai == aipref.UNKNOWN:
+            return f"{channel} {raw!r}: a legacy label disallows AI use (policy legacy_labels)"
+    elif channel in ("http:content-signal", "robots.txt:content-signal"):
+        if aipref.parse_content_signal(raw) == aipref.DISALLOWED:
+            return f"{channel} {raw!r} says ai-train=no"
+    elif channel in ("html:meta-robots", "http:x-robots-tag"):
+        if {token.strip().lower() for token in raw.split(",")} & {"noai", "noimageai"}:
+            return f"{channel} {raw!r} is a noai directive"
+    elif channel == "bluesky:user-intents":
+        declared = intents.parse_declaration(raw)
+        if declared.synthetic is False or declared.bulk is False:
+            return f"author intents refuse (synthetic={declared.synthetic} bulk={declared.bulk})"
+    elif channel == "tdmrep:effective" and raw.strip() == "1":
+        return f"TDM rights reserved ({entry.get('verdict')})"
+    if verdict.startswith(FORBIDDING_VERDICTS):
+        return f"evidence {channel}={entry.get('raw')!r} says {entry.get('verdict')}"
+    return None
+
+
+def _consents_to_both(signals: list[dict[str, Any]]) -> bool:
+    for entry in signals:
+        if entry.get("channel") == "bluesky:user-intents" and entry.get("raw"):
+            declared = intents.parse_declaration(entry["raw"])
+            if declared.synthetic is True and declared.bulk is True:
+                return True
+    return False
+
+
+def _licence_problems(
+    row: dict[str, Any], statements: list[str], policy: RightsPolicy | None
+) -> list[str]:
+    if not statements:
+        return ["no licence statement and not in the consented tier"]
+    verdict = (
+        classify_licence(statements[0]) if len(statements) == 1 else classify_licences(statements)
+    )
+    licence_class, outcome = verdict.licence_class, verdict.outcome
+    if policy is not None and policy.bhl_allow_list and "nkc_equivalent" in verdict.flags:
+        licence_class, outcome = "public-domain", ADMITTED[0]  # the policy's own rule
+    found = []
+    if outcome not in ADMITTED or licence_class not in ADMISSIBLE_CLASSES:
+        stated = " + ".join(statements)
+        found.append(f"licence {stated!r} classifies as {outcome} ({licence_class})")
+    recorded = row.get("licence_class")
+    if recorded != licence_class:
+        found.append(f"recorded licence class {recorded} but the statement says {licence_class}")
+    return found
+
+
+def problems(
+    row: dict[str, Any],
+    takedowns: Iterable[Takedown],
+    tier: str | None = None,
+    policy: RightsPolicy | None = None,
+) -> list[str]:
+    """Why this row must not be published (empty when it may). `tier` is where the row is
+    headed (default: the row's own `tier`); `policy` supplies the rules that widen or narrow
+    what is admitted (the BHL allow list, legacy aipref labels)."""
     found: list[str] = []
     if row.get("decision") not in ADMITTED:
         found.append(f"decision is {row.get('decision')}")
-    for entry in row.get("evidence") or []:
-        verdict = (entry.get("verdict") or "").lower()
-        channel = entry.get("channel") or ""
-        if channel.startswith("takedown:") or verdict.startswith(FORBIDDING_VERDICTS):
-            found.append(f"evidence {channel}={entry.get('raw')!r} says {entry.get('verdict')}")
-        if channel == "bluesky:user-intents" and (
-            "synthetic=false" in verdict or "bulk=false" in verdict
-        ):
-            found.append(f"author intents refuse: {entry.get('verdict')}")
-    if row.get("tier") != CONSENTED_TIER and row.get("licence_class") not in ADMISSIBLE_CLASSES:
-        found.append(f"licence class {row.get('licence_class')} is not admissible")
-    for hit in takedown_hits(row, takedowns):
-        found.append(f"takedown {hit.match}={hit.value} ({hit.source})")
-    return found
+    signals, statements = _signals(row)
+    legacy = policy.legacy_labels if policy is not None else True  # the stricter reading
+    found += [problem for entry in signals if (problem := _signal_problem(entry, legacy))]
+    if (tier or row.get("tier")) == CONSENTED_TIER:
+        if not _consents_to_both(signals):
+            found.append("consented tier without the author's consent to both uses")
+    else:
+        found += _licence_problems(row, statements, policy)
+    found += [f"takedown {t.match}={t.value} ({t.source})" for t in takedown_hits(row, takedowns)]
+    return list(dict.fromkeys(found))  # one line per distinct problem, in order

@@ -1,0 +1,91 @@
+"""The release gate of write-audit-publish (DESIGN.md §5): a staged candidate is verified from
+its own files before it may become a release. Every row of every shard is re-verified from its
+own evidence (`rights.verify.problems`, which does not trust the `decision` column) against the
+takedowns in force, and the manifest must match the files byte for byte. Pure functions over a
+folder; the `release` asset reports them as its blocking checks and promotes only on a pass."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from commons_assets.publish.release import content_fingerprint, file_sha256
+from commons_assets.rights import verify
+from commons_assets.rights.audit import OPEN_TIER, Takedown
+from commons_assets.rights.policy import RightsPolicy
+
+CONFIGS = ("text", "image_text")
+ROWS_PER_BATCH = 10_000  # rows turned into dicts at a time: memory bounded by this, not a shard
+
+
+def tier_folders(release: Path) -> dict[str, Path]:
+    """Each tier's folder in a release: the open tier at its root, the others beside it."""
+    folders = {OPEN_TIER: release}
+    for child in sorted(release.iterdir()) if release.is_dir() else []:
+        if child.is_dir() and child.name not in CONFIGS:
+            folders[child.name] = child
+    return folders
+
+
+def shards(release: Path) -> Iterator[tuple[str, str, Path]]:
+    """(tier, config, shard path) of every shard in the release."""
+    for tier, folder in tier_folders(release).items():
+        for config in CONFIGS:
+            for shard in sorted((folder / config).glob("*.parquet")):
+                yield tier, config, shard
+
+
+def row_violations(
+    release: Path, takedowns: Iterable[Takedown], policy: RightsPolicy | None = None
+) -> tuple[int, list[dict[str, Any]]]:
+    """(rows checked, one entry per row that must not be published, with its problems)."""
+    takedowns = list(takedowns)
+    checked, violations = 0, []
+    for tier, config, shard in shards(release):
+        for batch in pl.read_parquet(shard).iter_slices(ROWS_PER_BATCH):
+            for row in batch.to_dicts():
+                checked += 1
+                if found := verify.problems(row, takedowns, tier=tier, policy=policy):
+                    violations.append(
+                        {
+                            "tier": tier,
+                            "config": config,
+                            "id": row["id"],
+                            "source_id": row["source_id"],
+                            "problems": "; ".join(found),
+                        }
+                    )
+    return checked, violations
+
+
+def manifest_problems(release: Path) -> list[str]:
+    """How MANIFEST.json and the release's files disagree (empty when they match)."""
+    path = release / "MANIFEST.json"
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        return [f"MANIFEST.json unreadable: {error}"]
+    found = []
+    listed = {entry["path"]: entry for entry in manifest.get("files", [])}
+    present = {
+        p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file() and p != path
+    }
+    found += [
+        f"{name}: in the folder, not in the manifest" for name in sorted(present - set(listed))
+    ]
+    found += [f"{name}: in the manifest, missing" for name in sorted(set(listed) - present)]
+    for name in sorted(set(listed) & present):
+        entry, file = listed[name], release / name
+        if file.stat().st_size != entry["bytes"] or file_sha256(file) != entry["sha256"]:
+            found.append(f"{name}: bytes differ from the manifest's sha256")
+    by_config: dict[str, pl.DataFrame] = {}
+    for tier, config, shard in shards(release):  # a config's shards count as one frame
+        frame, key = pl.read_parquet(shard, columns=["id", "sha256"]), f"{tier}/{config}"
+        by_config[key] = pl.concat([by_config[key], frame]) if key in by_config else frame
+    if content_fingerprint(by_config) != manifest.get("content_fingerprint"):
+        found.append("the rows' ids and hashes do not give the manifest's content_fingerprint")
+    return found

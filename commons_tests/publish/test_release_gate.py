@@ -1,0 +1,202 @@
+"""Write-audit-publish: a release is staged, verified from each row's own evidence and only then
+promoted. Each test breaks a stage before the release (a tampered audit table, an audit that
+admits everything, a tampered staged file) and shows that LATEST does not move."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from commons_assets import cli
+from commons_assets.build import build
+from commons_assets.dedupe.assets import dedup_clusters, signatures_texts
+from commons_assets.definitions import defs
+from commons_assets.lake import Lake
+from commons_assets.publish import gate
+from commons_assets.publish.assets import MANIFEST_CHECK, ROWS_CHECK, release
+from commons_assets.publish.release import STAGING
+from commons_assets.rights.audit import Takedown
+
+REPO = Path(__file__).resolve().parents[2]
+FORBIDDEN = ("GPL-2.0-only", "CC-BY-NC", "All rights reserved")
+
+
+@pytest.fixture
+def sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Lake, dg.DagsterInstance]]:
+    """The bundled sample, built once, with the instance that knows its partitions."""
+    root = tmp_path / "data"
+    for part in ("sources", "policy"):
+        shutil.copytree(REPO / "data" / part, root / part)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    lake = Lake(root=str(root))
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert build(defs, lake, instance, echo=lambda _: None)
+        yield lake, instance
+
+
+def releases(lake: Lake) -> Path:
+    return lake.root_path / "releases"
+
+
+def latest(lake: Lake) -> str:
+    return (releases(lake) / "LATEST").read_text().strip()
+
+
+def published_ids(lake: Lake) -> set[str]:
+    folder = releases(lake) / latest(lake)
+    return {
+        source_id
+        for shard in folder.rglob("*.parquet")
+        for source_id in pl.read_parquet(shard, columns=["source_id"])["source_id"]
+    }
+
+
+def test_a_tampered_audit_table_does_not_reach_a_release(
+    sample: tuple[Lake, dg.DagsterInstance],
+) -> None:
+    """The issue's scenario: decision = INCLUDE written over the EXCLUDE rows of an audit table,
+    then the signatures, the clusters and the release rebuilt with Dagster (no `commons build`)."""
+    lake, instance = sample
+    before, versions_before = latest(lake), sorted(p.name for p in releases(lake).iterdir())
+    path = lake.table_path("rights_texts", "community-writing")
+    audit = pl.read_parquet(path)
+    excluded = audit.filter(pl.col("decision") == "EXCLUDE")
+    assert excluded.height >= 3  # the sample's GPL, NC and all-rights-reserved records
+    audit.with_columns(
+        decision=pl.when(pl.col("decision") == "EXCLUDE")
+        .then(pl.lit("INCLUDE"))
+        .otherwise(pl.col("decision"))
+    ).write_parquet(path)
+
+    assert dg.materialize(
+        [signatures_texts],
+        partition_key="community-writing",
+        instance=instance,
+        resources={"lake": lake},
+    ).success
+    result = dg.materialize(
+        [dedup_clusters, release], instance=instance, resources={"lake": lake}, raise_on_error=False
+    )
+
+    assert not result.success
+    assert latest(lake) == before  # LATEST untouched
+    assert sorted(p.name for p in releases(lake).iterdir() if p.name != STAGING) == [
+        v for v in versions_before if v != STAGING
+    ]
+    assert not published_ids(lake) & set(excluded["source_id"])
+    (rows_check,) = [e for e in result.get_asset_check_evaluations() if e.check_name == ROWS_CHECK]
+    assert not rows_check.passed and rows_check.severity == dg.AssetCheckSeverity.ERROR
+    named = {r.data["source_id"] for r in rows_check.metadata["violating_rows"].value.records}
+    assert named == set(excluded["source_id"])
+    reasons = " ".join(
+        r.data["problems"] for r in rows_check.metadata["violating_rows"].value.records
+    )
+    assert "classifies as EXCLUDE" in reasons
+    # The refused candidate stays staged for inspection; it is not a release.
+    (candidate,) = (releases(lake) / STAGING).iterdir()
+    assert candidate.name not in versions_before
+
+
+def test_an_audit_that_admits_everything_makes_no_release_and_build_fails(
+    data_root: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from commons_assets.rights import assets as rights_assets
+
+    real_decide = rights_assets.decide
+
+    def admit_everything(record, site, takedowns, policy):  # a bug in the decision code
+        result = real_decide(record, site, takedowns, policy)
+        result.decision = "INCLUDE"
+        return result
+
+    monkeypatch.setattr(rights_assets, "decide", admit_everything)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["build", "--data", str(data_root)]) == 1
+    out = capsys.readouterr().out
+    assert f"blocking check failed: {ROWS_CHECK}" in out
+    assert "FAIL  release" in out
+    # The offending rows are named, with why.
+    assert "at://did:plc:testbob/app.bsky.feed.post/1: no licence statement" in out
+    assert not (data_root / "releases" / "LATEST").exists()
+    assert not [p for p in (data_root / "releases").iterdir() if not p.name.startswith(".")]
+
+
+def test_a_takedown_filed_after_staging_refuses_the_candidate(
+    sample: tuple[Lake, dg.DagsterInstance],
+) -> None:
+    lake, _ = sample
+    folder = releases(lake) / latest(lake)
+    checked, violations = gate.row_violations(folder, [])
+    assert checked > 0 and violations == []
+    some_id = sorted(published_ids(lake))[0]
+    _, violations = gate.row_violations(folder, [Takedown("id", some_id, source="t.jsonl")])
+    assert [v["source_id"] for v in violations] == [some_id]
+    assert "takedown id=" in violations[0]["problems"]
+
+
+def test_verification_reads_the_evidence_not_the_recorded_class(
+    sample: tuple[Lake, dg.DagsterInstance], tmp_path: Path
+) -> None:
+    """A row whose licence class and decision were both rewritten is still refused: the licence
+    statement is classified again."""
+    lake, _ = sample
+    copy = tmp_path / "copy"
+    shutil.copytree(releases(lake) / latest(lake), copy)
+    shard = sorted((copy / "text").glob("*.parquet"))[0]
+    frame = pl.read_parquet(shard)
+    forged = frame.with_columns(
+        licence_raw=pl.lit("CC-BY-NC-4.0"),
+        licence_evidence=pl.lit(
+            [{"channel": "licence", "raw": "CC-BY-NC-4.0", "verdict": "INCLUDE", "location": ""}]
+        ),
+        licence_class=pl.lit("permissive"),
+        decision=pl.lit("INCLUDE"),
+    )
+    forged.write_parquet(shard)
+    _, violations = gate.row_violations(copy, [])
+    assert len(violations) == frame.height
+    assert all("non-commercial" in v["problems"] for v in violations)
+    assert any("bytes differ" in p for p in gate.manifest_problems(copy))
+
+
+def test_the_manifest_check_finds_added_removed_and_changed_files(
+    sample: tuple[Lake, dg.DagsterInstance], tmp_path: Path
+) -> None:
+    lake, _ = sample
+    copy = tmp_path / "copy"
+    shutil.copytree(releases(lake) / latest(lake), copy)
+    assert gate.manifest_problems(copy) == []
+    (copy / "extra.txt").write_text("not listed")
+    (copy / "CHANGES.md").unlink()
+    with (copy / "README.md").open("a") as card:
+        card.write("edited\n")
+    found = gate.manifest_problems(copy)
+    assert "extra.txt: in the folder, not in the manifest" in found
+    assert "CHANGES.md: in the manifest, missing" in found
+    assert "README.md: bytes differ from the manifest's sha256" in found
+    manifest = json.loads((copy / "MANIFEST.json").read_text())
+    manifest["content_fingerprint"] = "0" * 64
+    (copy / "MANIFEST.json").write_text(json.dumps(manifest))
+    assert any("content_fingerprint" in p for p in gate.manifest_problems(copy))
+
+
+def test_a_passing_release_reports_both_checks(sample: tuple[Lake, dg.DagsterInstance]) -> None:
+    lake, instance = sample
+    for check in (ROWS_CHECK, MANIFEST_CHECK):
+        evaluation = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+            [dg.AssetCheckKey(release.key, check)]
+        )[dg.AssetCheckKey(release.key, check)]
+        assert evaluation.status.value == "SUCCEEDED"
+    assert not (releases(lake) / STAGING).exists()
