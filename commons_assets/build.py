@@ -75,7 +75,8 @@ def _summary(result: dg.ExecuteInProcessResult) -> str:
 
 
 def _violations(result: dg.ExecuteInProcessResult, shown: int = 20) -> list[str]:
-    """The rows a failed blocking check names (its table of source_id and problems)."""
+    """What a failed blocking check names: the rows of its tables (a record and its problems,
+    or a partition and why it did not pass)."""
     lines = []
     for evaluation in result.get_asset_check_evaluations():
         if evaluation.passed or evaluation.severity != dg.AssetCheckSeverity.ERROR:
@@ -83,9 +84,9 @@ def _violations(result: dg.ExecuteInProcessResult, shown: int = 20) -> list[str]
         for value in evaluation.metadata.values():
             if isinstance(value, dg.TableMetadataValue):
                 for record in value.records[:shown]:
-                    data = record.data
-                    if "source_id" in data and "problems" in data:
-                        lines.append(f"        {data['source_id']}: {data['problems']}")
+                    named = {k: v for k, v in record.data.items() if k not in ("tier", "config")}
+                    first, *rest = named.values()
+                    lines.append(f"        {first}: {'; '.join(map(str, rest))}")
     return lines
 
 

@@ -19,6 +19,7 @@ from commons_assets.dedupe.assets import (
 from commons_assets.lake import Lake
 from commons_assets.publish.assets import release
 from commons_assets.rights.assets import (
+    audit_check_keys,
     current_takedowns,
     rights_images,
     rights_pages,
@@ -99,6 +100,8 @@ def evaluate(
                     run_key=f"{REAUDIT}-{batch}-{audit.key.to_user_string()}-{partition}",
                     job_name=REAUDIT_JOBS[clean].name,
                     asset_selection=[audit.key, signatures.key],
+                    # The audit's checks run with it: the release waits for them to pass.
+                    asset_check_keys=audit_check_keys(audit),
                     partition_key=partition,
                     tags={TRIGGER_TAG: REAUDIT},
                 )

@@ -25,7 +25,7 @@ from commons_assets.publish.release import (
     stage_release,
 )
 from commons_assets.reporting import column_schema, table
-from commons_assets.rights.assets import RIGHTS_ASSETS, current_takedowns
+from commons_assets.rights.assets import RIGHTS_ASSETS, cleared_partitions, current_takedowns
 from commons_assets.rights.audit import Takedown
 from commons_assets.rights.policy import RightsPolicy, load_policy
 
@@ -40,14 +40,35 @@ LINEAGE = {
 }
 
 
-def audited_rows(lake: Lake, instance: dg.DagsterInstance) -> pl.DataFrame:
-    """All audit tables of the partitions that exist now (a removed source is not published)."""
-    frames = []
+def audit_partitions(lake: Lake, instance: dg.DagsterInstance) -> dict[str, list[str]]:
+    """The audit partitions that exist now, per audit asset (a removed source is not published)."""
+    found = {}
     for audit in RIGHTS_ASSETS:
         name = audit.key.to_user_string()
-        for key in audit.partitions_def.get_partition_keys(dynamic_partitions_store=instance):
-            if (path := lake.table_path(name, key)).exists():
-                frames.append(pl.read_parquet(path))
+        keys = audit.partitions_def.get_partition_keys(dynamic_partitions_store=instance)
+        found[name] = [key for key in keys if lake.table_path(name, key).exists()]
+    return found
+
+
+def uncleared_audits(lake: Lake, instance: dg.DagsterInstance) -> list[dict[str, str]]:
+    """Audit partitions whose blocking check failed or did not run on their current table:
+    while there is one, no release is cut (DESIGN.md §5: LATEST never moves past a failed or
+    missing blocking check upstream)."""
+    by_name = {audit.key.to_user_string(): audit for audit in RIGHTS_ASSETS}
+    found = []
+    for name, keys in audit_partitions(lake, instance).items():
+        _, held = cleared_partitions(instance, by_name[name], keys)
+        found += [{"partition": f"{name}[{key}]", "why": why} for key, why in sorted(held.items())]
+    return found
+
+
+def audited_rows(lake: Lake, instance: dg.DagsterInstance) -> pl.DataFrame:
+    """All audit tables of the partitions that exist now."""
+    frames = [
+        pl.read_parquet(lake.table_path(name, key))
+        for name, keys in audit_partitions(lake, instance).items()
+        for key in keys
+    ]
     return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
 
 
@@ -107,9 +128,19 @@ def applied_takedowns(lake: Lake, audited: pl.DataFrame) -> list[dict[str, Any]]
     ]
 
 
+UPSTREAM_CHECK = "upstream_audits_passed"
 ROWS_CHECK = "release_rows_are_admissible"
 MANIFEST_CHECK = "manifest_matches_files"
 RELEASE_CHECKS = [
+    dg.AssetCheckSpec(
+        UPSTREAM_CHECK,
+        asset="release",
+        blocking=True,
+        description="Blocking, before anything is staged: every current audit partition's "
+        "blocking check (admitted_records_are_admissible) passed on its current table. A "
+        "partition that failed it, or was never checked, stops the release until it is fixed "
+        "and audited again.",
+    ),
     dg.AssetCheckSpec(
         ROWS_CHECK,
         asset="release",
@@ -192,6 +223,26 @@ def _gate(
 def release(
     context: dg.AssetExecutionContext, lake: Lake
 ) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
+    if uncleared := uncleared_audits(lake, context.instance):
+        yield dg.AssetCheckResult(
+            check_name=UPSTREAM_CHECK,
+            passed=False,
+            metadata={
+                "uncleared": len(uncleared),
+                "partitions": table(uncleared[:VIOLATIONS_SHOWN], ("partition", "why")),
+            },
+        )
+        for check in (ROWS_CHECK, MANIFEST_CHECK):  # nothing was staged to verify
+            yield dg.AssetCheckResult(
+                check_name=check, passed=False, metadata={"note": f"not run: {UPSTREAM_CHECK}"}
+            )
+        shown = "; ".join(f"{u['partition']}: {u['why']}" for u in uncleared[:5])
+        raise dg.Failure(
+            description=f"No release: {len(uncleared)} audit partition(s) did not pass their "
+            f"blocking check ({shown}). LATEST stays {latest(lake.root_path / 'releases')}.",
+            allow_retries=False,
+        )
+    yield dg.AssetCheckResult(check_name=UPSTREAM_CHECK, passed=True)
     audited = audited_rows(lake, context.instance)
     clusters_path = lake.table_path("dedup_clusters", "all")
     clusters = (

@@ -10,6 +10,9 @@ from typing import Any
 
 import dagster as dg
 import polars as pl
+from dagster._core.storage.asset_check_execution_record import (
+    AssetCheckExecutionRecordStatus,  # not exported by `dagster` in 1.13
+)
 
 from commons_assets.clean.assets import clean_images, clean_pages, clean_posts, clean_texts
 from commons_assets.lake import Lake
@@ -248,30 +251,32 @@ rights_posts = _audit_asset("rights_posts", clean_posts, social_partitions, "soc
 RIGHTS_ASSETS = [rights_pages, rights_texts, rights_images, rights_posts]
 
 
+ADMISSIBLE_CHECK = "admitted_records_are_admissible"
+REVIEW_CHECK = "review_queue"
+
+
 def _audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
+    """The audit's checks, partitioned like the audit: each evaluation names its partition, so
+    a single run, a backfill, `commons build` and a sensor's run all record them per partition
+    (a run tag names the partition of a single run only)."""
     name = audit.key.to_user_string()
 
     @dg.asset_check(
         asset=audit,
-        name="admitted_records_are_admissible",
+        name=ADMISSIBLE_CHECK,
         blocking=True,
+        partitions_def=audit.partitions_def,
         description="Blocking: re-verifies from the evidence alone (and the current "
-        "takedowns) that no admitted record is excluded by policy or a takedown.",
+        "takedowns) that no admitted record is excluded by policy or a takedown. A partition "
+        "whose latest evaluation failed is left out of the release.",
     )
     def admissible(context: dg.AssetCheckExecutionContext, lake: Lake) -> dg.AssetCheckResult:
-        partition = context.run.tags.get("dagster/partition")
-        paths = (
-            [lake.table_path(name, partition)]
-            if partition
-            else sorted(lake.table_path(name, "x").parent.glob("*.parquet"))
-        )
+        path = lake.table_path(name, context.partition_key)
         takedowns, _ = current_takedowns(lake)
         policy = _policy(lake)
         failures = []
         checked = 0
-        for path in paths:
-            if not path.exists():
-                continue
+        if path.exists():
             admitted = pl.read_parquet(path).filter(pl.col("decision").is_in(ADMITTED))
             for row in admitted.to_dicts():
                 checked += 1
@@ -288,17 +293,21 @@ def _audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
 
     @dg.asset_check(
         asset=audit,
-        name="review_queue",
+        name=REVIEW_CHECK,
+        partitions_def=audit.partitions_def,
         description="Warns when records are held for human review or when most "
         "licences are unknown.",
     )
     def review(context: dg.AssetCheckExecutionContext, lake: Lake) -> dg.AssetCheckResult:
-        partition = context.run.tags.get("dagster/partition")
-        path = lake.table_path(name, partition) if partition else None
-        if path is None or not path.exists():
-            return dg.AssetCheckResult(passed=True, metadata={"note": "no partition in this run"})
+        path = lake.table_path(name, context.partition_key)
+        if not path.exists():
+            return dg.AssetCheckResult(
+                passed=False,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"note": f"{name}[{context.partition_key}] has no audit table"},
+            )
         frame = pl.read_parquet(path)
-        held = frame.filter(pl.col("decision") == "HOLD").height
+        held = frame.filter(pl.col("decision") == "HOLD")
         # Social posts are admitted by consent, not licence: their missing licences are normal.
         licensed = frame.filter(pl.col("source_kind") != "social")
         unknown = licensed.filter(pl.col("licence_class").fill_null("unknown") == "unknown").height
@@ -310,16 +319,49 @@ def _audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
             if "parse error" in (e["verdict"] or "")
         )
         return dg.AssetCheckResult(
-            passed=held == 0 and share <= 0.5 and parse_errors == 0,
+            passed=held.height == 0 and share <= 0.5 and parse_errors == 0,
             severity=dg.AssetCheckSeverity.WARN,
             metadata={
-                "held": held,
+                "held": held.height,
+                "held_records": table(
+                    held.head(20).to_dicts(), ("source_id", "licence_raw", "decision_reason")
+                ),
                 "licence_unknown_share": round(share, 4),
                 "parser_errors": parse_errors,
             },
         )
 
     return [admissible, review]
+
+
+def audit_check_keys(audit: dg.AssetsDefinition) -> list[dg.AssetCheckKey]:
+    return [dg.AssetCheckKey(audit.key, name) for name in (ADMISSIBLE_CHECK, REVIEW_CHECK)]
+
+
+def cleared_partitions(
+    instance: dg.DagsterInstance, audit: dg.AssetsDefinition, keys: list[str]
+) -> tuple[list[str], dict[str, str]]:
+    """(the partitions whose latest blocking check passed on their current materialization,
+    {partition: why not} for the others): only cleared partitions go on to a release."""
+    check = dg.AssetCheckKey(audit.key, ADMISSIBLE_CHECK)
+    infos = {
+        info.partition_key: info
+        for info in instance.event_log_storage.get_asset_check_partition_info(
+            [check], partition_keys=keys
+        )
+    }
+    cleared, held = [], {}
+    for key in keys:
+        info = infos.get(key)
+        if info is None:
+            held[key] = f"{ADMISSIBLE_CHECK} never ran"
+        elif not info.is_current:
+            held[key] = f"{ADMISSIBLE_CHECK} did not run on the current materialization"
+        elif info.latest_execution_status != AssetCheckExecutionRecordStatus.SUCCEEDED:
+            held[key] = f"{ADMISSIBLE_CHECK} {info.latest_execution_status.value.lower()}"
+        else:
+            cleared.append(key)
+    return cleared, held
 
 
 RIGHTS_CHECKS = [check for audit in RIGHTS_ASSETS for check in _audit_checks(audit)]

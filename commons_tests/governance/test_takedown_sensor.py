@@ -18,8 +18,12 @@ from commons_tests.builders import write_jsonl
 
 def run(request: dg.RunRequest, lake: Lake, instance: dg.DagsterInstance) -> None:
     selected = [a for a in defs.assets if a.key in set(request.asset_selection)]
+    # As Dagster launches a run request: the selected assets with the checks it names.
+    checks = [
+        c for c in defs.asset_checks if set(c.check_keys) & set(request.asset_check_keys or [])
+    ]
     assert dg.materialize(
-        selected,
+        [*selected, *checks],
         partition_key=request.partition_key,
         resources={"lake": lake},
         instance=instance,

@@ -19,8 +19,9 @@ from commons_assets.dedupe.assets import dedup_clusters, signatures_texts
 from commons_assets.definitions import defs
 from commons_assets.lake import Lake
 from commons_assets.publish import gate
-from commons_assets.publish.assets import MANIFEST_CHECK, ROWS_CHECK, release
+from commons_assets.publish.assets import MANIFEST_CHECK, ROWS_CHECK, UPSTREAM_CHECK, release
 from commons_assets.publish.release import STAGING
+from commons_assets.rights.assets import ADMISSIBLE_CHECK, RIGHTS_CHECKS, rights_texts
 from commons_assets.rights.audit import Takedown
 
 REPO = Path(__file__).resolve().parents[2]
@@ -125,12 +126,11 @@ def test_an_audit_that_admits_everything_makes_no_release_and_build_fails(
     monkeypatch.chdir(tmp_path)
     assert cli.main(["build", "--data", str(data_root)]) == 1
     out = capsys.readouterr().out
-    assert f"blocking check failed: {ROWS_CHECK}" in out
-    assert "FAIL  release" in out
-    # The offending rows are named, with why.
+    # The audit's own check names the rows, and the release refuses while it fails.
     assert "at://did:plc:testbob/app.bsky.feed.post/1: no licence statement" in out
-    assert not (data_root / "releases" / "LATEST").exists()
-    assert not [p for p in (data_root / "releases").iterdir() if not p.name.startswith(".")]
+    assert f"FAIL  release{' ' * 49}blocking check failed: {UPSTREAM_CHECK}" in out
+    assert f"rights_posts[2026-11-20]: {ADMISSIBLE_CHECK} failed" in out
+    assert not (data_root / "releases").exists()  # nothing staged, nothing published
 
 
 def test_a_takedown_filed_after_staging_refuses_the_candidate(
@@ -200,3 +200,25 @@ def test_a_passing_release_reports_both_checks(sample: tuple[Lake, dg.DagsterIns
         )[dg.AssetCheckKey(release.key, check)]
         assert evaluation.status.value == "SUCCEEDED"
     assert not (releases(lake) / STAGING).exists()
+
+
+def test_an_audit_materialized_without_its_check_stops_the_release(
+    sample: tuple[Lake, dg.DagsterInstance],
+) -> None:
+    lake, instance = sample
+    before = latest(lake)
+    run = {"instance": instance, "resources": {"lake": lake}, "raise_on_error": False}
+    assert dg.materialize([rights_texts], partition_key="community-writing", **run).success
+    refused = dg.materialize([release], **run)
+    assert not refused.success and latest(lake) == before
+    (upstream,) = [
+        e for e in refused.get_asset_check_evaluations() if e.check_name == UPSTREAM_CHECK
+    ]
+    (row,) = upstream.metadata["partitions"].value.records
+    assert row.data == {
+        "partition": "rights_texts[community-writing]",
+        "why": f"{ADMISSIBLE_CHECK} did not run on the current materialization",
+    }
+    checks = [c for c in RIGHTS_CHECKS if rights_texts.key in {k.asset_key for k in c.check_keys}]
+    assert dg.materialize([rights_texts, *checks], partition_key="community-writing", **run).success
+    assert dg.materialize([release], **run).success and latest(lake) == before  # unchanged
