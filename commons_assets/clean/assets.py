@@ -14,7 +14,7 @@ from commons_assets.clean.documents import CleanOutcome
 from commons_assets.clean.records import CLEAN_SCHEMA, DROPPED_SCHEMA
 from commons_assets.clean.settings import CleanSettings, SettingsError, load_clean_settings
 from commons_assets.lake import Lake
-from commons_assets.operations import CPU_POOL, ONE_PARTITION_PER_RUN, TRANSIENT_RETRY
+from commons_assets.operations import CPU_POOL, TRANSIENT_RETRY
 from commons_assets.reporting import PREVIEW_ROWS, column_schema, table
 from commons_assets.sources.assets import archive_pages, corpus_texts, image_records, social_posts
 from commons_assets.sources.partitions import (
@@ -114,7 +114,6 @@ def _write_clean(
     partitions_def=archive_partitions,
     deps=[archive_pages],
     group_name=GROUP,
-    backfill_policy=ONE_PARTITION_PER_RUN,
     retry_policy=TRANSIENT_RETRY,
     pool=CPU_POOL,
     kinds={"parquet", "polars"},
@@ -133,7 +132,6 @@ def clean_pages(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materialize
     partitions_def=text_partitions,
     deps=[corpus_texts],
     group_name=GROUP,
-    backfill_policy=ONE_PARTITION_PER_RUN,
     retry_policy=TRANSIENT_RETRY,
     pool=CPU_POOL,
     kinds={"parquet", "polars"},
@@ -156,7 +154,6 @@ def clean_texts(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materialize
     partitions_def=image_partitions,
     deps=[image_records],
     group_name=GROUP,
-    backfill_policy=ONE_PARTITION_PER_RUN,
     retry_policy=TRANSIENT_RETRY,
     pool=CPU_POOL,
     kinds={"image", "parquet", "polars"},
@@ -179,7 +176,6 @@ def clean_images(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materializ
     partitions_def=social_partitions,
     deps=[social_posts],
     group_name=GROUP,
-    backfill_policy=ONE_PARTITION_PER_RUN,
     retry_policy=TRANSIENT_RETRY,
     pool=CPU_POOL,
     kinds={"parquet", "polars"},

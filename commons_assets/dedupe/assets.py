@@ -15,7 +15,7 @@ from commons_assets.dedupe.minhash import MinHashConfig, band_keys, text_signatu
 from commons_assets.dedupe.schemas import IMAGE_SIGNATURE_SCHEMA, SIGNATURE_SCHEMA
 from commons_assets.dedupe.settings import DedupeConfig, DedupeSettingsError, load_dedupe_config
 from commons_assets.lake import Lake
-from commons_assets.operations import CPU_POOL, ONE_PARTITION_PER_RUN, TRANSIENT_RETRY
+from commons_assets.operations import CPU_POOL, TRANSIENT_RETRY
 from commons_assets.reporting import column_schema, table
 from commons_assets.rights.assets import rights_images, rights_pages, rights_posts, rights_texts
 from commons_assets.rights.audit import ADMITTED
@@ -109,7 +109,6 @@ def _signature_asset(
         partitions_def=partitions,
         deps=[audit],
         group_name=GROUP,
-        backfill_policy=ONE_PARTITION_PER_RUN,
         retry_policy=TRANSIENT_RETRY,
         pool=CPU_POOL,
         kinds={"parquet", "polars", "numpy"},
@@ -164,7 +163,6 @@ def image_signature_frame(audited: pl.DataFrame) -> pl.DataFrame:
     partitions_def=image_partitions,
     deps=[rights_images],
     group_name=GROUP,
-    backfill_policy=ONE_PARTITION_PER_RUN,
     retry_policy=TRANSIENT_RETRY,
     pool=CPU_POOL,
     kinds={"parquet", "polars", "image"},

@@ -28,6 +28,7 @@ from commons_assets.reporting import column_schema, table
 from commons_assets.rights.assets import RIGHTS_ASSETS, cleared_partitions, current_takedowns
 from commons_assets.rights.audit import Takedown
 from commons_assets.rights.policy import RightsPolicy, load_policy
+from commons_assets.rights.reviews import Review, load_reviews
 
 GROUP = "publish"
 # Where a release row's source partition comes from: source asset and rights audit per kind
@@ -175,10 +176,10 @@ def _policy_record(rows: pl.DataFrame, lake: Lake) -> dict[str, Any]:
 
 
 def _gate(
-    candidate: Path, takedowns: list[Takedown], policy: RightsPolicy
+    candidate: Path, takedowns: list[Takedown], policy: RightsPolicy, reviews: list[Review]
 ) -> tuple[list[dict[str, Any]], list[str], list[dg.AssetCheckResult]]:
     """Verify a candidate release; (row violations, manifest problems, check results)."""
-    checked, violations = gate.row_violations(candidate, takedowns, policy)
+    checked, violations = gate.row_violations(candidate, takedowns, policy, reviews)
     manifest = gate.manifest_problems(candidate)
     results = [
         dg.AssetCheckResult(
@@ -295,7 +296,9 @@ def release(
             filter_counts(lake, audited),
         )
         # Unchanged content: the release in force is verified again (against today's takedowns).
-        violations, manifest, results = _gate(staged or releases / version, takedowns, policy)
+        violations, manifest, results = _gate(
+            staged or releases / version, takedowns, policy, load_reviews(lake.root_path)[0]
+        )
         yield from results
         if violations or manifest:
             shown = "; ".join(f"{v['source_id']}: {v['problems']}" for v in violations[:5])

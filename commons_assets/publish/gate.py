@@ -17,6 +17,7 @@ from commons_assets.publish.release import content_fingerprint, file_sha256
 from commons_assets.rights import verify
 from commons_assets.rights.audit import OPEN_TIER, Takedown
 from commons_assets.rights.policy import RightsPolicy
+from commons_assets.rights.reviews import Review
 
 CONFIGS = ("text", "image_text")
 ROWS_PER_BATCH = 10_000  # rows turned into dicts at a time: memory bounded by this, not a shard
@@ -40,7 +41,10 @@ def shards(release: Path) -> Iterator[tuple[str, str, Path]]:
 
 
 def row_violations(
-    release: Path, takedowns: Iterable[Takedown], policy: RightsPolicy | None = None
+    release: Path,
+    takedowns: Iterable[Takedown],
+    policy: RightsPolicy | None = None,
+    reviews: list[Review] | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """(rows checked, one entry per row that must not be published, with its problems)."""
     takedowns = list(takedowns)
@@ -49,7 +53,7 @@ def row_violations(
         for batch in pl.read_parquet(shard).iter_slices(ROWS_PER_BATCH):
             for row in batch.to_dicts():
                 checked += 1
-                if found := verify.problems(row, takedowns, tier=tier, policy=policy):
+                if found := verify.problems(row, takedowns, tier, policy, reviews):
                     violations.append(
                         {
                             "tier": tier,

@@ -3,6 +3,7 @@ record gets a decision (INCLUDE, INCLUDE_ATTRIB, EXCLUDE, HOLD), the deciding ga
 evidence; excluded and held records stay in the table with their reasons, and only admitted
 ones flow on. The blocking check re-verifies admitted records from their evidence alone."""
 
+import datetime as dt
 import json
 import time
 from collections import Counter
@@ -16,13 +17,15 @@ from dagster._core.storage.asset_check_execution_record import (
 
 from commons_assets.clean.assets import clean_images, clean_pages, clean_posts, clean_texts
 from commons_assets.lake import Lake
-from commons_assets.operations import ONE_PARTITION_PER_RUN, TRANSIENT_RETRY
+from commons_assets.operations import TRANSIENT_RETRY
 from commons_assets.reporting import column_schema, table
 from commons_assets.rights import verify
 from commons_assets.rights.audit import ADMITTED, SiteFiles, Takedown, decide
 from commons_assets.rights.inputs import load_takedowns, site_files, social_deletions
+from commons_assets.rights.licences import HOLD
 from commons_assets.rights.policy import PolicyError, RightsPolicy, load_policy
 from commons_assets.rights.records import AUDIT_SCHEMA
+from commons_assets.rights.reviews import Review, load_reviews
 from commons_assets.sources.assets import archive_pages
 from commons_assets.sources.partitions import (
     archive_partitions,
@@ -59,15 +62,20 @@ def audit_rows(
     sites: dict[str, SiteFiles],
     takedowns: list[Takedown],
     policy: RightsPolicy,
+    reviews: list[Review] | None = None,
+    held_since: dict[str, str] | None = None,
+    now: str = "",
 ) -> list[dict[str, Any]]:
-    """Every row with its decision (pure: no Dagster, no I/O)."""
+    """Every row with its decision (pure: no Dagster, no I/O). A held row keeps the time it was
+    first held (`held_since`, from the partition's previous audit) or gets `now`."""
     from urllib.parse import urlsplit
 
     audited = []
     fingerprint = policy.fingerprint()
+    held_since = held_since or {}
     for row in rows:
         site = sites.get(urlsplit(row.get("source_uri") or "").netloc)
-        result = decide(row, site, takedowns, policy)
+        result = decide(row, site, takedowns, policy, reviews or [])
         licence = result.licence
         audited.append(
             {
@@ -81,13 +89,19 @@ def audit_rows(
                 "licence_flags": list(licence.flags) if licence else [],
                 "tier": result.tier,
                 "policy": fingerprint,
+                "held_since": held_since.get(row["id"], now) if result.decision == HOLD else None,
             }
         )
     return audited
 
 
 def _report(
-    audited: pl.DataFrame, policy: RightsPolicy, problems: list[str], elapsed: float, path: str
+    audited: pl.DataFrame,
+    policy: RightsPolicy,
+    problems: list[str],
+    elapsed: float,
+    path: str,
+    review_problems: list[str] | None = None,
 ) -> dict[str, Any]:
     by_decision = Counter(audited["decision"].to_list()) if audited.height else Counter()
     metadata: dict[str, Any] = {
@@ -144,6 +158,10 @@ def _report(
         metadata["takedown_file_problems"] = dg.MetadataValue.md(
             "\n".join(f"- {p}" for p in problems)
         )
+    if review_problems:  # not applied: the records they name stay held
+        metadata["review_file_problems"] = dg.MetadataValue.md(
+            "\n".join(f"- {p}" for p in review_problems)
+        )
     if "summary" in metadata:  # first on the page, under the row count
         summary, row_count = metadata.pop("summary"), metadata.pop("dagster/row_count")
         metadata = {"dagster/row_count": row_count, "summary": summary, **metadata}
@@ -172,7 +190,11 @@ def audit_summary(audited: pl.DataFrame, reasons: pl.DataFrame) -> str:
         ),
     ]
     if counts.get("HOLD"):
-        lines += ["", "Held records wait in the `review_queue` check until a steward decides."]
+        lines += [
+            "",
+            "Held records are listed by the `review_queue` check; a steward decides them with "
+            "`commons review decide` (policy/reviews/), and the partition is audited again.",
+        ]
     return "\n".join(lines)
 
 
@@ -193,6 +215,18 @@ def collection_is_gated(lake: Lake, audited: pl.DataFrame, partition: str) -> bo
         return False  # an unreadable collection.json is quarantined by the source asset
 
 
+def previously_held(lake: Lake, asset: str, context: dg.AssetExecutionContext) -> dict[str, str]:
+    """id -> since when it has been held, from the partition's previous audit table."""
+    path = lake.table_path(asset, context.partition_key)
+    if not path.exists():
+        return {}
+    previous = pl.read_parquet(path)
+    if "held_since" not in previous.columns:
+        return {}
+    held = previous.filter(pl.col("held_since").is_not_null()).select("id", "held_since")
+    return dict(held.iter_rows())
+
+
 def _write_audit(
     context: dg.AssetExecutionContext, lake: Lake, clean_asset: str, with_sites: bool
 ) -> dg.MaterializeResult:
@@ -201,14 +235,24 @@ def _write_audit(
     rows = _read(context, lake, clean_asset)
     sites = site_files(_read(context, lake, "archive_pages")) if with_sites else {}
     takedowns, problems = current_takedowns(lake)
-    audited = pl.DataFrame(audit_rows(rows, sites, takedowns, policy), schema=AUDIT_SCHEMA)
+    reviews, review_problems = load_reviews(lake.root_path)
+    asset = context.asset_key.to_user_string()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    rows_audited = audit_rows(
+        rows, sites, takedowns, policy, reviews, previously_held(lake, asset, context), now
+    )
+    audited = pl.DataFrame(rows_audited, schema=AUDIT_SCHEMA)
     if collection_is_gated(lake, audited, context.partition_key):
         # A steward gated this collection: its admitted records go to the gated tier only.
         audited = audited.with_columns(pl.lit(GATED_TIER).alias("tier"))
-    asset = context.asset_key.to_user_string()
     path = lake.write_table(asset, context.partition_key, audited)
     metadata = _report(
-        audited, policy, problems, time.perf_counter() - started, lake.relative(path)
+        audited,
+        policy,
+        problems,
+        time.perf_counter() - started,
+        lake.relative(path),
+        review_problems,
     )
     return dg.MaterializeResult(metadata=metadata)
 
@@ -225,7 +269,6 @@ def _audit_asset(
         partitions_def=partitions,
         deps=[clean_asset, *extra_deps, dg.AssetKey("takedown_requests")],
         group_name=GROUP,
-        backfill_policy=ONE_PARTITION_PER_RUN,
         retry_policy=TRANSIENT_RETRY,
         kinds={"parquet", "polars"},
         description=(
@@ -274,13 +317,14 @@ def _audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
         path = lake.table_path(name, context.partition_key)
         takedowns, _ = current_takedowns(lake)
         policy = _policy(lake)
+        reviews, _ = load_reviews(lake.root_path)
         failures = []
         checked = 0
         if path.exists():
             admitted = pl.read_parquet(path).filter(pl.col("decision").is_in(ADMITTED))
             for row in admitted.to_dicts():
                 checked += 1
-                if found := verify.problems(row, takedowns, policy=policy):
+                if found := verify.problems(row, takedowns, policy=policy, reviews=reviews):
                     failures.append({"source_id": row["source_id"], "problems": "; ".join(found)})
         return dg.AssetCheckResult(
             passed=not failures,

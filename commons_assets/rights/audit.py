@@ -4,6 +4,8 @@ the first decisive gate wins, and every signal considered is kept as evidence.
 1. takedown      a takedown request or deletion names the record          → EXCLUDE
 2. opt-out       any disallow for AI training from any channel            → EXCLUDE
                  (a CC-signals credit exception, or robots.txt unreachable → HOLD)
+   review        a steward's decision (policy/reviews) includes under its licence determination
+                 or excludes; it never overrides a takedown or an opt-out
 3. licence       the licence's class decides; with no licence, explicit consent for both
                  generative training and bulk redistribution admits to the consented tier
 4.               an explicit allow never licenses (it only removes an opt-out)
@@ -30,6 +32,7 @@ from commons_assets.rights.licences import (
     classify_licences,
 )
 from commons_assets.rights.policy import RightsPolicy
+from commons_assets.rights.reviews import Review, review_for
 from commons_assets.rights.robots import RobotsTxt
 
 OPEN_TIER = "open"
@@ -345,11 +348,41 @@ def _consent(record: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+REVIEW_CHANNEL = "review"
+
+
+def _reviewed(
+    review: Review, licence: LicenceVerdict | None, evidence: list[dict[str, Any]]
+) -> Decision:
+    """A steward's decision (rights/reviews.py), recorded as evidence with its file and line."""
+    who = f"{review.reviewer}, {review.decided_at}"
+    if review.decision == "exclude":
+        evidence.append(
+            _evidence(REVIEW_CHANNEL, "exclude", f"exclude: {review.reason} ({who})", review.source)
+        )
+        return Decision(EXCLUDE, "review", f"steward review: {review.reason}", evidence, licence)
+    determined = classify_licence(review.licence)
+    evidence.append(
+        _evidence(
+            REVIEW_CHANNEL,
+            review.licence,
+            f"include under {determined.normalised} ({determined.licence_class}): "
+            f"{review.reason} ({who})",
+            review.source,
+        )
+    )
+    reason = (
+        f"steward review: {determined.normalised} ({determined.licence_class}), {review.reason}"
+    )
+    return Decision(determined.outcome, "review", reason, evidence, determined)
+
+
 def decide(
     record: dict[str, Any],
     site: SiteFiles | None,
     takedowns: Iterable[Takedown],
     policy: RightsPolicy,
+    reviews: Iterable[Review] = (),
 ) -> Decision:
     """The decision for one record, with the deciding gate and all evidence."""
     evidence: list[dict[str, Any]] = []
@@ -370,6 +403,9 @@ def decide(
     licence = _licence(record, policy, evidence)
     if outcome is not None:
         return Decision(outcome, "opt-out", reason, evidence, licence)
+
+    if (review := review_for(record, reviews)) is not None:
+        return _reviewed(review, licence, evidence)
 
     if licence is not None and licence.matched_by != "none":
         decision = licence.outcome

@@ -15,4 +15,5 @@ AUDIT_SCHEMA: dict[str, pl.DataType] = {
     "licence_flags": pl.List(pl.String),
     "tier": pl.String,
     "policy": pl.String,
+    "held_since": pl.String,  # ISO time a HOLD was first recorded for the record, else null
 }

@@ -17,9 +17,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from commons_assets.rights import aipref, intents
-from commons_assets.rights.audit import ADMITTED, CONSENTED_TIER, Takedown, takedown_hits
+from commons_assets.rights.audit import (
+    ADMITTED,
+    CONSENTED_TIER,
+    REVIEW_CHANNEL,
+    Takedown,
+    takedown_hits,
+)
 from commons_assets.rights.licences import classify_licence, classify_licences
 from commons_assets.rights.policy import RightsPolicy
+from commons_assets.rights.reviews import Review, review_for
 
 ADMISSIBLE_CLASSES = ("public-domain", "permissive", "share-alike")
 FORBIDDING_VERDICTS = ("disallowed", "crawl disallowed", "reserved", "unreachable", "matched")
@@ -99,25 +106,51 @@ def _licence_problems(
     return found
 
 
+def _review(
+    row: dict[str, Any], signals: list[dict[str, Any]], reviews: list[Review] | None
+) -> tuple[list[str], list[str] | None]:
+    """(problems, the licence a steward's review determined) for a row a review decided; the
+    review must still be in force (the same decision in today's review files)."""
+    entries = [e for e in signals if e.get("channel") == REVIEW_CHANNEL]
+    if not entries:
+        return [], None
+    entry = entries[-1]
+    if entry.get("raw") == "exclude":
+        return [f"a steward review excludes it ({entry.get('location')})"], None
+    statement = [entry["raw"]] if entry.get("raw") else []
+    if reviews is not None:
+        current = review_for(row, reviews)
+        if current is None or current.decision != "include" or current.licence != entry["raw"]:
+            return [f"the review that admitted it ({entry.get('location')}) is not in force"], (
+                statement
+            )
+    return [], statement
+
+
 def problems(
     row: dict[str, Any],
     takedowns: Iterable[Takedown],
     tier: str | None = None,
     policy: RightsPolicy | None = None,
+    reviews: list[Review] | None = None,
 ) -> list[str]:
     """Why this row must not be published (empty when it may). `tier` is where the row is
     headed (default: the row's own `tier`); `policy` supplies the rules that widen or narrow
-    what is admitted (the BHL allow list, legacy aipref labels)."""
+    what is admitted (the BHL allow list, legacy aipref labels); `reviews` are the steward
+    decisions in force (a row admitted by a review that was since withdrawn is refused)."""
     found: list[str] = []
     if row.get("decision") not in ADMITTED:
         found.append(f"decision is {row.get('decision')}")
     signals, statements = _signals(row)
     legacy = policy.legacy_labels if policy is not None else True  # the stricter reading
     found += [problem for entry in signals if (problem := _signal_problem(entry, legacy))]
+    review_problems, determined = _review(row, signals, reviews)
+    found += review_problems
     if (tier or row.get("tier")) == CONSENTED_TIER:
         if not _consents_to_both(signals):
             found.append("consented tier without the author's consent to both uses")
     else:
-        found += _licence_problems(row, statements, policy)
+        # A steward's licence determination stands in for the record's own statements.
+        found += _licence_problems(row, statements if determined is None else determined, policy)
     found += [f"takedown {t.match}={t.value} ({t.source})" for t in takedown_hits(row, takedowns)]
     return list(dict.fromkeys(found))  # one line per distinct problem, in order

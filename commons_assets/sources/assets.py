@@ -11,7 +11,7 @@ from collections.abc import Callable
 import dagster as dg
 
 from commons_assets.lake import Lake
-from commons_assets.operations import ONE_PARTITION_PER_RUN, TRANSIENT_RETRY
+from commons_assets.operations import TRANSIENT_RETRY
 from commons_assets.records import RECORD_SCHEMA, PartitionRead
 from commons_assets.reporting import (
     PREVIEW_ROWS,
@@ -89,7 +89,6 @@ def _write_partition(
 @dg.asset(
     partitions_def=archive_partitions,
     group_name=GROUP,
-    backfill_policy=ONE_PARTITION_PER_RUN,
     retry_policy=TRANSIENT_RETRY,
     kinds={"warc", "parquet", "polars"},
     description=(
@@ -112,7 +111,6 @@ def archive_pages(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materiali
 @dg.asset(
     partitions_def=text_partitions,
     group_name=GROUP,
-    backfill_policy=ONE_PARTITION_PER_RUN,
     retry_policy=TRANSIENT_RETRY,
     kinds={"parquet", "polars"},
     description=(
@@ -135,7 +133,6 @@ def corpus_texts(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materializ
 @dg.asset(
     partitions_def=image_partitions,
     group_name=GROUP,
-    backfill_policy=ONE_PARTITION_PER_RUN,
     retry_policy=TRANSIENT_RETRY,
     kinds={"image", "parquet", "polars"},
     description=(
@@ -159,7 +156,6 @@ def image_records(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materiali
 @dg.asset(
     partitions_def=social_partitions,
     group_name=GROUP,
-    backfill_policy=ONE_PARTITION_PER_RUN,
     retry_policy=TRANSIENT_RETRY,
     kinds={"parquet", "polars"},
     description=(

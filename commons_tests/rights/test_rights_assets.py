@@ -222,8 +222,8 @@ def test_blocking_check_fails_when_a_forbidden_record_is_planted(
     evidence, catches it and the run fails."""
     real_decide = rights_assets.decide
 
-    def buggy_decide(record, site, takedowns, policy):
-        result = real_decide(record, site, takedowns, policy)
+    def buggy_decide(record, *args):
+        result = real_decide(record, *args)
         if record["source_id"].endswith("/reserved/a"):
             result.decision = "INCLUDE_ATTRIB"
         return result
