@@ -70,14 +70,80 @@ def bench_command(args: argparse.Namespace) -> int:
 
 
 def trace_command(args: argparse.Namespace) -> int:
-    if args.data:
-        os.environ[DATA_ROOT_ENV] = str(Path(args.data).resolve())
+    root = _root(args)
     from commons_assets.publish.trace import trace
-    from commons_assets.settings import data_root
 
-    report = trace(data_root(), args.record)
+    report = trace(root, args.record)
     print(report)
     return 1 if report.startswith("no audited record") else 0
+
+
+def _root(args: argparse.Namespace) -> Path:
+    if args.data:
+        os.environ[DATA_ROOT_ENV] = str(Path(args.data).resolve())
+    from commons_assets.settings import data_root
+
+    return data_root()
+
+
+def review_command(args: argparse.Namespace) -> int:
+    from commons_assets.governance import review_queue
+
+    root = _root(args)
+    if args.action == "list":
+        queue = review_queue.held(root)
+        print(f"{queue.height} record(s) held for review under {root}")
+        for row in queue.iter_rows(named=True):
+            age = f"{row['age_days']:.1f} d" if row["age_days"] is not None else "?"
+            print(
+                f"  {row['id'][:12]}  {age:>8}  {row['source_kind']}/{row['source_partition']}  "
+                f"{row['source_id']}\n"
+                f"      licence {row['licence_raw']!r}: {row['decision_reason']}"
+            )
+        return 0
+    if args.action == "show":
+        records = review_queue.find(root, args.record)
+        if not records:
+            print(f"no audited record has id, sha256 or source id {args.record!r}")
+            return 1
+        for record in records:
+            print(f"record {record['id']} ({record['source_kind']}/{record['source_partition']})")
+            print(f"  source id  {record['source_id']}")
+            print(f"  licence    {record.get('licence_raw')!r} -> {record.get('licence')}")
+            print(
+                f"  decision   {record['decision']} ({record['gate']}): {record['decision_reason']}"
+            )
+            if record.get("held_since"):
+                print(f"  held since {record['held_since']}")
+            for entry in record.get("evidence") or []:
+                print(f"  evidence   {entry['channel']}={entry['raw']} -> {entry['verdict']}")
+        return 0
+    decision = "include" if args.include else "exclude"
+    try:
+        if args.licence_raw is not None:
+            count, where = review_queue.decide_licence_string(
+                root,
+                args.licence_raw,
+                decision,
+                args.reviewer,
+                args.reason,
+                args.licence,
+                args.partition,
+            )
+            print(f"{decision}: {count} record(s) stating {args.licence_raw!r} ({where})")
+        elif args.record:
+            record, where = review_queue.decide_record(
+                root, args.record, decision, args.reviewer, args.reason, args.licence
+            )
+            print(f"{decision}: record {record['id']} {record['source_id']} ({where})")
+        else:
+            print("name a record, or --licence-raw for a bulk decision", file=sys.stderr)
+            return 2
+    except (LookupError, ValueError) as error:
+        print(f"not written: {error}", file=sys.stderr)
+        return 1
+    print("applied when its partition is audited again (the review_decisions sensor, or build)")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,6 +168,32 @@ def main(argv: list[str] | None = None) -> int:
     tracer.add_argument("record", help="record id, source id (JSONL id, post URI) or URL")
     tracer.add_argument("--data", help=f"data root (default: ${DATA_ROOT_ENV} or ./data)")
     tracer.set_defaults(run=trace_command)
+    review = commands.add_parser(
+        "review", help="the records held for review, and a steward's decisions on them"
+    )
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument("--data", help=f"data root (default: ${DATA_ROOT_ENV} or ./data)")
+    actions = review.add_subparsers(dest="action", required=True)
+    actions.add_parser(
+        "list", parents=[data], help="records held for review, the longest-waiting first"
+    )
+    show = actions.add_parser("show", parents=[data], help="one record with its evidence")
+    show.add_argument("record", help="record id (or 8+ character prefix), sha256 or source id")
+    decide = actions.add_parser(
+        "decide", parents=[data], help="include or exclude a record (or in bulk)"
+    )
+    decide.add_argument("record", nargs="?", help="record id, sha256 or source id")
+    verdict = decide.add_mutually_exclusive_group(required=True)
+    verdict.add_argument("--include", action="store_true")
+    verdict.add_argument("--exclude", action="store_true")
+    decide.add_argument("--licence", help="the licence you determined (required to include)")
+    decide.add_argument("--reason", required=True, help="why: it becomes the record's evidence")
+    decide.add_argument("--reviewer", required=True, help="who decides (name or e-mail)")
+    decide.add_argument(
+        "--licence-raw", help="bulk: every record whose licence statement is exactly this"
+    )
+    decide.add_argument("--partition", help="bulk: only in this source partition")
+    review.set_defaults(run=review_command)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -3,10 +3,15 @@
 import dagster as dg
 
 from commons_assets.governance.assets import takedown_requests
-from commons_assets.governance.sensors import REAUDIT_JOBS, REBUILD_JOB, takedown_sensor
+from commons_assets.governance.sensors import (
+    REAUDIT_JOBS,
+    REBUILD_JOB,
+    review_sensor,
+    takedown_sensor,
+)
 
 defs = dg.Definitions(
     assets=[takedown_requests],
     jobs=[*REAUDIT_JOBS.values(), REBUILD_JOB],
-    sensors=[takedown_sensor],
+    sensors=[takedown_sensor, review_sensor],
 )

@@ -4,6 +4,8 @@ rebuilds the duplicate clusters and the release, so the request reaches the next
 
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
@@ -27,6 +29,7 @@ from commons_assets.rights.assets import (
     rights_texts,
 )
 from commons_assets.rights.audit import Takedown, takedown_hits
+from commons_assets.rights.reviews import Review, load_reviews, review_for
 
 # clean table -> (audit asset, signature asset) that must be re-run for its partitions
 STAGES = {
@@ -60,90 +63,151 @@ IN_FLIGHT = [
 ]
 
 
+@dataclass(frozen=True)
+class Watch:
+    """What a governance sensor watches: steward files whose new entries re-audit exactly the
+    partitions holding a record they name, then rebuild the clusters and the release."""
+
+    name: str  # what is watched, as the sensor's note says it
+    noun: str  # one new entry, counted
+    load: Callable[[Lake], list[Any]]
+    key: Callable[[Any], str]
+    names: Callable[[dict[str, Any], list[Any]], bool]  # does a new entry name this record?
+    reaudit_tag: str
+    rebuild_tag: str
+
+
 def request_key(takedown: Takedown) -> str:
     return f"{takedown.match}\t{takedown.value}\t{takedown.scope}"
 
 
+TAKEDOWNS = Watch(
+    "takedown requests",
+    "request(s)",
+    lambda lake: current_takedowns(lake)[0],
+    request_key,
+    lambda row, new: bool(takedown_hits(row, new)),
+    REAUDIT,
+    REBUILD,
+)
+REVIEWS = Watch(
+    "review decisions",
+    "decision(s)",
+    lambda lake: load_reviews(lake.root_path)[0],
+    Review.key,
+    lambda row, new: review_for(row, new) is not None,
+    "review",
+    "review-release",
+)
+ROW_COLUMNS = [
+    "id",
+    "source_kind",
+    "source_partition",
+    "source_id",
+    "source_uri",
+    "sha256",
+    "attribution",
+    "licence_raw",
+]
+
+
 def affected_partitions(
-    lake: Lake, takedowns: list[Takedown], instance: dg.DagsterInstance
+    lake: Lake,
+    new: list[Any],
+    instance: dg.DagsterInstance,
+    names: Callable[[dict[str, Any], list[Any]], bool] = TAKEDOWNS.names,
 ) -> list[tuple[str, str]]:
-    """(clean asset, partition) pairs holding a record that one of `takedowns` names."""
+    """(clean asset, partition) pairs holding a record that one of the `new` entries names."""
     affected = []
-    columns = ["id", "source_kind", "source_id", "source_uri", "sha256", "attribution"]
     for clean, (audit, _) in STAGES.items():
         for key in audit.partitions_def.get_partition_keys(dynamic_partitions_store=instance):
             path = lake.table_path(clean, key)
             if not path.exists():
                 continue
-            rows = pl.read_parquet(path, columns=columns).to_dicts()
-            if any(takedown_hits(row, takedowns) for row in rows):
+            rows = pl.read_parquet(path, columns=ROW_COLUMNS).to_dicts()
+            if any(names(row, new) for row in rows):
                 affected.append((clean, key))
     return affected
 
 
 def evaluate(
-    cursor: str | None, lake: Lake, instance: dg.DagsterInstance
+    cursor: str | None, lake: Lake, instance: dg.DagsterInstance, watch: Watch = TAKEDOWNS
 ) -> tuple[list[dg.RunRequest], dict[str, Any], str]:
     """The sensor's decision (pure apart from reading the lake and the run list):
     (run requests, new cursor state, a description)."""
     state: dict[str, Any] = json.loads(cursor) if cursor else {"seen": [], "pending": False}
-    takedowns, _problems = current_takedowns(lake)
+    entries = watch.load(lake)
     seen = set(state["seen"])
-    new = [t for t in takedowns if request_key(t) not in seen]
+    new = [entry for entry in entries if watch.key(entry) not in seen]
     if new:
-        batch = hashlib.sha256("\n".join(sorted(map(request_key, new))).encode()).hexdigest()[:12]
+        batch = hashlib.sha256("\n".join(sorted(map(watch.key, new))).encode()).hexdigest()[:12]
         requests = []
-        for clean, partition in affected_partitions(lake, new, instance):
+        for clean, partition in affected_partitions(lake, new, instance, watch.names):
             audit, signatures = STAGES[clean]
             requests.append(
                 dg.RunRequest(
-                    run_key=f"{REAUDIT}-{batch}-{audit.key.to_user_string()}-{partition}",
+                    run_key=f"{watch.reaudit_tag}-{batch}-{audit.key.to_user_string()}-{partition}",
                     job_name=REAUDIT_JOBS[clean].name,
                     asset_selection=[audit.key, signatures.key],
                     # The audit's checks run with it: the release waits for them to pass.
                     asset_check_keys=audit_check_keys(audit),
                     partition_key=partition,
-                    tags={TRIGGER_TAG: REAUDIT},
+                    tags={TRIGGER_TAG: watch.reaudit_tag},
                 )
             )
         state = {
-            "seen": sorted(seen | {request_key(t) for t in takedowns}),
+            "seen": sorted(seen | {watch.key(entry) for entry in entries}),
             "pending": state.get("pending", False) or bool(requests),
             "batch": batch,
         }
-        return requests, state, f"{len(new)} new request(s); {len(requests)} partition(s)"
+        return requests, state, f"{len(new)} new {watch.noun}; {len(requests)} partition(s)"
     if state.get("pending"):
         running = instance.get_run_records(
-            dg.RunsFilter(tags={TRIGGER_TAG: REAUDIT}, statuses=IN_FLIGHT)
+            dg.RunsFilter(tags={TRIGGER_TAG: watch.reaudit_tag}, statuses=IN_FLIGHT)
         )
         if running:
             return [], state, f"waiting for {len(running)} re-audit run(s)"
         request = dg.RunRequest(
-            run_key=f"{REBUILD}-{state.get('batch', 'x')}",
+            run_key=f"{watch.rebuild_tag}-{state.get('batch', 'x')}",
             job_name=REBUILD_JOB.name,
             asset_selection=[dedup_clusters.key, release.key],
-            tags={TRIGGER_TAG: REBUILD},
+            tags={TRIGGER_TAG: watch.rebuild_tag},
         )
         return [request], {**state, "pending": False}, "re-audits done: rebuilding the release"
-    return [], state, "no new takedown requests"
+    return [], state, f"no new {watch.name}"
 
 
-@dg.sensor(
-    name="takedown_requests",
-    minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    jobs=[*REAUDIT_JOBS.values(), REBUILD_JOB],
-    description=(
-        "Watches policy/takedowns/*.jsonl and social deletions. A new request re-audits the "
-        "partitions that hold a matching record; when those runs are done, the duplicate "
-        "clusters and the release are rebuilt, so the next release omits the records."
-    ),
-)
-def takedown_sensor(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorResult:
-    requests, state, note = evaluate(context.cursor, lake, context.instance)
-    context.log.info(note)
-    return dg.SensorResult(
-        run_requests=requests,
-        cursor=json.dumps(state),
-        skip_reason=None if requests else note,
+def _governance_sensor(watch: Watch, name: str, description: str) -> dg.SensorDefinition:
+    @dg.sensor(
+        name=name,
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        jobs=[*REAUDIT_JOBS.values(), REBUILD_JOB],
+        description=description,
     )
+    def sensor(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorResult:
+        requests, state, note = evaluate(context.cursor, lake, context.instance, watch)
+        context.log.info(note)
+        return dg.SensorResult(
+            run_requests=requests,
+            cursor=json.dumps(state),
+            skip_reason=None if requests else note,
+        )
+
+    return sensor
+
+
+takedown_sensor = _governance_sensor(
+    TAKEDOWNS,
+    "takedown_requests",
+    "Watches policy/takedowns/*.jsonl and social deletions. A new request re-audits the "
+    "partitions that hold a matching record; when those runs are done, the duplicate "
+    "clusters and the release are rebuilt, so the next release omits the records.",
+)
+review_sensor = _governance_sensor(
+    REVIEWS,
+    "review_decisions",
+    "Watches policy/reviews/*.jsonl (commons review decide). A new decision re-audits the "
+    "partitions that hold a record it names; when those runs are done, the duplicate "
+    "clusters and the release are rebuilt, so the next release carries or omits the records.",
+)

@@ -26,7 +26,7 @@ from commons_assets.publish.release import (
 )
 from commons_assets.reporting import column_schema, table
 from commons_assets.rights.assets import RIGHTS_ASSETS, cleared_partitions, current_takedowns
-from commons_assets.rights.audit import Takedown
+from commons_assets.rights.audit import REVIEW_CHANNEL, Takedown
 from commons_assets.rights.policy import RightsPolicy, load_policy
 from commons_assets.rights.reviews import Review, load_reviews
 
@@ -206,6 +206,19 @@ def _gate(
     return violations, manifest, results
 
 
+def applied_reviews(audited: pl.DataFrame) -> list[dict[str, Any]]:
+    """The steward reviews that decided records of this release's audits, with their counts."""
+    hits: Counter[tuple[str, str]] = Counter()
+    for evidence in audited["evidence"].to_list() if audited.height else []:
+        for entry in evidence or []:
+            if entry["channel"] == REVIEW_CHANNEL:
+                hits[(entry["location"] or "", entry["verdict"] or "")] += 1
+    return [
+        {"source": source, "verdict": verdict, "records": count}
+        for (source, verdict), count in sorted(hits.items())
+    ]
+
+
 @dg.asset(
     deps=[*RIGHTS_ASSETS, dedup_clusters],
     group_name=GROUP,
@@ -294,6 +307,7 @@ def release(
             applied_takedowns(lake, audited),
             dt.datetime.now(dt.UTC).date(),
             filter_counts(lake, audited),
+            applied_reviews(audited),
         )
         # Unchanged content: the release in force is verified again (against today's takedowns).
         violations, manifest, results = _gate(

@@ -239,12 +239,18 @@ def _changes(
     version: str,
     previous_version: str | None,
     takedowns: list[dict[str, Any]],
+    reviews: list[dict[str, Any]] | None = None,
 ) -> tuple[str, dict[str, int]]:
     current = {name: set(frame["id"]) for name, frame in frames.items()}
     lines = [f"# Changes in {version}", ""]
     if previous is None:
         lines.append("First release.")
         counts = {"added": sum(len(ids) for ids in current.values()), "removed": 0}
+        if reviews:
+            lines += ["", "## Steward reviews applied"]
+            lines += [
+                f"- {r['source']}: {r['verdict']} — {r['records']} record(s)" for r in reviews
+            ]
         return "\n".join(lines) + "\n", counts
     lines.append(f"Compared with {previous_version}.")
     added = removed = 0
@@ -257,6 +263,9 @@ def _changes(
             reasons.get(record_id, "source removed or content changed") for record_id in old - new
         )
         lines += [f"  - {count}: {reason}" for reason, count in sorted(why.items())]
+    if reviews:
+        lines += ["", "## Steward reviews applied"]
+        lines += [f"- {r['source']}: {r['verdict']} — {r['records']} record(s)" for r in reviews]
     if takedowns:
         lines += ["", "## Takedown requests applied"]
         lines += [
@@ -292,6 +301,7 @@ def stage_release(
     takedowns: list[dict[str, Any]],
     today: dt.date,
     filters: dict[str, int] | None = None,
+    reviews: list[dict[str, Any]] | None = None,
 ) -> tuple[str, Path | None]:
     """Write the candidate release to releases/.staging/<version>/, complete with its manifest,
     unless its content equals LATEST's. Returns (version, staged folder), or (LATEST, None) when
@@ -321,7 +331,7 @@ def stage_release(
             _write_shards(frame, folder / name, COLUMNS[name])
         if tier == "open":
             changes, counts = _changes(
-                previous, frames, reasons, version, previous_version, takedowns
+                previous, frames, reasons, version, previous_version, takedowns, reviews
             )
             (folder / "CHANGES.md").write_text(changes)
             (folder / "ATTRIBUTION.md").write_text(_attribution(frames))

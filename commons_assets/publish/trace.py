@@ -30,7 +30,11 @@ def find_audited(root: Path, key: str) -> list[dict[str, Any]]:
 def releases_containing(root: Path, record_id: str) -> list[str]:
     found = []
     releases = root / "releases"
-    for version in sorted(p for p in releases.iterdir() if p.is_dir()) if releases.is_dir() else []:
+    for version in (
+        sorted(p for p in releases.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if releases.is_dir()
+        else []
+    ):
         shards = sorted(version.rglob("*.parquet"))
         if _query(shards, "id = $id", {"id": record_id}):
             found.append(version.name)

@@ -6,6 +6,7 @@ ones flow on. The blocking check re-verifies admitted records from their evidenc
 import datetime as dt
 import json
 import time
+import warnings
 from collections import Counter
 from typing import Any
 
@@ -33,6 +34,10 @@ from commons_assets.sources.partitions import (
     social_partitions,
     text_partitions,
 )
+
+# Partitioned asset checks are a preview feature in Dagster 1.13 (constraints.txt pins the
+# release they are tested with); its warning would print on every import of the code location.
+warnings.filterwarnings("ignore", message="Specifying a partitions_def", category=dg.PreviewWarning)
 
 GROUP = "rights"
 EXAMPLES_PER_REASON = 3

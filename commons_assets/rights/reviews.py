@@ -167,12 +167,12 @@ def review_line(
 def append_review(root: Path, line: dict[str, Any], file_name: str = "decisions.jsonl") -> str:
     """Append one validated decision to `policy/reviews/<file_name>`; returns its file:line."""
     path = root / REVIEW_FOLDER / file_name
-    path.parent.mkdir(parents=True, exist_ok=True)
     existing = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
     where = f"{path.relative_to(root).as_posix()}:{len(existing) + 1}"
     review, problem = parse_review(line, where)
     if review is None:
         raise ValueError(problem)
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(line, ensure_ascii=False) + "\n")
     return where
