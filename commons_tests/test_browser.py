@@ -197,6 +197,14 @@ def test_d_licence_audit_of_a_partition(page: object, server: Server) -> None:
     expect(shown(page, "review_queue")).to_be_visible()
     expect(shown(page, "Passed")).to_be_visible()
     screenshot(page, "checks")
+    # The steward's queue: the review_queue check of one partition lists its held records.
+    shown(page, "review_queue").click()
+    # The check's own Partitions tab (the asset's tab of the same name comes first).
+    page.get_by_text("Partitions", exact=True).filter(visible=True).last.click()
+    shown(page, "community-writing", exact=True).click()
+    expect(shown(page, "orchard-notes")).to_be_visible()
+    expect(shown(page, "held_since", exact=True)).to_be_visible()
+    screenshot(page, "review-queue")
 
 
 def test_e_follow_a_release_rows_source_partition_upstream(page: object, server: Server) -> None:

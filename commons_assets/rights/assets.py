@@ -373,8 +373,10 @@ def _audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
             metadata={
                 "held": held.height,
                 "held_records": table(
-                    held.head(20).to_dicts(), ("source_id", "licence_raw", "decision_reason")
+                    held.sort("held_since").head(20).to_dicts(),
+                    ("source_id", "licence_raw", "decision_reason", "held_since"),
                 ),
+                "oldest_hold_days": _age_days(held["held_since"].min()) if held.height else 0,
                 "licence_unknown_share": round(share, 4),
                 "parser_errors": parse_errors,
             },
@@ -385,6 +387,14 @@ def _audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
 
 def audit_check_keys(audit: dg.AssetsDefinition) -> list[dg.AssetCheckKey]:
     return [dg.AssetCheckKey(audit.key, name) for name in (ADMISSIBLE_CHECK, REVIEW_CHECK)]
+
+
+def _age_days(since: str | None) -> float:
+    """Days since an ISO time (0 when unknown)."""
+    if not since:
+        return 0.0
+    held = dt.datetime.fromisoformat(since)
+    return round((dt.datetime.now(dt.UTC) - held).total_seconds() / 86400, 2)
 
 
 def cleared_partitions(
