@@ -206,18 +206,42 @@ def audit_summary(audited: pl.DataFrame, reasons: pl.DataFrame) -> str:
 GATED_TIER = "gated"
 
 
-def collection_is_gated(lake: Lake, audited: pl.DataFrame, partition: str) -> bool:
-    """`"gated": true` in a text or image collection's collection.json."""
-    if not audited.height:
-        return False
-    kind = audited["source_kind"][0]
+def collection_terms(lake: Lake, kind: str | None, partition: str) -> tuple[bool, str | None]:
+    """(gated, problem) from a text or image collection's collection.json (`"gated": true`).
+    A collection.json that exists but cannot be read, or whose `gated` is not true or false, is
+    a problem: the collection's terms are unknown, and the audit fails closed on it."""
     if kind not in ("texts", "images"):
-        return False
+        return False, None
     path = lake.sources / kind / partition / "collection.json"
+    if not path.exists():
+        return False, None
     try:
-        return bool(json.loads(path.read_text(encoding="utf-8")).get("gated"))
-    except (OSError, ValueError, AttributeError):
-        return False  # an unreadable collection.json is quarantined by the source asset
+        terms = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        return False, f"{lake.relative(path)} cannot be read ({type(error).__name__}: {error})"
+    if not isinstance(terms, dict):
+        return False, f"{lake.relative(path)} is not a JSON object"
+    gated = terms.get("gated", False)
+    if not isinstance(gated, bool):
+        return False, f"{lake.relative(path)}: gated must be true or false, not {gated!r}"
+    return gated, None
+
+
+def apply_collection_terms(audited: pl.DataFrame, gated: bool, problem: str | None) -> pl.DataFrame:
+    """A gated collection's admitted records go to the gated tier only; when its terms cannot
+    be read, its admitted records are held for a steward (never published as open)."""
+    admitted = pl.col("decision").is_in(ADMITTED)
+    if problem is not None:
+        return audited.with_columns(
+            decision=pl.when(admitted).then(pl.lit(HOLD)).otherwise("decision"),
+            gate=pl.when(admitted).then(pl.lit("collection-terms")).otherwise("gate"),
+            decision_reason=pl.when(admitted)
+            .then(pl.lit(f"collection terms unknown: {problem}"))
+            .otherwise("decision_reason"),
+        )
+    if gated:
+        return audited.with_columns(pl.lit(GATED_TIER).alias("tier"))
+    return audited
 
 
 def previously_held(lake: Lake, asset: str, context: dg.AssetExecutionContext) -> dict[str, str]:
@@ -247,9 +271,15 @@ def _write_audit(
         rows, sites, takedowns, policy, reviews, previously_held(lake, asset, context), now
     )
     audited = pl.DataFrame(rows_audited, schema=AUDIT_SCHEMA)
-    if collection_is_gated(lake, audited, context.partition_key):
-        # A steward gated this collection: its admitted records go to the gated tier only.
-        audited = audited.with_columns(pl.lit(GATED_TIER).alias("tier"))
+    kind = audited["source_kind"][0] if audited.height else None
+    gated, terms_problem = collection_terms(lake, kind, context.partition_key)
+    audited = apply_collection_terms(audited, gated, terms_problem)
+    if terms_problem is not None:
+        audited = audited.with_columns(
+            held_since=pl.when(pl.col("gate") == "collection-terms")
+            .then(pl.coalesce("held_since", pl.lit(now)))
+            .otherwise("held_since")
+        )
     path = lake.write_table(asset, context.partition_key, audited)
     metadata = _report(
         audited,
@@ -259,6 +289,8 @@ def _write_audit(
         lake.relative(path),
         review_problems,
     )
+    if terms_problem is not None:
+        metadata["collection_terms_problem"] = terms_problem
     return dg.MaterializeResult(metadata=metadata)
 
 

@@ -153,6 +153,31 @@ def test_gated_collections_go_to_their_own_tier(data_root: Path) -> None:
     assert "gated" in (release / "gated" / "README.md").read_text()
 
 
+@pytest.mark.parametrize(
+    ("terms", "problem"),
+    [
+        ('{"licence": "CC-BY-4.0", "gated": tru', "cannot be read"),
+        ('{"gated": "yes"}', "gated must"),
+    ],
+)
+def test_collection_terms_that_cannot_be_read_hold_its_records(
+    data_root: Path, terms: str, problem: str
+) -> None:
+    """Fail closed: an unknown gated flag never sends a collection to the open tier."""
+    (data_root / "sources" / "texts" / "essays" / "collection.json").write_text(terms)
+    release = build(data_root)
+    published = duckdb.sql(
+        f"SELECT source_id FROM read_parquet('{release}/**/*.parquet', union_by_name = true)"
+    ).fetchall()
+    assert ("e3",) not in published
+    audit = duckdb.sql(
+        f"SELECT source_id, decision, gate, decision_reason FROM read_parquet("
+        f"'{data_root}/lake/rights_texts/essays.parquet') WHERE source_id = 'e3'"
+    ).fetchall()
+    ((_, decision, gate, reason),) = audit
+    assert (decision, gate) == ("HOLD", "collection-terms") and problem in reason
+
+
 def test_shards_load_with_the_datasets_parquet_loader(
     data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
