@@ -91,10 +91,26 @@ def cc_family(
     return _verdict(raw, url, "permissive", INCLUDE_ATTRIB, by, attribution=True)
 
 
+# The Public Domain Mark's "about" page: Project Gutenberg's `rights_url` for its public-domain
+# books (GITenberg metadata.yaml), although it is no licence URL.
+CC_PDM_ABOUT = re.compile(r"^/about/pdm/?$", re.IGNORECASE)
+
+
+def _url(raw: str) -> str:
+    """A URL as written in metadata, with the scheme that metadata often leaves out."""
+    text = raw.strip()
+    if re.match(r"^(?:www\.)?(?:creativecommons|rightsstatements|europeana)\.(?:org|eu)/", text):
+        return f"https://{text}"
+    return text
+
+
 def _cc_url(raw: str) -> LicenceVerdict | None:
-    parts = urlsplit(raw.strip())
+    parts = urlsplit(_url(raw))
     if parts.scheme not in ("http", "https") or parts.hostname not in CC_HOSTS:
         return None
+    if CC_PDM_ABOUT.match(parts.path):
+        canonical = "https://creativecommons.org/publicdomain/mark/1.0/"
+        return _verdict(raw, canonical, "public-domain", INCLUDE, "cc-url")
     if match := CC_LICENCE_PATH.match(parts.path):
         return cc_family(match["family"], match["version"], raw, "cc-url", match["port"])
     if match := CC_PUBLIC_DOMAIN_PATH.match(parts.path):
@@ -126,7 +142,7 @@ RIGHTS_STATEMENTS = {
 
 
 def _rights_statement(raw: str) -> LicenceVerdict | None:
-    parts = urlsplit(raw.strip())
+    parts = urlsplit(_url(raw))
     if parts.scheme not in ("http", "https") or parts.hostname not in RS_HOSTS:
         return None
     match = RS_PATH.match(parts.path)
@@ -139,6 +155,35 @@ def _rights_statement(raw: str) -> LicenceVerdict | None:
     flags = ("pd_jurisdiction=US",) if statement == "NoC-US" else ()
     canonical = f"http://rightsstatements.org/vocab/{statement}/1.0/"
     return _verdict(raw, canonical, cls, outcome, "rightsstatements", flags=flags)
+
+
+# --- Europeana's own rights URIs (before it adopted rightsstatements.org) ----------------------
+
+EUROPEANA_HOSTS = {"europeana.eu", "www.europeana.eu"}
+EUROPEANA_PATH = re.compile(r"^/rights/(?P<id>[a-z-]+)/?$", re.IGNORECASE)
+# Europeana Data Model rights statements (EDM `edm:rights`, pre-2016 values): rr-f rights
+# reserved, free access; rr-p paid access; rr-r restricted access; unknown copyright status;
+# out-of-copyright-non-commercial; orphan-work-eu.
+EUROPEANA_RIGHTS = {
+    "rr-f": ("in-copyright", EXCLUDE),
+    "rr-p": ("in-copyright", EXCLUDE),
+    "rr-r": ("in-copyright", EXCLUDE),
+    "out-of-copyright-non-commercial": ("non-commercial", EXCLUDE),
+    "orphan-work-eu": (UNKNOWN, HOLD),
+    "unknown": (UNKNOWN, HOLD),
+}
+
+
+def _europeana(raw: str) -> LicenceVerdict | None:
+    parts = urlsplit(_url(raw))
+    if parts.scheme not in ("http", "https") or parts.hostname not in EUROPEANA_HOSTS:
+        return None
+    match = EUROPEANA_PATH.match(parts.path)
+    key = match["id"].lower() if match else None
+    if key not in EUROPEANA_RIGHTS:
+        return _verdict(raw, None, UNKNOWN, HOLD, "europeana")
+    cls, outcome = EUROPEANA_RIGHTS[key]
+    return _verdict(raw, f"http://www.europeana.eu/rights/{key}/", cls, outcome, "europeana")
 
 
 # --- SPDX -------------------------------------------------------------------------------------
@@ -272,9 +317,23 @@ CC_NAME = re.compile(
     r"^(?:creative\s*commons|cc)[\s-]*"
     r"(?P<terms>(?:(?:attribution|by|non-?commercial|nc|share-?alike|sa|no-?deriv(?:ative)?s?|nd)"
     r"[\s-]*)+)"
-    r"(?P<version>\d\.\d)?(?:\s*(?:international|unported|generic|license|licence))*\.?$",
+    r"(?P<version>\d\.\d)?"
+    # Wikimedia Commons writes a ported licence's jurisdiction after the version: "CC BY-SA 3.0 de"
+    r"(?:[\s-]+(?P<port>[a-z]{2}))?"
+    r"(?:\s*(?:international|unported|generic|license|licence))*\.?$",
     re.IGNORECASE,
 )
+# A licence deed's title: "Attribution-ShareAlike 4.0 International (CC BY-SA 4.0)".
+CC_DEED_TITLE = re.compile(r"^[a-z -]+\d\.\d[a-z ]*\((?P<short>cc[^)]+)\)\.?$", re.IGNORECASE)
+# Openverse's licence + version pairs ("by-sa" "2.0", "cc0" "1.0", "pdm" "1.0") written together.
+OPENVERSE_PAIR = re.compile(
+    r"^(?P<family>by(?:-nc)?(?:-nd|-sa)?|cc0|pdm|sampling\+?|nc-sampling\+?)"
+    r"(?:[\s/-]+(?P<version>\d\.\d))?$",
+    re.IGNORECASE,
+)
+# Wikimedia Commons public-domain templates: PD-old, PD-old-70, PD-art, PD-self, PD-US,
+# PD-USGov(-NASA, …), PD-scan; the US ones are public domain in the United States only.
+WIKIMEDIA_PD = re.compile(r"^pd-(?P<kind>[a-z0-9-]+)$", re.IGNORECASE)
 CC_ZERO_NAME = re.compile(
     r"^(?:cc\s*0|cc-?zero|creative\s*commons\s*zero)(?:[\s-]*1\.0)?(?:\s*universal)?"
     r"(?:\s*\(?cc0 1\.0\)?)?(?:\s*public\s*domain\s*dedication)?\.?$",
@@ -313,8 +372,25 @@ def _terms_to_family(terms: str) -> str:
 
 def _free_text(raw: str) -> LicenceVerdict | None:
     text = " ".join(raw.split())
+    if match := CC_DEED_TITLE.match(text):
+        text = match["short"]
     if match := CC_NAME.match(text):
-        return cc_family(_terms_to_family(match["terms"]), match["version"], raw, "free-text")
+        family = _terms_to_family(match["terms"])
+        return cc_family(family, match["version"], raw, "free-text", (match["port"] or "").lower())
+    if match := OPENVERSE_PAIR.match(text):
+        family = match["family"].lower()
+        if family == "cc0":
+            return _verdict(raw, "CC0-1.0", "public-domain", INCLUDE, "free-text")
+        if family == "pdm":
+            canonical = "https://creativecommons.org/publicdomain/mark/1.0/"
+            return _verdict(raw, canonical, "public-domain", INCLUDE, "free-text")
+        if "sampling" in family:  # CC Sampling+ licences are retired and restrict use
+            return _verdict(raw, None, "restricted", EXCLUDE, "free-text")
+        return cc_family(family, match["version"], raw, "free-text")
+    if match := WIKIMEDIA_PD.match(text):
+        us_only = match["kind"].lower().startswith("us")
+        flags = ("pd_jurisdiction=US",) if us_only else ()
+        return _verdict(raw, "public-domain", "public-domain", INCLUDE, "free-text", flags=flags)
     if CC_ZERO_NAME.match(text):
         return _verdict(raw, "CC0-1.0", "public-domain", INCLUDE, "free-text")
     if NO_KNOWN_RESTRICTIONS.search(text):
@@ -341,7 +417,7 @@ def classify_licence(raw: str | None) -> LicenceVerdict:
     """Normalise and classify one licence statement."""
     if raw is None or not raw.strip():
         return _verdict(raw, None, UNKNOWN, HOLD, "none")
-    for recognise in (_cc_url, _rights_statement, _spdx_expression, _free_text):
+    for recognise in (_cc_url, _rights_statement, _europeana, _spdx_expression, _free_text):
         if (verdict := recognise(raw)) is not None:
             return verdict
     return _verdict(raw, None, UNKNOWN, HOLD, "unrecognised")

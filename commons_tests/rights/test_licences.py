@@ -13,6 +13,9 @@ from commons_assets.rights.licences import (
     classify_licences,
 )
 
+CC = "https://creativecommons.org/licenses/"
+PDM = "https://creativecommons.org/publicdomain/mark/1.0/"
+
 
 @pytest.mark.parametrize(
     ("vector", "raw", "outcome", "licence_class"),
@@ -148,3 +151,86 @@ def test_duties_and_us_public_domain() -> None:
     assert share_alike.attribution and share_alike.share_alike
     assert classify_licence("Public domain (U.S. government work)").flags == ("pd_jurisdiction=US",)
     assert classify_licence("Public domain in the USA.").outcome == INCLUDE
+
+
+@pytest.mark.parametrize(
+    ("statement", "outcome", "licence_class", "normalised"),
+    [
+        # Project Gutenberg's rights_url for its public-domain books (GITenberg metadata.yaml)
+        ("http://creativecommons.org/about/pdm", "INCLUDE", "public-domain", PDM),
+        ("https://creativecommons.org/publicdomain/mark/1.0/", "INCLUDE", "public-domain", PDM),
+        ("creativecommons.org/licenses/by/2.0", "INCLUDE_ATTRIB", "permissive", f"{CC}by/2.0/"),
+        (
+            "http://www.creativecommons.org/licenses/by-sa/4.0/deed.de",
+            "INCLUDE_ATTRIB",
+            "share-alike",
+            f"{CC}by-sa/4.0/",
+        ),
+        (
+            "https://creativecommons.org/licenses/by-nc/3.0/legalcode",
+            "EXCLUDE",
+            "non-commercial",
+            f"{CC}by-nc/3.0/",
+        ),
+        # Wikimedia Commons LicenseShortName values
+        ("CC BY-SA 3.0 de", "INCLUDE_ATTRIB", "share-alike", f"{CC}by-sa/3.0/de/"),
+        ("CC0", "INCLUDE", "public-domain", "CC0-1.0"),
+        ("Public domain", "INCLUDE", "public-domain", "public-domain"),
+        ("PD-US", "INCLUDE", "public-domain", "public-domain"),
+        ("PD-old-70", "INCLUDE", "public-domain", "public-domain"),
+        # a licence deed's title
+        (
+            "Attribution-NonCommercial-ShareAlike 4.0 International (CC BY-NC-SA 4.0)",
+            "EXCLUDE",
+            "non-commercial",
+            f"{CC}by-nc-sa/4.0/",
+        ),
+        (
+            "Attribution 4.0 International (CC BY 4.0)",
+            "INCLUDE_ATTRIB",
+            "permissive",
+            f"{CC}by/4.0/",
+        ),
+        # Openverse licence + version pairs
+        ("by-sa 2.0", "INCLUDE_ATTRIB", "share-alike", f"{CC}by-sa/2.0/"),
+        ("by-nc-nd", "EXCLUDE", "non-commercial", "CC-BY-NC-ND"),
+        ("pdm", "INCLUDE", "public-domain", PDM),
+        ("sampling+", "EXCLUDE", "restricted", None),
+        # Europeana's own rights URIs and rightsstatements.org without a scheme
+        (
+            "http://www.europeana.eu/rights/rr-f/",
+            "EXCLUDE",
+            "in-copyright",
+            "http://www.europeana.eu/rights/rr-f/",
+        ),
+        (
+            "http://www.europeana.eu/rights/unknown/",
+            "HOLD",
+            "unknown",
+            "http://www.europeana.eu/rights/unknown/",
+        ),
+        (
+            "rightsstatements.org/vocab/InC/1.0/",
+            "EXCLUDE",
+            "in-copyright",
+            "http://rightsstatements.org/vocab/InC/1.0/",
+        ),
+        # Project Gutenberg's rights statement
+        ("Public domain in the USA.", "INCLUDE", "public-domain", "public-domain"),
+    ],
+)
+def test_licence_statements_as_they_occur_in_the_wild(
+    statement: str, outcome: str, licence_class: str, normalised: str | None
+) -> None:
+    verdict = classify_licence(statement)
+    assert (verdict.outcome, verdict.licence_class, verdict.normalised) == (
+        outcome,
+        licence_class,
+        normalised,
+    )
+
+
+def test_us_only_public_domain_is_flagged() -> None:
+    for statement in ("PD-US", "PD-USGov-NASA", "Public domain in the USA."):
+        assert "pd_jurisdiction=US" in classify_licence(statement).flags
+    assert classify_licence("PD-old-70").flags == ()
