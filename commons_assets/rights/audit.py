@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from commons_assets.rights import aipref, intents, tdmrep
+from commons_assets.rights.aliases import alias_for
 from commons_assets.rights.licences import (
     EXCLUDE,
     HOLD,
@@ -314,16 +315,21 @@ def _licence(
         statements = [record["licence_raw"]]
     if not statements:
         return None
+    aliases = policy.licence_aliases
     verdict = (
-        classify_licence(statements[0]) if len(statements) == 1 else classify_licences(statements)
+        classify_licence(statements[0], aliases)
+        if len(statements) == 1
+        else classify_licences(statements, aliases)
     )
     for statement in statements:
-        single = classify_licence(statement)
+        single = classify_licence(statement, aliases)
+        alias = alias_for(statement, aliases) if single.matched_by == "alias" else None
         evidence.append(
             _evidence(
                 "licence",
                 statement,
-                f"{single.outcome} ({single.licence_class})",
+                f"{single.outcome} ({single.licence_class})"
+                + (f" via {alias.label()} = {alias.licence}: {alias.reason}" if alias else ""),
                 record.get("source_uri"),
             )
         )

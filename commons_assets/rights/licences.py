@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 from license_expression import ExpressionError, LicenseExpression, get_license_index
 from license_expression import get_spdx_licensing as _spdx_licensing
 
+from commons_assets.rights.aliases import LicenceAlias, alias_for
+
 INCLUDE = "INCLUDE"
 INCLUDE_ATTRIB = "INCLUDE_ATTRIB"
 HOLD = "HOLD"
@@ -413,20 +415,33 @@ def _free_text(raw: str) -> LicenceVerdict | None:
     return None
 
 
-def classify_licence(raw: str | None) -> LicenceVerdict:
-    """Normalise and classify one licence statement."""
+def classify_licence(raw: str | None, aliases: tuple[LicenceAlias, ...] = ()) -> LicenceVerdict:
+    """Normalise and classify one licence statement; a steward's alias (rights/aliases.py) that
+    names the statement is applied first."""
     if raw is None or not raw.strip():
         return _verdict(raw, None, UNKNOWN, HOLD, "none")
+    if (alias := alias_for(raw, aliases)) is not None:
+        meant = classify_licence(alias.licence)
+        return _verdict(
+            raw,
+            meant.normalised,
+            meant.licence_class,
+            meant.outcome,
+            "alias",
+            meant.attribution,
+            meant.share_alike,
+            (*meant.flags, f"alias={alias.number}"),
+        )
     for recognise in (_cc_url, _rights_statement, _europeana, _spdx_expression, _free_text):
         if (verdict := recognise(raw)) is not None:
             return verdict
     return _verdict(raw, None, UNKNOWN, HOLD, "unrecognised")
 
 
-def classify_licences(raws: list[str]) -> LicenceVerdict:
+def classify_licences(raws: list[str], aliases: tuple[LicenceAlias, ...] = ()) -> LicenceVerdict:
     """Several licences stated for one work: the most restrictive decides (DPI
     `resolve_multiple_licenses`; spec vector 51)."""
-    verdicts = [classify_licence(raw) for raw in raws]
+    verdicts = [classify_licence(raw, aliases) for raw in raws]
     if not verdicts:
         return classify_licence(None)
     return _combine(

@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
+
+from commons_assets.rights.aliases import AliasError, LicenceAlias, load_aliases
 
 POLICY_FILE = Path("policy") / "licence_policy.toml"
 DECISIONS = ("HOLD", "EXCLUDE")
@@ -40,6 +42,8 @@ class RightsPolicy:
     extra_training_tokens: tuple[str, ...] = ()
     bhl_allow_list: bool = False
     robots_unreachable: str = "HOLD"
+    # policy/licence_aliases.toml: part of the policy, so its fingerprint covers them
+    licence_aliases: tuple[LicenceAlias, ...] = ()
     source: str = "defaults"
     training_tokens: tuple[str, ...] = field(default_factory=training_tokens_from_list)
 
@@ -61,6 +65,15 @@ class RightsPolicy:
 
 
 def load_policy(root: Path) -> RightsPolicy:
+    """The policy file's settings (defaults without one) with the steward's licence aliases."""
+    try:
+        aliases = load_aliases(root)
+    except AliasError as error:
+        raise PolicyError(str(error)) from error
+    return replace(_policy_file(root), licence_aliases=aliases)
+
+
+def _policy_file(root: Path) -> RightsPolicy:
     path = root / POLICY_FILE
     if not path.exists():
         return RightsPolicy()

@@ -90,8 +90,11 @@ def _licence_problems(
 ) -> list[str]:
     if not statements:
         return ["no licence statement and not in the consented tier"]
+    aliases = policy.licence_aliases if policy is not None else ()
     verdict = (
-        classify_licence(statements[0]) if len(statements) == 1 else classify_licences(statements)
+        classify_licence(statements[0], aliases)
+        if len(statements) == 1
+        else classify_licences(statements, aliases)
     )
     licence_class, outcome = verdict.licence_class, verdict.outcome
     if policy is not None and policy.bhl_allow_list and "nkc_equivalent" in verdict.flags:
