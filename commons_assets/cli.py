@@ -75,7 +75,7 @@ def trace_command(args: argparse.Namespace) -> int:
 
     report = trace(root, args.record)
     print(report)
-    return 1 if report.startswith("no audited record") else 0
+    return 1 if report.startswith("no record") else 0
 
 
 def _root(args: argparse.Namespace) -> Path:

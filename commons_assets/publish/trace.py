@@ -51,11 +51,51 @@ def cluster_of(root: Path, record_id: str) -> list[dict[str, Any]]:
     return _query([path], "cluster_id = $c", {"c": mine[0]["cluster_id"]})
 
 
+def before_the_audit(root: Path, key: str) -> list[str]:
+    """Where a record stopped before the audit: dropped by a clean-stage rule, or quarantined as
+    unreadable input (named by source id, URL, file or file:line)."""
+    lines = []
+    dropped = _query(
+        sorted((root / "lake" / "_dropped").glob("*/*.parquet")),
+        "id = $key OR source_id = $key OR source_uri = $key",
+        {"key": key},
+    )
+    for row in dropped:
+        lines += [
+            f"record {row['id']}",
+            f"  source     {row['source_kind']} / {row['source_partition']}: {row['source_id']}",
+            f"  uri        {row['source_uri']}",
+            f"  dropped    by the clean stage ({row['stage']}), rule {row['reason']}"
+            + (f": {row['detail']}" if row.get("detail") else ""),
+            "  releases   none (never audited)",
+            "",
+        ]
+    quarantined = _query(
+        sorted((root / "lake" / "_quarantine").glob("*/*.parquet")),
+        "source_id = $key OR source_file = $key "
+        "OR source_file || ':' || coalesce(CAST(line AS VARCHAR), '') = $key",
+        {"key": key},
+    )
+    for row in quarantined:
+        lines += [
+            f"quarantined input {row['source_file']} {row['location']}",
+            f"  source     {row['source_kind']} / {row['source_partition']}"
+            + (f": {row['source_id']}" if row.get("source_id") else ""),
+            f"  reason     {row['reason']}" + (f": {row['detail']}" if row.get("detail") else ""),
+            f"  excerpt    {json.dumps(row['excerpt'], ensure_ascii=False)[:200]}",
+            "",
+        ]
+    return lines
+
+
 def trace(root: Path, key: str) -> str:
-    """A readable account of one record (or every record matching a URL)."""
+    """A readable account of one record (or every record matching a URL), wherever it stopped:
+    quarantined, dropped by a clean rule, or audited (held, excluded, admitted, published)."""
     records = find_audited(root, key)
     if not records:
-        return f"no audited record has id, source id or URL {key!r} under {root}"
+        if earlier := before_the_audit(root, key):
+            return "\n".join(earlier)
+        return f"no record has id, source id or URL {key!r} under {root}"
     lines: list[str] = []
     for record in records:
         provenance = record.get("provenance") or {}

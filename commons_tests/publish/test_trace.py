@@ -34,3 +34,22 @@ def test_trace_an_included_and_an_excluded_record(
     assert "releases   none" in excluded
 
     assert cli.main(["trace", "https://nowhere.example/", "--data", str(data_root)]) == 1
+
+
+def test_trace_finds_records_that_stopped_before_the_audit(
+    data_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["build", "--data", str(data_root)]) == 0
+    capsys.readouterr()
+    # The test crawl's pages are too short for the clean stage: dropped, with the rule.
+    assert cli.main(["trace", "https://a.example/two", "--data", str(data_root)]) == 0
+    dropped = capsys.readouterr().out
+    assert "dropped    by the clean stage" in dropped and "rule " in dropped
+    assert "releases   none (never audited)" in dropped
+    # A cut-off JSON line, named by its file and line.
+    where = "sources/texts/essays/part-1.jsonl:2"
+    assert cli.main(["trace", where, "--data", str(data_root)]) == 0
+    quarantined = capsys.readouterr().out
+    assert "quarantined input sources/texts/essays/part-1.jsonl line 2" in quarantined
+    assert "reason     invalid_json" in quarantined
+    assert cli.main(["trace", "nothing-like-this", "--data", str(data_root)]) == 1
