@@ -123,10 +123,23 @@ def build(
     resources = {"lake": lake}
     succeeded = True
     started = time.perf_counter()
+    # (asset, partition) pairs that failed or whose blocking check failed: the same partition
+    # of what lies downstream is skipped, not built on them. Unpartitioned assets still run:
+    # the release checks every audit partition itself (upstream_audits_passed).
+    stopped: dict[tuple[dg.AssetKey, str], str] = {}
     for asset in dependency_order(assets):
         name = asset.key.to_user_string()
         for partition in partitions_to_build(asset, instance, lake):
             label = f"{name}[{partition}]" if partition else name
+            upstream = [
+                stopped[(dep, partition)]
+                for dep in asset.dependency_keys
+                if partition is not None and (dep, partition) in stopped
+            ]
+            if upstream:
+                stopped[(asset.key, partition)] = label
+                echo(f"  SKIP  {label:55s} upstream {upstream[0]} did not pass")
+                continue
             began = time.perf_counter()
             result = dg.materialize(
                 [asset, *checks_by_asset.get(asset.key, [])],
@@ -147,6 +160,8 @@ def build(
                 echo(f"  ok    {label:55s} {_summary(result)} ({seconds:.1f}s)")
             else:
                 succeeded = False
+                if partition is not None:
+                    stopped[(asset.key, partition)] = label
                 cause = (
                     f"blocking check failed: {', '.join(failed_checks)}"
                     if failed_checks

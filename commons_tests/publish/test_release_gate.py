@@ -130,6 +130,9 @@ def test_an_audit_that_admits_everything_makes_no_release_and_build_fails(
     assert "at://did:plc:testbob/app.bsky.feed.post/1: no licence statement" in out
     assert f"FAIL  release{' ' * 49}blocking check failed: {UPSTREAM_CHECK}" in out
     assert f"rights_posts[2026-11-20]: {ADMISSIBLE_CHECK} failed" in out
+    # What lies downstream of the failed partition is skipped, and says why.
+    assert "SKIP  signatures_posts[2026-11-20]" in out
+    assert "upstream rights_posts[2026-11-20] did not pass" in out
     assert not (data_root / "releases").exists()  # nothing staged, nothing published
 
 
