@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
+from commons_assets.lake import Lake
 from commons_tests.builders import make_data_root
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -18,3 +22,26 @@ def data_root(tmp_path: Path) -> Path:
 def instance() -> Iterator[dg.DagsterInstance]:
     with dg.DagsterInstance.ephemeral() as ephemeral:
         yield ephemeral
+
+
+def copy_sample(root: Path) -> Path:
+    """The bundled sample's sources and policy, without any earlier build."""
+    for part in ("sources", "policy"):
+        shutil.copytree(REPO / "data" / part, root / part)
+    return root
+
+
+@pytest.fixture
+def built_sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Lake, dg.DagsterInstance]]:
+    """The bundled sample built once (as `commons build` does), with the instance that knows
+    its partitions and checks."""
+    from commons_assets.build import build
+    from commons_assets.definitions import defs
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    lake = Lake(root=str(copy_sample(tmp_path / "data")))
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert build(defs, lake, instance, echo=lambda _: None)
+        yield lake, instance

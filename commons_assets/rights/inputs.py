@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from commons_assets.rights.audit import SiteFiles, Takedown
 from commons_assets.rights.robots import RobotsTxt
 from commons_assets.sources import layout
+from commons_assets.sources.jsonl import steward_lines
 from commons_assets.sources.social import DELETIONS_FILE
 
 TAKEDOWN_FOLDER = Path("policy") / "takedowns"
@@ -42,35 +43,31 @@ def load_takedowns(root: Path) -> tuple[list[Takedown], list[str]]:
     """Requests from `policy/takedowns/*.jsonl`, and a description of each unusable line."""
     requests: list[Takedown] = []
     problems: list[str] = []
-    folder = root / TAKEDOWN_FOLDER
-    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            where = f"{path.relative_to(root).as_posix()}:{number}"
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as error:
-                problems.append(f"{where}: not JSON ({error})")
-                continue
-            match, value = obj.get("match"), obj.get("value")
-            scope = obj.get("scope", "work")
-            if match not in TAKEDOWN_MATCHES or not isinstance(value, str) or not value:
-                problems.append(f"{where}: needs match in {TAKEDOWN_MATCHES} and a value")
-                continue
-            if scope not in TAKEDOWN_SCOPES:
-                problems.append(f"{where}: scope must be one of {TAKEDOWN_SCOPES}")
-                continue
-            requests.append(
-                Takedown(
-                    match,
-                    value,
-                    str(obj.get("reason", "")),
-                    str(obj.get("requested_at", "")),
-                    scope,
-                    where,
-                )
+    for where, obj, error in steward_lines(root, TAKEDOWN_FOLDER):
+        if error is not None:
+            problems.append(error)
+            continue
+        if not isinstance(obj, dict):
+            problems.append(f"{where}: not a JSON object")
+            continue
+        match, value = obj.get("match"), obj.get("value")
+        scope = obj.get("scope", "work")
+        if match not in TAKEDOWN_MATCHES or not isinstance(value, str) or not value:
+            problems.append(f"{where}: needs match in {TAKEDOWN_MATCHES} and a value")
+            continue
+        if scope not in TAKEDOWN_SCOPES:
+            problems.append(f"{where}: scope must be one of {TAKEDOWN_SCOPES}")
+            continue
+        requests.append(
+            Takedown(
+                match,
+                value,
+                str(obj.get("reason", "")),
+                str(obj.get("requested_at", "")),
+                scope,
+                where,
             )
+        )
     return requests, problems
 
 

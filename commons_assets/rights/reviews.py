@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from commons_assets.rights.licences import INCLUDE, INCLUDE_ATTRIB, classify_licence
+from commons_assets.sources.jsonl import steward_lines
 
 REVIEW_FOLDER = Path("policy") / "reviews"
 # Most specific first: the order in which a record's decisions are preferred.
@@ -110,22 +111,12 @@ def load_reviews(root: Path) -> tuple[list[Review], list[str]]:
     description of each line that was not applied."""
     reviews: list[Review] = []
     problems: list[str] = []
-    folder = root / REVIEW_FOLDER
-    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            where = f"{path.relative_to(root).as_posix()}:{number}"
-            try:
-                obj = json.loads(line)
-            except ValueError as error:
-                problems.append(f"{where}: not JSON ({error})")
-                continue
-            review, problem = parse_review(obj, where)
-            if review is not None:
-                reviews.append(review)
-            else:
-                problems.append(problem or where)
+    for where, obj, error in steward_lines(root, REVIEW_FOLDER):
+        review, problem = (None, error) if error else parse_review(obj, where)
+        if review is not None:
+            reviews.append(review)
+        else:
+            problems.append(problem or where)
     return reviews, problems
 
 

@@ -49,3 +49,18 @@ def string_field(value: Any) -> str | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return None
+
+
+def steward_lines(root: Path, folder: Path) -> Iterator[tuple[str, Any, str | None]]:
+    """(file:line, parsed value or None, why not) for each non-blank line of the `*.jsonl`
+    files in a steward's folder under the data root (takedowns, reviews), in file order. The
+    caller reports the unusable lines: a steward file's bad line is shown, never dropped."""
+    for path in sorted((root / folder).glob("*.jsonl")) if (root / folder).is_dir() else []:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            where = f"{path.relative_to(root).as_posix()}:{number}"
+            try:
+                yield where, json.loads(line), None
+            except ValueError as error:  # JSONDecodeError, or a number too long to convert
+                yield where, None, f"{where}: not JSON ({error})"

@@ -5,35 +5,15 @@ which carries (or omits) the record with the review as its evidence."""
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
 import pytest
 
 from commons_assets import cli
-from commons_assets.build import build
 from commons_assets.definitions import defs
 from commons_assets.governance.sensors import REVIEWS, evaluate
 from commons_assets.lake import Lake
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def sample(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[Lake, dg.DagsterInstance]]:
-    root = tmp_path / "data"
-    for part in ("sources", "policy"):
-        shutil.copytree(REPO / "data" / part, root / part)
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    lake = Lake(root=str(root))
-    with dg.DagsterInstance.ephemeral() as instance:
-        assert build(defs, lake, instance, echo=lambda _: None)
-        yield lake, instance
 
 
 def run(request: dg.RunRequest, lake: Lake, instance: dg.DagsterInstance) -> None:
@@ -76,9 +56,9 @@ def settle(lake: Lake, instance: dg.DagsterInstance, cursor: str | None) -> tupl
 
 
 def test_a_review_decision_reaches_the_next_release(
-    sample: tuple[Lake, dg.DagsterInstance], capsys: pytest.CaptureFixture[str]
+    built_sample: tuple[Lake, dg.DagsterInstance], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    lake, instance = sample
+    lake, instance = built_sample
     data = ["--data", str(lake.root_path)]
     cursor, reaudited = settle(lake, instance, None)
     assert reaudited == []  # no decisions yet
@@ -169,9 +149,9 @@ def test_a_review_decision_reaches_the_next_release(
 
 
 def test_a_review_that_cannot_apply_is_not_written(
-    sample: tuple[Lake, dg.DagsterInstance], capsys: pytest.CaptureFixture[str]
+    built_sample: tuple[Lake, dg.DagsterInstance], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    lake, _ = sample
+    lake, _ = built_sample
     data = ["--data", str(lake.root_path)]
     decide = ["review", "decide", "--reason", "checked", "--reviewer", "ana", *data]
     # An opt-out (robots.txt unreachable) is not a steward's to override.

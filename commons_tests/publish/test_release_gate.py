@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -14,9 +13,7 @@ import polars as pl
 import pytest
 
 from commons_assets import cli
-from commons_assets.build import build
 from commons_assets.dedupe.assets import dedup_clusters, signatures_texts
-from commons_assets.definitions import defs
 from commons_assets.lake import Lake
 from commons_assets.publish import gate
 from commons_assets.publish.assets import MANIFEST_CHECK, ROWS_CHECK, UPSTREAM_CHECK, release
@@ -24,23 +21,7 @@ from commons_assets.publish.release import STAGING
 from commons_assets.rights.assets import ADMISSIBLE_CHECK, RIGHTS_CHECKS, rights_texts
 from commons_assets.rights.audit import Takedown
 
-REPO = Path(__file__).resolve().parents[2]
 FORBIDDEN = ("GPL-2.0-only", "CC-BY-NC", "All rights reserved")
-
-
-@pytest.fixture
-def sample(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[Lake, dg.DagsterInstance]]:
-    """The bundled sample, built once, with the instance that knows its partitions."""
-    root = tmp_path / "data"
-    for part in ("sources", "policy"):
-        shutil.copytree(REPO / "data" / part, root / part)
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    lake = Lake(root=str(root))
-    with dg.DagsterInstance.ephemeral() as instance:
-        assert build(defs, lake, instance, echo=lambda _: None)
-        yield lake, instance
 
 
 def releases(lake: Lake) -> Path:
@@ -61,11 +42,11 @@ def published_ids(lake: Lake) -> set[str]:
 
 
 def test_a_tampered_audit_table_does_not_reach_a_release(
-    sample: tuple[Lake, dg.DagsterInstance],
+    built_sample: tuple[Lake, dg.DagsterInstance],
 ) -> None:
     """The issue's scenario: decision = INCLUDE written over the EXCLUDE rows of an audit table,
     then the signatures, the clusters and the release rebuilt with Dagster (no `commons build`)."""
-    lake, instance = sample
+    lake, instance = built_sample
     before, versions_before = latest(lake), sorted(p.name for p in releases(lake).iterdir())
     path = lake.table_path("rights_texts", "community-writing")
     audit = pl.read_parquet(path)
@@ -137,9 +118,9 @@ def test_an_audit_that_admits_everything_makes_no_release_and_build_fails(
 
 
 def test_a_takedown_filed_after_staging_refuses_the_candidate(
-    sample: tuple[Lake, dg.DagsterInstance],
+    built_sample: tuple[Lake, dg.DagsterInstance],
 ) -> None:
-    lake, _ = sample
+    lake, _ = built_sample
     folder = releases(lake) / latest(lake)
     checked, violations = gate.row_violations(folder, [])
     assert checked > 0 and violations == []
@@ -150,11 +131,11 @@ def test_a_takedown_filed_after_staging_refuses_the_candidate(
 
 
 def test_verification_reads_the_evidence_not_the_recorded_class(
-    sample: tuple[Lake, dg.DagsterInstance], tmp_path: Path
+    built_sample: tuple[Lake, dg.DagsterInstance], tmp_path: Path
 ) -> None:
     """A row whose licence class and decision were both rewritten is still refused: the licence
     statement is classified again."""
-    lake, _ = sample
+    lake, _ = built_sample
     copy = tmp_path / "copy"
     shutil.copytree(releases(lake) / latest(lake), copy)
     shard = sorted((copy / "text").glob("*.parquet"))[0]
@@ -175,9 +156,9 @@ def test_verification_reads_the_evidence_not_the_recorded_class(
 
 
 def test_the_manifest_check_finds_added_removed_and_changed_files(
-    sample: tuple[Lake, dg.DagsterInstance], tmp_path: Path
+    built_sample: tuple[Lake, dg.DagsterInstance], tmp_path: Path
 ) -> None:
-    lake, _ = sample
+    lake, _ = built_sample
     copy = tmp_path / "copy"
     shutil.copytree(releases(lake) / latest(lake), copy)
     assert gate.manifest_problems(copy) == []
@@ -195,8 +176,10 @@ def test_the_manifest_check_finds_added_removed_and_changed_files(
     assert any("content_fingerprint" in p for p in gate.manifest_problems(copy))
 
 
-def test_a_passing_release_reports_both_checks(sample: tuple[Lake, dg.DagsterInstance]) -> None:
-    lake, instance = sample
+def test_a_passing_release_reports_both_checks(
+    built_sample: tuple[Lake, dg.DagsterInstance],
+) -> None:
+    lake, instance = built_sample
     for check in (ROWS_CHECK, MANIFEST_CHECK):
         evaluation = instance.event_log_storage.get_latest_asset_check_execution_by_key(
             [dg.AssetCheckKey(release.key, check)]
@@ -206,9 +189,9 @@ def test_a_passing_release_reports_both_checks(sample: tuple[Lake, dg.DagsterIns
 
 
 def test_an_audit_materialized_without_its_check_stops_the_release(
-    sample: tuple[Lake, dg.DagsterInstance],
+    built_sample: tuple[Lake, dg.DagsterInstance],
 ) -> None:
-    lake, instance = sample
+    lake, instance = built_sample
     before = latest(lake)
     run = {"instance": instance, "resources": {"lake": lake}, "raise_on_error": False}
     assert dg.materialize([rights_texts], partition_key="community-writing", **run).success

@@ -3,7 +3,6 @@ fingerprinted with the policy, named in the evidence, and honoured by the releas
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -16,8 +15,8 @@ from commons_assets.lake import Lake
 from commons_assets.rights.aliases import ALIASES_FILE, AliasError, load_aliases
 from commons_assets.rights.licences import classify_licence
 from commons_assets.rights.policy import PolicyError, load_policy
+from commons_tests.conftest import copy_sample
 
-REPO = Path(__file__).resolve().parents[2]
 ALIASES = """
 [[alias]]
 statement = "See  our WEBSITE"
@@ -89,10 +88,7 @@ def test_aliases_are_fingerprinted_with_the_policy(tmp_path: Path) -> None:
 def test_an_alias_admits_the_records_it_names_and_the_release_carries_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = tmp_path / "data"
-    for part in ("sources", "policy"):
-        shutil.copytree(REPO / "data" / part, root / part)
-    write(root, ALIASES)
+    root = write(copy_sample(tmp_path / "data"), ALIASES)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     lake = Lake(root=str(root))
     with dg.DagsterInstance.ephemeral() as instance:
