@@ -103,9 +103,9 @@ def installed(python: Path) -> dict[str, str]:
     return found
 
 
-def check(resolution: str, strict: bool, timeout: float, pytest_args: list[str]) -> int:
-    """Install the project at `resolution` into a fresh venv, run the tests, report."""
-    name = "latest" if resolution == "highest" else "lowest"
+def check(name: str, strict: bool, timeout: float, pytest_args: list[str]) -> int:
+    """Install the project (`latest` or `lowest` versions) into a fresh venv, run the tests,
+    report."""
     folder = OUTPUT / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -114,7 +114,7 @@ def check(resolution: str, strict: bool, timeout: float, pytest_args: list[str])
     subprocess.run([*uv(), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
     python = venv / "bin" / "python"
     install = [*uv(), "pip", "install", "--quiet", "--python", str(python)]
-    install += ["--resolution", "lowest-direct" if resolution == "lowest" else "highest"]
+    install += ["--resolution", "lowest-direct" if name == "lowest" else "highest"]
     subprocess.run([*install, "-e", f".[{EXTRAS}]"], cwd=REPO, check=True)
 
     versions = installed(python)
