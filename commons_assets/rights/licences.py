@@ -93,9 +93,14 @@ def cc_family(
     return _verdict(raw, url, "permissive", INCLUDE_ATTRIB, by, attribution=True)
 
 
-# The Public Domain Mark's "about" page: Project Gutenberg's `rights_url` for its public-domain
-# books (GITenberg metadata.yaml), although it is no licence URL.
-CC_PDM_ABOUT = re.compile(r"^/about/pdm/?$", re.IGNORECASE)
+# Pages about CC's public-domain tools that collections give as the tool itself: the Public
+# Domain Mark's "about" page (Project Gutenberg's `rights_url`, GITenberg metadata.yaml) and the
+# "share your work" pages (SMK's `rights`, Openverse provider payloads).
+CC_PUBLIC_DOMAIN_PAGES = {
+    "/about/pdm": "https://creativecommons.org/publicdomain/mark/1.0/",
+    "/share-your-work/public-domain/pdm": "https://creativecommons.org/publicdomain/mark/1.0/",
+    "/share-your-work/public-domain/cc0": "https://creativecommons.org/publicdomain/zero/1.0/",
+}
 
 
 def _url(raw: str) -> str:
@@ -110,8 +115,7 @@ def _cc_url(raw: str) -> LicenceVerdict | None:
     parts = urlsplit(_url(raw))
     if parts.scheme not in ("http", "https") or parts.hostname not in CC_HOSTS:
         return None
-    if CC_PDM_ABOUT.match(parts.path):
-        canonical = "https://creativecommons.org/publicdomain/mark/1.0/"
+    if canonical := CC_PUBLIC_DOMAIN_PAGES.get(parts.path.rstrip("/").lower()):
         return _verdict(raw, canonical, "public-domain", INCLUDE, "cc-url")
     if match := CC_LICENCE_PATH.match(parts.path):
         return cc_family(match["family"], match["version"], raw, "cc-url", match["port"])
@@ -372,8 +376,27 @@ def _terms_to_family(terms: str) -> str:
     return "-".join(family)
 
 
+# "Copyright Museums Victoria / CC BY": the rights holder, then the licence they grant.
+HOLDER_THEN_LICENCE = re.compile(
+    r"^(?:©|\(c\)|copyright)[^/]*/\s*(?P<licence>(?:cc|creative commons)\b.*)$", re.IGNORECASE
+)
+
+
 def _free_text(raw: str) -> LicenceVerdict | None:
     text = " ".join(raw.split())
+    if match := HOLDER_THEN_LICENCE.match(text):
+        granted = _free_text(match["licence"])
+        if granted is not None and granted.licence_class != UNKNOWN:
+            return _verdict(
+                raw,
+                granted.normalised,
+                granted.licence_class,
+                granted.outcome,
+                "free-text",
+                granted.attribution,
+                granted.share_alike,
+                granted.flags,
+            )
     if match := CC_DEED_TITLE.match(text):
         text = match["short"]
     if match := CC_NAME.match(text):

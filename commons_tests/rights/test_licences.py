@@ -217,6 +217,17 @@ def test_duties_and_us_public_domain() -> None:
         ),
         # Project Gutenberg's rights statement
         ("Public domain in the USA.", "INCLUDE", "public-domain", "public-domain"),
+        # SMK's CC0 statement is CC's page about CC0
+        (
+            "https://creativecommons.org/share-your-work/public-domain/cc0/",
+            "INCLUDE",
+            "public-domain",
+            "https://creativecommons.org/publicdomain/zero/1.0/",
+        ),
+        # a museum's holder-then-licence notice (Museums Victoria)
+        ("Copyright Museums Victoria / CC BY", "INCLUDE_ATTRIB", "permissive", "CC-BY"),
+        ("Copyright Museums Victoria / CC BY-NC", "EXCLUDE", "non-commercial", "CC-BY-NC"),
+        ("© Tate", "EXCLUDE", "in-copyright", "all-rights-reserved"),
     ],
 )
 def test_licence_statements_as_they_occur_in_the_wild(
