@@ -351,7 +351,10 @@ IN_COPYRIGHT = re.compile(
 PUBLIC_DOMAIN = re.compile(r"^public[\s-]*domain\b", re.IGNORECASE)
 US_JURISDICTION = re.compile(r"\bu\.?\s?s\.?a?\b|united states|federal", re.IGNORECASE)
 NO_KNOWN_RESTRICTIONS = re.compile(
-    r"no known copyright restrictions|not[_ ]in[_ ]copyright", re.IGNORECASE
+    # Flickr Commons' wording, its usage page, and Wikimedia's short name for it
+    r"no known copyright restrictions|not[_ ]in[_ ]copyright|^no restrictions$"
+    r"|flickr\.com/commons/usage",
+    re.IGNORECASE,
 )
 DPI_UNSPECIFIED = {"unspecified", "unknown", "other"}
 
@@ -412,6 +415,8 @@ def _free_text(raw: str) -> LicenceVerdict | None:
         if "sampling" in family:  # CC Sampling+ licences are retired and restrict use
             return _verdict(raw, None, "restricted", EXCLUDE, "free-text")
         return cc_family(family, match["version"], raw, "free-text")
+    if text.lower() == "pd":  # Wikimedia Commons' `License` value for its PD templates
+        return _verdict(raw, "public-domain", "public-domain", INCLUDE, "free-text")
     if match := WIKIMEDIA_PD.match(text):
         us_only = match["kind"].lower().startswith("us")
         flags = ("pd_jurisdiction=US",) if us_only else ()
