@@ -347,8 +347,9 @@ def _audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
         blocking=True,
         partitions_def=audit.partitions_def,
         description="Blocking: re-verifies from the evidence alone (and the current "
-        "takedowns) that no admitted record is excluded by policy or a takedown. A partition "
-        "whose latest evaluation failed is left out of the release.",
+        "takedowns and reviews) that no admitted record is excluded by policy or a takedown. "
+        "While a partition's latest evaluation has failed, no release is cut "
+        "(release: upstream_audits_passed).",
     )
     def admissible(context: dg.AssetCheckExecutionContext, lake: Lake) -> dg.AssetCheckResult:
         path = lake.table_path(name, context.partition_key)
