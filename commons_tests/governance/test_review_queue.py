@@ -40,6 +40,12 @@ def release_rows(lake: Lake) -> pl.DataFrame:
     )
 
 
+def decide(lake: Lake, *args: str, reason: str, reviewer: str) -> int:
+    """`commons review decide ARGS --reason … --reviewer …` on the sample's data root."""
+    data = ["--data", str(lake.root_path)]
+    return cli.main(["review", "decide", *args, "--reason", reason, "--reviewer", reviewer, *data])
+
+
 def settle(lake: Lake, instance: dg.DagsterInstance, cursor: str | None) -> tuple[str, list]:
     """Run what the sensor asks until it asks nothing more; (cursor, re-audited partitions)."""
     reaudited = []
@@ -70,24 +76,9 @@ def test_a_review_decision_reaches_the_next_release(
     assert "decision   HOLD (licence)" in capsys.readouterr().out
     assert "orchard-notes" not in set(release_rows(lake)["source_id"])
 
-    assert (
-        cli.main(
-            [
-                "review",
-                "decide",
-                "orchard-notes",
-                "--include",
-                "--licence",
-                "CC-BY-4.0",
-                "--reason",
-                "the orchard society confirmed CC BY 4.0 by e-mail",
-                "--reviewer",
-                "ana@archive.example",
-                *data,
-            ]
-        )
-        == 0
-    )
+    reason = "the orchard society confirmed CC BY 4.0 by e-mail"
+    include = ["orchard-notes", "--include", "--licence", "CC-BY-4.0"]
+    assert decide(lake, *include, reason=reason, reviewer="ana@archive.example") == 0
     assert "include: record" in capsys.readouterr().out
     cursor, reaudited = settle(lake, instance, cursor)
     assert reaudited == ["community-writing"]  # exactly the partition holding the record
@@ -103,46 +94,16 @@ def test_a_review_decision_reaches_the_next_release(
     assert cli.main(["review", "list", *data]) == 0
     assert "orchard-notes" not in capsys.readouterr().out
 
-    # A later, bulk decision on every record stating the same licence string excludes it again.
-    assert (
-        cli.main(
-            [
-                "review",
-                "decide",
-                "--licence-raw",
-                "see our website",
-                "--partition",
-                "community-writing",
-                "--exclude",
-                "--reason",
-                "the society withdrew its permission",
-                "--reviewer",
-                "ben@archive.example",
-                *data,
-            ]
-        )
-        == 0
-    )
+    # A later bulk decision on every record stating the same licence string: the record's own
+    # decision names it more specifically, so it stays included.
+    withdrawn = {"reason": "the society withdrew its permission", "reviewer": "ben@archive.example"}
+    bulk = ["--licence-raw", "see our website", "--partition", "community-writing", "--exclude"]
+    assert decide(lake, *bulk, **withdrawn) == 0
     assert "1 record(s) stating 'see our website'" in capsys.readouterr().out
-    # The record's own decision still names it more specifically than the bulk one does.
     cursor, reaudited = settle(lake, instance, cursor)
     assert "orchard-notes" in set(release_rows(lake)["source_id"])
-    assert (
-        cli.main(
-            [
-                "review",
-                "decide",
-                "orchard-notes",
-                "--exclude",
-                "--reason",
-                "the society withdrew its permission",
-                "--reviewer",
-                "ben@archive.example",
-                *data,
-            ]
-        )
-        == 0
-    )
+    # A decision on the record itself, later than the first, excludes it.
+    assert decide(lake, "orchard-notes", "--exclude", **withdrawn) == 0
     cursor, reaudited = settle(lake, instance, cursor)
     assert reaudited == ["community-writing"]
     assert "orchard-notes" not in set(release_rows(lake)["source_id"])
@@ -153,13 +114,13 @@ def test_a_review_that_cannot_apply_is_not_written(
 ) -> None:
     lake, _ = built_sample
     data = ["--data", str(lake.root_path)]
-    decide = ["review", "decide", "--reason", "checked", "--reviewer", "ana", *data]
+    command = ["review", "decide", "--reason", "checked", "--reviewer", "ana", *data]
     # An opt-out (robots.txt unreachable) is not a steward's to override.
     page = "https://records.example.gov/guides/land-survey-copies"
-    assert cli.main([*decide, page, "--include", "--licence", "CC0-1.0"]) == 1
+    assert cli.main([*command, page, "--include", "--licence", "CC0-1.0"]) == 1
     assert "never overrides a takedown or an opt-out" in capsys.readouterr().err
     # A licence that is not open cannot admit anything.
-    assert cli.main([*decide, "orchard-notes", "--include", "--licence", "CC-BY-NC-4.0"]) == 1
+    assert cli.main([*command, "orchard-notes", "--include", "--licence", "CC-BY-NC-4.0"]) == 1
     assert "classifies as EXCLUDE (non-commercial)" in capsys.readouterr().err
-    assert cli.main([*decide, "no-such-record", "--exclude"]) == 1
+    assert cli.main([*command, "no-such-record", "--exclude"]) == 1
     assert not (lake.root_path / "policy" / "reviews").exists()
