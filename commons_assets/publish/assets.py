@@ -161,10 +161,9 @@ RELEASE_CHECKS = [
 VIOLATIONS_SHOWN = 50
 
 
-def _policy_record(rows: pl.DataFrame, lake: Lake) -> dict[str, Any]:
+def _policy_record(rows: pl.DataFrame, current: RightsPolicy) -> dict[str, Any]:
     """The policy the card names: the one recorded on the rows (their fingerprints), with the
     policy file's settings only when every row was decided under it."""
-    current = load_policy(lake.root_path)
     on_rows = sorted(set(rows["policy"].drop_nulls().to_list())) if rows.height else []
     if on_rows in ([], [current.fingerprint()]):
         return {**current.summary(), "fingerprint": current.fingerprint()}
@@ -301,7 +300,7 @@ def release(
         version, staged = stage_release(
             releases,
             tiers,
-            _policy_record(rows, lake),
+            _policy_record(rows, policy),
             dedupe,
             why_not_published(audited, clusters),
             applied_takedowns(lake, audited),

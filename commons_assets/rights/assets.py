@@ -227,7 +227,9 @@ def collection_terms(lake: Lake, kind: str | None, partition: str) -> tuple[bool
     return gated, None
 
 
-def apply_collection_terms(audited: pl.DataFrame, gated: bool, problem: str | None) -> pl.DataFrame:
+def apply_collection_terms(
+    audited: pl.DataFrame, gated: bool, problem: str | None, now: str
+) -> pl.DataFrame:
     """A gated collection's admitted records go to the gated tier only; when its terms cannot
     be read, its admitted records are held for a steward (never published as open)."""
     admitted = pl.col("decision").is_in(ADMITTED)
@@ -238,6 +240,9 @@ def apply_collection_terms(audited: pl.DataFrame, gated: bool, problem: str | No
             decision_reason=pl.when(admitted)
             .then(pl.lit(f"collection terms unknown: {problem}"))
             .otherwise("decision_reason"),
+            held_since=pl.when(admitted)
+            .then(pl.coalesce("held_since", pl.lit(now)))
+            .otherwise("held_since"),
         )
     if gated:
         return audited.with_columns(pl.lit(GATED_TIER).alias("tier"))
@@ -273,13 +278,7 @@ def _write_audit(
     audited = pl.DataFrame(rows_audited, schema=AUDIT_SCHEMA)
     kind = audited["source_kind"][0] if audited.height else None
     gated, terms_problem = collection_terms(lake, kind, context.partition_key)
-    audited = apply_collection_terms(audited, gated, terms_problem)
-    if terms_problem is not None:
-        audited = audited.with_columns(
-            held_since=pl.when(pl.col("gate") == "collection-terms")
-            .then(pl.coalesce("held_since", pl.lit(now)))
-            .otherwise("held_since")
-        )
+    audited = apply_collection_terms(audited, gated, terms_problem, now)
     path = lake.write_table(asset, context.partition_key, audited)
     metadata = _report(
         audited,

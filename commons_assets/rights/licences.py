@@ -11,7 +11,7 @@ text (CC names, "Public Domain", "All rights reserved", ©). Anything else is `u
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -390,16 +390,7 @@ def _free_text(raw: str) -> LicenceVerdict | None:
     if match := HOLDER_THEN_LICENCE.match(text):
         granted = _free_text(match["licence"])
         if granted is not None and granted.licence_class != UNKNOWN:
-            return _verdict(
-                raw,
-                granted.normalised,
-                granted.licence_class,
-                granted.outcome,
-                "free-text",
-                granted.attribution,
-                granted.share_alike,
-                granted.flags,
-            )
+            return replace(granted, raw=raw)
     if match := CC_DEED_TITLE.match(text):
         text = match["short"]
     if match := CC_NAME.match(text):
@@ -450,15 +441,8 @@ def classify_licence(raw: str | None, aliases: tuple[LicenceAlias, ...] = ()) ->
         return _verdict(raw, None, UNKNOWN, HOLD, "none")
     if (alias := alias_for(raw, aliases)) is not None:
         meant = classify_licence(alias.licence)
-        return _verdict(
-            raw,
-            meant.normalised,
-            meant.licence_class,
-            meant.outcome,
-            "alias",
-            meant.attribution,
-            meant.share_alike,
-            (*meant.flags, f"alias={alias.number}"),
+        return replace(
+            meant, raw=raw, matched_by="alias", flags=(*meant.flags, f"alias={alias.number}")
         )
     for recognise in (_cc_url, _rights_statement, _europeana, _spdx_expression, _free_text):
         if (verdict := recognise(raw)) is not None:
