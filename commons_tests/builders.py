@@ -25,13 +25,14 @@ def warc_record_bytes(
     rec_type: str = "response",
     gzip: bool = True,
     number: int = 0,
+    date: str = WARC_DATE,
 ) -> bytes:
     """One WARC record, serialised (one gzip member when gzip=True)."""
     out = io.BytesIO()
     writer = WARCWriter(out, gzip=gzip)
     warc_headers = {
         "WARC-Record-ID": f"<urn:uuid:00000000-0000-4000-8000-{number:012d}>",
-        "WARC-Date": WARC_DATE,
+        "WARC-Date": date,
     }
     http_headers = None
     if rec_type in ("response", "request"):

@@ -42,6 +42,7 @@ def test_build_materializes_every_partition_and_prints_progress(
         "clean_texts",
         "clean_images",
         "clean_posts",
+        "site_policies",
         "rights_pages",
         "rights_texts",
         "rights_images",

@@ -27,7 +27,7 @@ def test_the_bundled_sample_builds_every_partition(
 ) -> None:
     assert cli.main(["build", "--data", str(sample_root)]) == 0
     out = capsys.readouterr().out
-    assert out.count("  ok    ") == 38 and "FAIL" not in out
+    assert out.count("  ok    ") == 43 and "FAIL" not in out
     lake = sample_root / "lake"
 
     def table(asset: str) -> pl.DataFrame:
@@ -73,6 +73,13 @@ def test_the_bundled_sample_builds_every_partition(
         decisions["https://museum.example.org/articles/weaving-traditions"][0] == "INCLUDE_ATTRIB"
     )
     assert decisions["library-of-things"] == ("EXCLUDE", "licence")
+    # The blog's robots.txt is only in the robots.txt-only WARC: found there, named in evidence.
+    sourdough = table("rights_pages").filter(
+        pl.col("source_id") == "https://blog.example.com/2026/11/sourdough"
+    )
+    assert (sourdough["decision"][0], sourdough["gate"][0]) == ("INCLUDE_ATTRIB", "licence")
+    [robots] = [e for e in sourdough["evidence"][0] if e["channel"] == "robots.txt"]
+    assert robots["location"].endswith("captured 2026-11-18T09:02:00Z in robotstxt-2026-11")
     assert decisions["us-constitution-preamble"] == ("INCLUDE", "licence")
     assert decisions["mx-002"] == ("INCLUDE", "licence")  # NoC-US
     assert decisions["coins"] == ("HOLD", "licence")  # NKC

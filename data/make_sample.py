@@ -443,6 +443,20 @@ def crawl_b() -> bytes:
     return bytes(data)
 
 
+def robots_captures() -> bytes:
+    """robots.txt captures kept apart from the pages, as Common Crawl publishes them in their own
+    WARC files: the blog's robots.txt is in no crawl of the sample but this one (site_policies
+    finds it for the blog's pages in crawl-2026-11-a)."""
+    warc = Warc(gzip=True)
+    warc.warcinfo("robotstxt-2026-11.warc.gz")
+    warc.response(
+        f"{BLOG}/robots.txt",
+        "User-agent: *\nAllow: /\n\nUser-agent: Bytespider\nDisallow: /drafts/\n",
+        "text/plain",
+    )
+    return warc.bytes()
+
+
 # --------------------------------------------------------------------------------------------
 # Text collections.
 
@@ -1031,6 +1045,7 @@ def main() -> None:
     archives.mkdir(parents=True, exist_ok=True)
     (archives / "crawl-2026-11-a.warc.gz").write_bytes(crawl_a())
     (archives / "crawl-2026-11-b.warc").write_bytes(crawl_b())
+    (archives / "robotstxt-2026-11.warc.gz").write_bytes(robots_captures())
 
     classics = SOURCES / "texts" / "public-domain-classics"
     write_json(

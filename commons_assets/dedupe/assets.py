@@ -17,7 +17,13 @@ from commons_assets.dedupe.settings import DedupeConfig, DedupeSettingsError, lo
 from commons_assets.lake import Lake
 from commons_assets.operations import CPU_POOL, TRANSIENT_RETRY
 from commons_assets.reporting import column_schema, table
-from commons_assets.rights.assets import rights_images, rights_pages, rights_posts, rights_texts
+from commons_assets.rights.assets import (
+    require_cleared,
+    rights_images,
+    rights_pages,
+    rights_posts,
+    rights_texts,
+)
 from commons_assets.rights.audit import ADMITTED
 from commons_assets.sources.partitions import (
     archive_partitions,
@@ -120,6 +126,7 @@ def _signature_asset(
     )
     def signatures(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
         started = time.perf_counter()
+        require_cleared(context.instance, audit, context.partition_key)
         audited = lake.read_upstream(audit.key.to_user_string(), context.partition_key)
         config = _config(lake)
         frame = signature_frame(audited, config.minhash)
@@ -172,6 +179,7 @@ def image_signature_frame(audited: pl.DataFrame) -> pl.DataFrame:
     ),
 )
 def signatures_images(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+    require_cleared(context.instance, rights_images, context.partition_key)
     audited = lake.read_upstream("rights_images", context.partition_key)
     frame = image_signature_frame(audited)
     path = lake.write_table("signatures_images", context.partition_key, frame)

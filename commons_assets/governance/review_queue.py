@@ -14,6 +14,14 @@ import polars as pl
 from commons_assets.rights.reviews import append_review, review_line
 
 UNREVIEWABLE_GATES = ("takedown", "opt-out")  # reviews come after them (rights/audit.py)
+
+
+def unreviewable(record: dict[str, Any]) -> bool:
+    """A takedown or an opt-out excluded it: no review overrides that. An opt-out gate's HOLD
+    (a signal that cannot be read: robots.txt unreachable or never captured) is reviewable."""
+    return record.get("gate") in UNREVIEWABLE_GATES and record.get("decision") != "HOLD"
+
+
 QUEUE_COLUMNS = [
     "id",
     "source_kind",
@@ -84,7 +92,7 @@ def decide_record(
     if len(ids) > 1:
         raise LookupError(f"{key!r} names {len(ids)} records: give the full record id")
     record = records[0]
-    if record.get("gate") in UNREVIEWABLE_GATES:
+    if unreviewable(record):
         raise LookupError(
             f"{record['source_id']} was decided by the {record['gate']} gate "
             f"({record['decision_reason']}): a review never overrides a takedown or an opt-out"

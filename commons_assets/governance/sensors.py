@@ -43,7 +43,6 @@ REAUDIT_JOBS = {
     clean: dg.define_asset_job(
         f"reaudit_{clean.removeprefix('clean_')}",
         selection=[audit, signatures],
-        partitions_def=audit.partitions_def,
         description=f"Re-audit {clean.removeprefix('clean_')} partitions after a takedown.",
     )
     for clean, (audit, signatures) in STAGES.items()

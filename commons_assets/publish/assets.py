@@ -25,7 +25,13 @@ from commons_assets.publish.release import (
     stage_release,
 )
 from commons_assets.reporting import column_schema, table
-from commons_assets.rights.assets import RIGHTS_ASSETS, cleared_partitions, current_takedowns
+from commons_assets.rights.assets import (
+    RIGHTS_ASSETS,
+    cleared_partitions,
+    current_takedowns,
+    rights_pages,
+    stale_site_audits,
+)
 from commons_assets.rights.audit import REVIEW_CHANNEL, Takedown
 from commons_assets.rights.policy import RightsPolicy, load_policy
 from commons_assets.rights.reviews import Review, load_reviews
@@ -52,13 +58,15 @@ def audit_partitions(lake: Lake, instance: dg.DagsterInstance) -> dict[str, list
 
 
 def uncleared_audits(lake: Lake, instance: dg.DagsterInstance) -> list[dict[str, str]]:
-    """Audit partitions whose blocking check failed or did not run on their current table:
-    while there is one, no release is cut (DESIGN.md §5: LATEST never moves past a failed or
-    missing blocking check upstream)."""
+    """Audit partitions whose blocking check failed or did not run on their current table, and
+    page audits older than their sites' captures: while there is one, no release is cut
+    (DESIGN.md §5: LATEST never moves past a failed or missing blocking check upstream)."""
     by_name = {audit.key.to_user_string(): audit for audit in RIGHTS_ASSETS}
     found = []
     for name, keys in audit_partitions(lake, instance).items():
         _, held = cleared_partitions(instance, by_name[name], keys)
+        if name == rights_pages.key.to_user_string():
+            held = {**stale_site_audits(lake, instance, keys), **held}
         found += [{"partition": f"{name}[{key}]", "why": why} for key, why in sorted(held.items())]
     return found
 

@@ -22,11 +22,18 @@ from commons_assets.operations import TRANSIENT_RETRY
 from commons_assets.reporting import column_schema, table
 from commons_assets.rights import verify
 from commons_assets.rights.audit import ADMITTED, SiteFiles, Takedown, decide
-from commons_assets.rights.inputs import load_takedowns, site_files, social_deletions
+from commons_assets.rights.inputs import load_takedowns, social_deletions
 from commons_assets.rights.licences import HOLD
 from commons_assets.rights.policy import PolicyError, RightsPolicy, load_policy
 from commons_assets.rights.records import AUDIT_SCHEMA
 from commons_assets.rights.reviews import Review, load_reviews
+from commons_assets.rights.site_policies import (
+    ROLES,
+    SITE_POLICY_SCHEMA,
+    SitePolicies,
+    captures,
+    host_key,
+)
 from commons_assets.sources.assets import archive_pages
 from commons_assets.sources.partitions import (
     archive_partitions,
@@ -64,7 +71,7 @@ def _read(context: dg.AssetExecutionContext, lake: Lake, asset: str) -> list[dic
 
 def audit_rows(
     rows: list[dict[str, Any]],
-    sites: dict[str, SiteFiles],
+    sites: SitePolicies | None,
     takedowns: list[Takedown],
     policy: RightsPolicy,
     reviews: list[Review] | None = None,
@@ -72,14 +79,15 @@ def audit_rows(
     now: str = "",
 ) -> list[dict[str, Any]]:
     """Every row with its decision (pure: no Dagster, no I/O). A held row keeps the time it was
-    first held (`held_since`, from the partition's previous audit) or gets `now`."""
-    from urllib.parse import urlsplit
-
+    first held (`held_since`, from the partition's previous audit) or gets `now`. A page is
+    audited against the site files that governed it when it was fetched (`sites`)."""
     audited = []
     fingerprint = policy.fingerprint()
     held_since = held_since or {}
     for row in rows:
-        site = sites.get(urlsplit(row.get("source_uri") or "").netloc)
+        site: SiteFiles | None = None
+        if sites is not None:
+            site = sites.files_for(row.get("source_uri") or "", row.get("date"))
         result = decide(row, site, takedowns, policy, reviews or [])
         licence = result.licence
         audited.append(
@@ -261,13 +269,117 @@ def previously_held(lake: Lake, asset: str, context: dg.AssetExecutionContext) -
     return dict(held.iter_rows())
 
 
+SITE_POLICIES = "site_policies"
+SITE_POLICIES_DIGEST = "site_policies_digest"
+CAPTURE_COLUMNS = [
+    "id",
+    "source_uri",
+    "source_partition",
+    "record_role",
+    "date",
+    "http_status",
+    "text",
+]
+
+
+def archive_partitions_on_disk(lake: Lake, instance: dg.DagsterInstance) -> list[str]:
+    keys = archive_partitions.get_partition_keys(dynamic_partitions_store=instance)
+    return [key for key in keys if lake.table_path("archive_pages", key).exists()]
+
+
+@dg.asset(
+    name=SITE_POLICIES,
+    deps=[archive_pages],
+    group_name=GROUP,
+    retry_policy=TRANSIENT_RETRY,
+    kinds={"parquet", "polars"},
+    description=(
+        "Every robots.txt, ai.txt and tdmrep.json capture of every archive partition, by host "
+        "and capture time (robots.txt-only WARCs included, as Common Crawl publishes them). "
+        "Each page is audited against the capture current when it was fetched; a site whose "
+        "robots.txt was never captured is decided by the policy (robots_never_captured)."
+    ),
+)
+def site_policies(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+    found: list[dict[str, Any]] = []
+    partitions = archive_partitions_on_disk(lake, context.instance)
+    for key in partitions:
+        pages = pl.read_parquet(lake.table_path("archive_pages", key), columns=CAPTURE_COLUMNS)
+        found += captures(pages.filter(pl.col("record_role").is_in(ROLES)).to_dicts())
+    frame = pl.DataFrame(found, schema=SITE_POLICY_SCHEMA).sort(
+        "host", "role", "captured_at", "capture_id", nulls_last=False
+    )
+    path = lake.write_table(SITE_POLICIES, "all", frame)
+    by_host = (
+        frame.group_by("host")
+        .agg(
+            robots_captures=(pl.col("role") == "robots.txt").sum(),
+            ai_txt_captures=(pl.col("role") == "ai.txt").sum(),
+            tdmrep_captures=(pl.col("role") == "tdmrep").sum(),
+            partitions=pl.col("source_partition").unique().sort().str.join(", "),
+        )
+        .sort("host")
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": frame.height,
+            "dagster/column_schema": column_schema(SITE_POLICY_SCHEMA),
+            "hosts": by_host.height,
+            "archive_partitions_read": len(partitions),
+            "captures_by_host": table(
+                by_host.head(100).to_dicts(),
+                ("host", "robots_captures", "ai_txt_captures", "tdmrep_captures", "partitions"),
+            ),
+            "path": dg.MetadataValue.path(lake.relative(path)),
+        }
+    )
+
+
+def load_site_policies(lake: Lake) -> SitePolicies:
+    path = lake.table_path(SITE_POLICIES, "all")
+    if not path.exists():
+        raise dg.Failure(
+            description="site_policies has not been materialized yet: pages are audited against "
+            "their sites' robots.txt from every archive partition; materialize it first.",
+            allow_retries=False,
+        )
+    return SitePolicies.from_frame(pl.read_parquet(path))
+
+
+def audited_hosts(frame: pl.DataFrame) -> list[str]:
+    return sorted({host_key(uri) for uri in frame["source_uri"].drop_nulls().to_list()})
+
+
+def stale_site_audits(lake: Lake, instance: dg.DagsterInstance, keys: list[str]) -> dict[str, str]:
+    """{partition: why} for page audits made before a capture of one of their hosts was added,
+    removed or changed (a robots.txt WARC that arrived later): they must be audited again."""
+    path = lake.table_path(SITE_POLICIES, "all")
+    current = SitePolicies.from_frame(pl.read_parquet(path)) if path.exists() else None
+    stale = {}
+    for key in keys:
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=rights_pages.key, asset_partitions=[key]), limit=1
+        ).records
+        materialization = records[0].asset_materialization if records else None
+        recorded = materialization.metadata.get(SITE_POLICIES_DIGEST) if materialization else None
+        if current is None or recorded is None:
+            stale[key] = "audited without the site_policies table: audit it again"
+            continue
+        hosts = audited_hosts(
+            pl.read_parquet(lake.table_path("rights_pages", key), columns=["source_uri"])
+        )
+        if recorded.value != current.digest(hosts):
+            stale[key] = "its sites' robots.txt/ai.txt/tdmrep.json captures changed since the audit"
+    return stale
+
+
 def _write_audit(
     context: dg.AssetExecutionContext, lake: Lake, clean_asset: str, with_sites: bool
 ) -> dg.MaterializeResult:
     started = time.perf_counter()
     policy = _policy(lake)
     rows = _read(context, lake, clean_asset)
-    sites = site_files(_read(context, lake, "archive_pages")) if with_sites else {}
+    sites = load_site_policies(lake) if with_sites else None
     takedowns, problems = current_takedowns(lake)
     reviews, review_problems = load_reviews(lake.root_path)
     asset = context.asset_key.to_user_string()
@@ -290,6 +402,8 @@ def _write_audit(
     )
     if terms_problem is not None:
         metadata["collection_terms_problem"] = terms_problem
+    if sites is not None:  # the release refuses an audit made before its sites' captures changed
+        metadata[SITE_POLICIES_DIGEST] = sites.digest(audited_hosts(audited))
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -321,13 +435,14 @@ def _audit_asset(
 
 
 rights_pages = _audit_asset(
-    "rights_pages", clean_pages, archive_partitions, "web pages", [archive_pages]
+    "rights_pages", clean_pages, archive_partitions, "web pages", [site_policies]
 )
 rights_texts = _audit_asset("rights_texts", clean_texts, text_partitions, "text collections", [])
 rights_images = _audit_asset("rights_images", clean_images, image_partitions, "images", [])
 rights_posts = _audit_asset("rights_posts", clean_posts, social_partitions, "social posts", [])
 
 RIGHTS_ASSETS = [rights_pages, rights_texts, rights_images, rights_posts]
+SITE_ASSETS = [site_policies]
 
 
 ADMISSIBLE_CHECK = "admitted_records_are_admissible"
@@ -455,4 +570,18 @@ def cleared_partitions(
     return cleared, held
 
 
-RIGHTS_CHECKS = [check for audit in RIGHTS_ASSETS for check in _audit_checks(audit)]
+def require_cleared(instance: dg.DagsterInstance, audit: dg.AssetsDefinition, key: str) -> None:
+    """Stop a step downstream of an audit partition that its blocking check did not clear (it
+    failed, or never ran on the current table): whatever launched the step, a run, a backfill
+    or `dagster asset materialize`, nothing is built on an unverified audit."""
+    _, held = cleared_partitions(instance, audit, [key])
+    if key in held:
+        raise dg.Failure(
+            description=f"{audit.key.to_user_string()}[{key}] is not cleared: {held[key]}. "
+            "Materialize it again with its checks; nothing is built on it until they pass.",
+            allow_retries=False,
+        )
+
+
+AUDIT_CHECKS = {audit.key: _audit_checks(audit) for audit in RIGHTS_ASSETS}
+RIGHTS_CHECKS = [check for checks in AUDIT_CHECKS.values() for check in checks]

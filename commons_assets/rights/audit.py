@@ -199,7 +199,19 @@ def _site_opt_outs(
     robots_location = site.locations.get("robots.txt", f"{host}/robots.txt")
 
     if site.robots is None:
-        evidence.append(_evidence("robots.txt", None, "not fetched: no signal", robots_location))
+        # No capture of the site's robots.txt in any partition: nothing shows the site did not
+        # opt out, so the policy decides (robots_never_captured, default HOLD).
+        missing = policy.robots_never_captured
+        evidence.append(
+            _evidence(
+                "robots.txt",
+                None,
+                f"never captured: {missing} (policy robots_never_captured)",
+                robots_location,
+            )
+        )
+        if missing in (HOLD, EXCLUDE):
+            findings.append((missing, f"robots.txt of {host} never captured"))
     elif site.robots.unreachable:
         evidence.append(
             _evidence(
@@ -407,10 +419,12 @@ def decide(
 
     outcome, reason = _opt_outs(record, site, policy, evidence)
     licence = _licence(record, policy, evidence)
-    if outcome is not None:
+    review = review_for(record, reviews)
+    # An opt-out excludes whatever a steward says; a HOLD (a signal that cannot be read: robots.txt
+    # unreachable or never captured, a credit exception) is what a review is there to decide.
+    if outcome == EXCLUDE or (outcome is not None and review is None):
         return Decision(outcome, "opt-out", reason, evidence, licence)
-
-    if (review := review_for(record, reviews)) is not None:
+    if review is not None:
         return _reviewed(review, licence, evidence)
 
     if licence is not None and licence.matched_by != "none":

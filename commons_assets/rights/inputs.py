@@ -1,16 +1,12 @@
-"""What the audit reads besides the records: the site files a crawl fetched, takedown requests,
-and social deletions (a deletion is a takedown, whichever day it arrived)."""
+"""What the audit reads besides the records and the site policies: takedown requests, and social
+deletions (a deletion is a takedown, whichever day it arrived)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
-from commons_assets.rights.audit import SiteFiles, Takedown
-from commons_assets.rights.robots import RobotsTxt
+from commons_assets.rights.audit import Takedown
 from commons_assets.sources import layout
 from commons_assets.sources.jsonl import steward_lines
 from commons_assets.sources.social import DELETIONS_FILE
@@ -18,25 +14,6 @@ from commons_assets.sources.social import DELETIONS_FILE
 TAKEDOWN_FOLDER = Path("policy") / "takedowns"
 TAKEDOWN_MATCHES = ("url", "id", "sha256", "did")
 TAKEDOWN_SCOPES = ("work", "record")
-
-
-def site_files(rows: Iterable[dict[str, Any]]) -> dict[str, SiteFiles]:
-    """Host → the robots.txt, ai.txt and tdmrep.json captured in the same WARC."""
-    found: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        role = row.get("record_role")
-        if role not in ("robots.txt", "ai.txt", "tdmrep"):
-            continue
-        host = urlsplit(row["source_uri"]).netloc
-        entry = found.setdefault(host, {"locations": {}})
-        entry["locations"][role] = row["source_uri"]
-        if role == "tdmrep":
-            ok = row.get("http_status") is None or 200 <= row["http_status"] < 300
-            entry["tdmrep_json"] = row.get("text") if ok else None
-        else:
-            key = "robots" if role == "robots.txt" else "ai_txt"
-            entry[key] = RobotsTxt.from_response(row.get("http_status") or 200, row.get("text"))
-    return {host: SiteFiles(**entry) for host, entry in found.items()}
 
 
 def load_takedowns(root: Path) -> tuple[list[Takedown], list[str]]:

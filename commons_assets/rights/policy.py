@@ -6,6 +6,7 @@ defaults when absent (CONSENT_AND_LICENCES.md section (a): every [policy] choice
     extra_training_tokens = []     # more AI-training product tokens whose full block opts out
     bhl_allow_list = false         # "No known copyright restrictions…" → INCLUDE instead of HOLD
     robots_unreachable = "HOLD"    # robots.txt answered 5xx: HOLD (retry) or EXCLUDE
+    robots_never_captured = "HOLD" # no capture of a page's robots.txt: HOLD, EXCLUDE or ignore
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from commons_assets.rights.aliases import AliasError, LicenceAlias, load_aliases
 
 POLICY_FILE = Path("policy") / "licence_policy.toml"
 DECISIONS = ("HOLD", "EXCLUDE")
+NEVER_CAPTURED = (*DECISIONS, "ignore")
 
 
 class PolicyError(ValueError):
@@ -42,6 +44,11 @@ class RightsPolicy:
     extra_training_tokens: tuple[str, ...] = ()
     bhl_allow_list: bool = False
     robots_unreachable: str = "HOLD"
+    # A crawler that respects robots.txt fetched it before the page; an archive without that
+    # capture cannot show that the site did not opt out of AI training (a full block of GPTBot,
+    # a Content-Signal line), so its pages wait for a steward or a capture. `ignore` reads a
+    # missing capture as no signal (for archives made without robots.txt, e.g. of one's own site).
+    robots_never_captured: str = "HOLD"
     # policy/licence_aliases.toml: part of the policy, so its fingerprint covers them
     licence_aliases: tuple[LicenceAlias, ...] = ()
     source: str = "defaults"
@@ -87,11 +94,14 @@ def _policy_file(root: Path) -> RightsPolicy:
         "extra_training_tokens",
         "bhl_allow_list",
         "robots_unreachable",
+        "robots_never_captured",
     }
     if unknown := set(data) - known:
         raise PolicyError(f"{POLICY_FILE.as_posix()}: unknown settings {sorted(unknown)}")
     if data.get("robots_unreachable", "HOLD") not in DECISIONS:
         raise PolicyError(f"robots_unreachable must be one of {DECISIONS}")
+    if data.get("robots_never_captured", "HOLD") not in NEVER_CAPTURED:
+        raise PolicyError(f"robots_never_captured must be one of {NEVER_CAPTURED}")
     if "extra_training_tokens" in data:
         data["extra_training_tokens"] = tuple(data["extra_training_tokens"])
     return RightsPolicy(**data, source=POLICY_FILE.as_posix())

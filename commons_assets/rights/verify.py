@@ -46,6 +46,31 @@ def _signals(row: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
     return signals, statements
 
 
+def _held_signal(entry: dict[str, Any], policy: RightsPolicy | None) -> str | None:
+    """Why this signal holds a record for a steward (a review in force may admit it)."""
+    channel = entry.get("channel") or ""
+    verdict = (entry.get("verdict") or "").lower()
+    raw = entry.get("raw") or ""
+    if channel == "robots.txt" and verdict.startswith("unreachable"):
+        return f"robots.txt unreachable ({raw})"
+    ignored = policy is not None and policy.robots_never_captured == "ignore"
+    if channel == "robots.txt" and not raw and verdict.startswith("never captured") and not ignored:
+        return "robots.txt never captured (policy robots_never_captured)"
+    if channel in ("http:content-usage", "robots.txt:content-usage") and raw:
+        preference = aipref.parse_content_usage(raw)
+        legacy = policy.legacy_labels if policy is not None else True  # the stricter reading
+        if (
+            legacy
+            and preference.legacy_disallow
+            and preference.train_ai == aipref.UNKNOWN
+            and preference.credit_exception
+        ):
+            return (
+                f"{channel} {raw!r}: a legacy label with a credit exception (policy legacy_labels)"
+            )
+    return None
+
+
 def _signal_problem(entry: dict[str, Any], legacy_labels: bool) -> str | None:
     """Why this one signal forbids publication, read again from its raw value where possible."""
     channel = entry.get("channel") or ""
@@ -53,11 +78,18 @@ def _signal_problem(entry: dict[str, Any], legacy_labels: bool) -> str | None:
     verdict = (entry.get("verdict") or "").lower()
     if channel.startswith("takedown:"):
         return f"takedown {channel.split(':', 1)[1]}={raw}"
+    if channel == "robots.txt" and verdict.startswith("unreachable"):
+        return None  # held, not forbidden: _held_signal
     if channel in ("http:content-usage", "robots.txt:content-usage"):
         preference = aipref.parse_content_usage(raw)
         if preference.train_ai == aipref.DISALLOWED:
             return f"{channel} {raw!r} disallows train-ai"
-        if legacy_labels and preference.legacy_disallow and preference.train_ai == aipref.UNKNOWN:
+        if (
+            legacy_labels
+            and preference.legacy_disallow
+            and preference.train_ai == aipref.UNKNOWN
+            and not preference.credit_exception
+        ):
             return f"{channel} {raw!r}: a legacy label disallows AI use (policy legacy_labels)"
     elif channel in ("http:content-signal", "robots.txt:content-signal"):
         if aipref.parse_content_signal(raw) == aipref.DISALLOWED:
@@ -149,6 +181,8 @@ def problems(
     found += [problem for entry in signals if (problem := _signal_problem(entry, legacy))]
     review_problems, determined = _review(row, signals, reviews)
     found += review_problems
+    if determined is None or review_problems:  # only a review in force admits a held record
+        found += [held for entry in signals if (held := _held_signal(entry, policy))]
     if (tier or row.get("tier")) == CONSENTED_TIER:
         if not _consents_to_both(signals):
             found.append("consented tier without the author's consent to both uses")

@@ -12,10 +12,13 @@ import polars as pl
 from commons_assets.clean.assets import clean_texts
 from commons_assets.dedupe.assets import dedup_clusters, signatures_texts
 from commons_assets.lake import Lake
-from commons_assets.rights.assets import rights_texts
+from commons_assets.rights.assets import AUDIT_CHECKS, rights_texts
 from commons_assets.sources.assets import corpus_texts
 from commons_assets.sources.sensors import sync_partitions
 from commons_tests.builders import write_jsonl
+
+# The audit's checks run with it: a signature is built only on a partition they cleared.
+TEXT_CHECKS = AUDIT_CHECKS[rights_texts.key]
 
 SENTENCES = [
     "The ferry crosses the estuary every hour from dawn until late evening.",
@@ -67,7 +70,7 @@ def test_clusters_span_partitions_and_keep_the_most_permissive_copy(
     sync_partitions(instance, lake)
     for partition in ("first", "second"):
         assert dg.materialize(
-            [corpus_texts, clean_texts, rights_texts, signatures_texts],
+            [corpus_texts, clean_texts, rights_texts, *TEXT_CHECKS, signatures_texts],
             partition_key=partition,
             resources={"lake": lake},
             instance=instance,
@@ -93,7 +96,7 @@ def test_clusters_span_partitions_and_keep_the_most_permissive_copy(
 def _rebuild(lake: Lake, instance: dg.DagsterInstance) -> dict[str, tuple[str, str | None]]:
     for partition in ("first", "second"):
         assert dg.materialize(
-            [rights_texts, signatures_texts],
+            [rights_texts, *TEXT_CHECKS, signatures_texts],
             partition_key=partition,
             resources={"lake": lake},
             instance=instance,
@@ -180,7 +183,7 @@ def test_adding_a_partition_reads_only_that_partition_and_removal_leaves_no_stal
         sync_partitions(instance, lake)
         for partition in partitions:
             assert dg.materialize(
-                [corpus_texts, clean_texts, rights_texts, signatures_texts],
+                [corpus_texts, clean_texts, rights_texts, *TEXT_CHECKS, signatures_texts],
                 partition_key=partition,
                 resources={"lake": lake},
                 instance=instance,
@@ -232,7 +235,7 @@ def test_dedupe_settings_file_changes_thresholds_and_reindexes(
     lake = Lake(root=str(root))
     sync_partitions(instance, lake)
     assert dg.materialize(
-        [corpus_texts, clean_texts, rights_texts, signatures_texts],
+        [corpus_texts, clean_texts, rights_texts, *TEXT_CHECKS, signatures_texts],
         partition_key="p1",
         resources={"lake": lake},
         instance=instance,
@@ -256,3 +259,28 @@ def test_dedupe_settings_file_changes_thresholds_and_reindexes(
         [dedup_clusters], resources={"lake": lake}, instance=instance, raise_on_error=False
     )
     assert not result.success  # 9 pHash chunks cannot guarantee recall beyond 8 bits
+
+
+def test_signatures_wait_for_the_audits_blocking_check(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    """A partition whose blocking check never ran on its current audit table is not signed,
+    whatever launches the step (here alone, as `dagster asset materialize` would)."""
+    root = tmp_path / "data"
+    write_jsonl(
+        root / "sources" / "texts" / "p1" / "part.jsonl",
+        [{"id": "a", "text": essay(1), "licence": "CC0-1.0"}],
+    )
+    lake = Lake(root=str(root))
+    sync_partitions(instance, lake)
+    run = {"partition_key": "p1", "resources": {"lake": lake}, "instance": instance}
+    assert dg.materialize([corpus_texts, clean_texts, rights_texts], **run).success
+    unchecked = dg.materialize([signatures_texts], raise_on_error=False, **run)
+    assert not unchecked.success
+    [failure] = [e for e in unchecked.all_events if e.is_step_failure]
+    assert "rights_texts[p1] is not cleared: admitted_records_are_admissible never ran" in str(
+        failure.step_failure_data.error.message
+    ) + str(failure.step_failure_data.user_failure_data)
+    assert not lake.table_path("signatures_texts", "p1").exists()
+    assert dg.materialize([rights_texts, *TEXT_CHECKS], **run).success
+    assert dg.materialize([signatures_texts], **run).success

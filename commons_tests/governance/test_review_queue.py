@@ -115,8 +115,8 @@ def test_a_review_that_cannot_apply_is_not_written(
     lake, _ = built_sample
     data = ["--data", str(lake.root_path)]
     command = ["review", "decide", "--reason", "checked", "--reviewer", "ana", *data]
-    # An opt-out (robots.txt unreachable) is not a steward's to override.
-    page = "https://records.example.gov/guides/land-survey-copies"
+    # An opt-out (a robots.txt block of AI crawlers) is not a steward's to override.
+    page = "https://news.example.net/local/harbour-breakwater-vote"
     assert cli.main([*command, page, "--include", "--licence", "CC0-1.0"]) == 1
     assert "never overrides a takedown or an opt-out" in capsys.readouterr().err
     # A licence that is not open cannot admit anything.
@@ -124,3 +124,6 @@ def test_a_review_that_cannot_apply_is_not_written(
     assert "classifies as EXCLUDE (non-commercial)" in capsys.readouterr().err
     assert cli.main([*command, "no-such-record", "--exclude"]) == 1
     assert not (lake.root_path / "policy" / "reviews").exists()
+    # A HOLD from a signal that cannot be read (robots.txt answered 503) is a steward's to decide.
+    held = "https://records.example.gov/guides/land-survey-copies"
+    assert cli.main([*command, held, "--include", "--licence", "CC0-1.0"]) == 0

@@ -141,6 +141,32 @@ def test_verification_accepts_a_review_only_while_it_is_in_force() -> None:
     assert any("not in force" in p for p in verify.problems(row, [], reviews=[review, changed]))
 
 
+def test_a_review_decides_a_page_held_because_its_robots_txt_was_never_captured() -> None:
+    """A HOLD from a signal that cannot be read is what a review is for; verification admits the
+    page only while the review is in force, and refuses it admitted without one."""
+    page = {
+        **HELD,
+        "source_kind": "archives",
+        "source_id": "https://uncaptured.example/a",
+        "source_uri": "https://uncaptured.example/a",
+        "licence_raw": "https://creativecommons.org/licenses/by/4.0/",
+    }
+    held = decide(page, None, [], POLICY)
+    assert (held.decision, held.gate) == ("HOLD", "opt-out")
+    review, _ = parse_review(line(), "f:1")
+    result = decide(page, None, [], POLICY, [review])
+    assert (result.decision, result.gate) == ("INCLUDE_ATTRIB", "review")
+    row = {**page, "decision": result.decision, "evidence": result.evidence, "tier": "open"}
+    row["licence_class"] = result.licence.licence_class
+    assert verify.problems(row, [], policy=POLICY, reviews=[review]) == []
+    unreviewed = verify.problems(row, [], policy=POLICY, reviews=[])
+    assert "robots.txt never captured (policy robots_never_captured)" in unreviewed
+    forged = {**row, "evidence": held.evidence, "decision": "INCLUDE_ATTRIB"}
+    assert "robots.txt never captured (policy robots_never_captured)" in verify.problems(
+        forged, [], policy=POLICY, reviews=[]
+    )
+
+
 def test_append_review_writes_a_valid_line_or_nothing(tmp_path: Path) -> None:
     written = review_line("id", "r1", "include", "ana", "checked", "CC0-1.0")
     assert append_review(tmp_path, written) == "policy/reviews/decisions.jsonl:1"

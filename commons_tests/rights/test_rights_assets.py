@@ -14,10 +14,17 @@ import pytest
 from commons_assets.clean.assets import clean_pages, clean_posts
 from commons_assets.lake import Lake
 from commons_assets.rights import assets as rights_assets
-from commons_assets.rights.assets import RIGHTS_CHECKS, audit_summary, rights_pages, rights_posts
+from commons_assets.rights.assets import (
+    AUDIT_CHECKS,
+    audit_summary,
+    rights_pages,
+    rights_posts,
+    site_policies,
+    stale_site_audits,
+)
 from commons_assets.sources.assets import archive_pages, social_posts
 from commons_assets.sources.sensors import sync_partitions
-from commons_tests.builders import SAMPLE_DAY, warc_record_bytes, write_jsonl
+from commons_tests.builders import SAMPLE_DAY, WARC_DATE, warc_record_bytes, write_jsonl
 
 CC_BY = '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
 PARAGRAPHS = [
@@ -106,11 +113,23 @@ def build_warc(root: Path) -> None:
     path.write_bytes(data)
 
 
-def run_pages(lake: Lake, instance: dg.DagsterInstance, **kwargs) -> dg.ExecuteInProcessResult:
+def run_pages(
+    lake: Lake, instance: dg.DagsterInstance, partition: str = "sites", **kwargs
+) -> dg.ExecuteInProcessResult:
+    """Source and clean every archive partition, collect the site policies of all of them, then
+    audit one partition (the result of that audit run)."""
     sync_partitions(instance, lake)
+    for key in instance.get_dynamic_partitions("archives"):
+        dg.materialize(
+            [archive_pages, clean_pages],
+            partition_key=key,
+            resources={"lake": lake},
+            instance=instance,
+        )
+    dg.materialize([site_policies], resources={"lake": lake}, instance=instance)
     return dg.materialize(
-        [archive_pages, clean_pages, rights_pages, *RIGHTS_CHECKS[:2]],
-        partition_key="sites",
+        [rights_pages, *AUDIT_CHECKS[rights_pages.key]],
+        partition_key=partition,
         resources={"lake": lake},
         instance=instance,
         **kwargs,
@@ -144,7 +163,7 @@ def test_which_pages_reach_the_audited_output(sites_root: Path, instance) -> Non
         "open.example/header": ("EXCLUDE", "opt-out"),  # Content-Usage: train-ai=n
         "open.example/nc": ("EXCLUDE", "licence"),
         "blocked.example/page": ("EXCLUDE", "opt-out"),  # GPTBot fully blocked
-        "nofiles.example/page": ("INCLUDE_ATTRIB", "licence"),  # no site files: licence decides
+        "nofiles.example/page": ("HOLD", "opt-out"),  # robots.txt never captured (policy)
     }
     frame = pl.read_parquet(lake.table_path("rights_pages", "sites"))
     blocked = frame.filter(pl.col("source_id") == "https://blocked.example/page").to_dicts()[0]
@@ -153,14 +172,17 @@ def test_which_pages_reach_the_audited_output(sites_root: Path, instance) -> Non
         e["channel"] == "robots.txt:full-block" and e["raw"] == "GPTBot"
         for e in blocked["evidence"]
     )
-    unblocked = frame.filter(pl.col("source_id") == "https://nofiles.example/page").to_dicts()[0]
-    assert unblocked["decision"] == "INCLUDE_ATTRIB"
+    uncaptured = frame.filter(pl.col("source_id") == "https://nofiles.example/page").to_dicts()[0]
+    assert uncaptured["decision_reason"] == "robots.txt of nofiles.example never captured"
     assert {
         "channel": "robots.txt",
         "raw": None,
-        "verdict": "not fetched: no signal",
+        "verdict": "never captured: HOLD (policy robots_never_captured)",
         "location": "nofiles.example/robots.txt",
-    } in unblocked["evidence"]
+    } in uncaptured["evidence"]
+    free = frame.filter(pl.col("source_id") == "https://open.example/free").to_dicts()[0]
+    [robots] = [e for e in free["evidence"] if e["channel"] == "robots.txt"]
+    assert robots["location"] == (f"https://open.example/robots.txt captured {WARC_DATE} in sites")
     [materialization] = [
         e
         for e in result.get_asset_materialization_events()
@@ -168,6 +190,7 @@ def test_which_pages_reach_the_audited_output(sites_root: Path, instance) -> Non
     ]
     metadata = materialization.materialization.metadata
     assert metadata["decision/EXCLUDE"].value == 6
+    assert metadata["decision/HOLD"].value == 1
     assert metadata["policy"].value["source"] == "defaults"
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks["admitted_records_are_admissible"] is True
@@ -273,3 +296,78 @@ def test_audit_summary_counts_decisions_and_escapes_reasons() -> None:
     )
     assert "| HOLD | licence x\\|y (unknown) | 1 |" in summary
     assert "review_queue" in summary
+
+
+def robots_warc(root: Path, name: str, captures: list[tuple[str, str, bytes]]) -> None:
+    """A WARC holding only robots.txt captures, as Common Crawl publishes them."""
+    data = b"".join(
+        warc_record_bytes(uri, body, content_type="text/plain", date=date, number=i)
+        for i, (uri, date, body) in enumerate(captures)
+    )
+    path = root / "sources" / "archives" / f"{name}.warc.gz"
+    path.write_bytes(data)
+
+
+def test_site_policies_come_from_every_archive_partition(sites_root: Path, instance) -> None:
+    """A robots.txt captured in another WARC governs the page: the capture current when the
+    page was fetched (the earlier one here, which blocks GPTBot), named in the evidence."""
+    robots_warc(
+        sites_root,
+        "robotstxt-2026-11",
+        [
+            (
+                "https://NOFILES.example:443/robots.txt",
+                "2026-11-01T00:00:00Z",
+                b"User-agent: GPTBot\nDisallow: /\n",
+            ),
+            (
+                "https://nofiles.example/robots.txt",
+                "2026-12-01T00:00:00Z",
+                b"User-agent: *\nAllow: /\n",
+            ),
+        ],
+    )
+    lake = Lake(root=str(sites_root))
+    assert run_pages(lake, instance).success
+    assert decisions(lake)["nofiles.example/page"] == ("EXCLUDE", "opt-out")
+    frame = pl.read_parquet(lake.table_path("rights_pages", "sites"))
+    page = frame.filter(pl.col("source_id") == "https://nofiles.example/page").to_dicts()[0]
+    [robots] = [e for e in page["evidence"] if e["channel"] == "robots.txt:full-block"]
+    assert robots["location"] == (
+        "https://NOFILES.example:443/robots.txt captured 2026-11-01T00:00:00Z in robotstxt-2026-11"
+    )
+    # The robots-only partition holds no page: its audit is empty, not an error.
+    assert run_pages(lake, instance, partition="robotstxt-2026-11").success
+    assert pl.read_parquet(lake.table_path("rights_pages", "robotstxt-2026-11")).height == 0
+
+
+def test_a_page_audit_made_before_its_sites_captures_changed_is_stale(
+    sites_root: Path, instance
+) -> None:
+    """A robots.txt WARC that arrives after the audit changes what governs the pages of its
+    hosts: the release refuses the old audit until the partition is audited again."""
+    lake = Lake(root=str(sites_root))
+    assert run_pages(lake, instance).success
+    assert stale_site_audits(lake, instance, ["sites"]) == {}
+    robots_warc(
+        sites_root,
+        "robotstxt-late",
+        [
+            (
+                "https://nofiles.example/robots.txt",
+                "2026-11-01T00:00:00Z",
+                b"User-agent: *\nDisallow: /\n",
+            )
+        ],
+    )
+    sync_partitions(instance, lake)
+    dg.materialize(
+        [archive_pages], partition_key="robotstxt-late", resources={"lake": lake}, instance=instance
+    )
+    dg.materialize([site_policies], resources={"lake": lake}, instance=instance)
+    assert stale_site_audits(lake, instance, ["sites"]) == {
+        "sites": "its sites' robots.txt/ai.txt/tdmrep.json captures changed since the audit"
+    }
+    assert run_pages(lake, instance).success
+    assert stale_site_audits(lake, instance, ["sites"]) == {}
+    assert decisions(lake)["nofiles.example/page"] == ("EXCLUDE", "opt-out")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from dataclasses import replace
 from typing import Any
 from urllib.robotparser import RobotFileParser
 
@@ -76,6 +77,11 @@ def robots(body: str, status: int = 200) -> SiteFiles:
 def decision_of(
     record: dict[str, Any], site: SiteFiles | None = None, takedowns: list[Takedown] | None = None
 ) -> tuple[str, str]:
+    # The vectors are about one signal each: their site's robots.txt was captured and says
+    # nothing (a missing capture is a signal of its own: test_robots_never_captured_*).
+    site = site or SiteFiles()
+    if site.robots is None:
+        site = replace(site, robots=RobotsTxt.from_response(200, ""))
     result = decide(record, site, takedowns or [], POLICY)
     return result.decision, result.gate
 
@@ -245,21 +251,31 @@ def test_licence_vectors_through_the_gates(vector: int, licence: str, expected: 
 def test_vector_53_with_the_bhl_allow_list_policy() -> None:
     policy = RightsPolicy(bhl_allow_list=True)
     record = page(licence="No known copyright restrictions as determined by scanning institution.")
-    assert decide(record, None, [], policy).decision == INCLUDE
+    assert decide(record, robots(""), [], policy).decision == INCLUDE
 
 
 def test_no_licence_and_no_signal_is_excluded_by_default() -> None:
     assert decision_of(page(licence=None)) == (EXCLUDE, "default")
 
 
-def test_absent_site_files_are_recorded_not_guessed() -> None:
+def test_robots_never_captured_is_recorded_and_held_by_default() -> None:
     result = decide(page(), SiteFiles(), [], POLICY)
+    assert (result.decision, result.gate) == (HOLD, "opt-out")
+    assert "never captured" in result.reason
     assert {
         "channel": "robots.txt",
         "raw": None,
-        "verdict": "not fetched: no signal",
+        "verdict": "never captured: HOLD (policy robots_never_captured)",
         "location": "site.example/robots.txt",
     } in result.evidence
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"), [("EXCLUDE", EXCLUDE), ("ignore", INCLUDE_ATTRIB)]
+)
+def test_robots_never_captured_follows_the_policy(setting: str, expected: str) -> None:
+    policy = replace(POLICY, robots_never_captured=setting)
+    assert decide(page(), SiteFiles(), [], policy).decision == expected
 
 
 # --- RFC 9309: our matcher against Python's urllib.robotparser (vectors 19-22) ----------------
