@@ -17,6 +17,7 @@ from commons_assets.settings import data_root
 
 QUARANTINE_FOLDER = "_quarantine"  # bad input: unreadable records, files, images
 DROPPED_FOLDER = "_dropped"  # readable records a filter dropped, with the reason
+NOT_CARRIED_FOLDER = "_not_carried"  # records a reader deliberately left out, with the reason
 
 
 class Lake(dg.ConfigurableResource):
@@ -44,6 +45,9 @@ class Lake(dg.ConfigurableResource):
     def dropped_path(self, asset: str, partition: str) -> Path:
         return self.root_path / "lake" / DROPPED_FOLDER / asset / f"{partition}.parquet"
 
+    def not_carried_path(self, asset: str, partition: str) -> Path:
+        return self.root_path / "lake" / NOT_CARRIED_FOLDER / asset / f"{partition}.parquet"
+
     def write_table(self, asset: str, partition: str, frame: pl.DataFrame) -> Path:
         return write_parquet_atomic(frame, self.table_path(asset, partition))
 
@@ -52,6 +56,9 @@ class Lake(dg.ConfigurableResource):
 
     def write_dropped(self, asset: str, partition: str, frame: pl.DataFrame) -> Path:
         return write_parquet_atomic(frame, self.dropped_path(asset, partition))
+
+    def write_not_carried(self, asset: str, partition: str, frame: pl.DataFrame) -> Path:
+        return write_parquet_atomic(frame, self.not_carried_path(asset, partition))
 
     def read_table(self, asset: str, partition: str) -> pl.DataFrame:
         return pl.read_parquet(self.table_path(asset, partition))

@@ -70,6 +70,15 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     "provenance": PROVENANCE,
 }
 
+# Records a reader deliberately did not carry forward (a request record, a deleted post).
+NOT_CARRIED_SCHEMA: dict[str, pl.DataType] = {
+    "source_kind": pl.String,
+    "source_partition": pl.String,
+    "source_id": pl.String,
+    "location": pl.String,
+    "reason": pl.String,
+}
+
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
     "source_kind": pl.String,
     "source_partition": pl.String,
@@ -123,6 +132,7 @@ class PartitionRead:
     records: list[dict[str, Any]] = field(default_factory=list)
     quarantined: list[dict[str, Any]] = field(default_factory=list)
     not_carried: Counter[str] = field(default_factory=Counter)
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # not carried, by source id
 
     def keep(self, record: dict[str, Any]) -> None:
         unknown = set(record) - set(RECORD_SCHEMA)
@@ -159,9 +169,20 @@ class PartitionRead:
             }
         )
 
-    def not_carry(self, reason: str) -> None:
-        """Count a record that is deliberately not carried forward (and say why)."""
+    def not_carry(self, reason: str, source_id: str | None = None, where: str = "") -> None:
+        """Count a record that is deliberately not carried forward (and say why); one named by
+        its source id is listed too, so that `commons trace` finds it."""
         self.not_carried[reason] += 1
+        if source_id:
+            self.skipped.append(
+                {
+                    "source_kind": self.source_kind,
+                    "source_partition": self.source_partition,
+                    "source_id": source_id,
+                    "location": where,
+                    "reason": reason,
+                }
+            )
 
     def outcomes(self) -> list[tuple[str, str, int]]:
         """(outcome, reason, count) rows: kept, quarantined by reason, not carried by reason."""
@@ -176,3 +197,6 @@ class PartitionRead:
 
     def quarantine_frame(self) -> pl.DataFrame:
         return pl.DataFrame(self.quarantined, schema=QUARANTINE_SCHEMA)
+
+    def not_carried_frame(self) -> pl.DataFrame:
+        return pl.DataFrame(self.skipped, schema=NOT_CARRIED_SCHEMA)

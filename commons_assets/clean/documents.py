@@ -106,7 +106,8 @@ def clean_text_record(
     text, reason, removed = judge(text, config, language)
     outcome.lines_removed.update(removed)
     if reason is not None:
-        outcome.drop(row, "quality", reason, text, language=language)
+        detail = getattr(reason, "detail", "")
+        outcome.drop(row, "quality", str(reason), text, detail=detail, language=language)
         return
     text, pii = redact_pii(text, pii_mode)
     outcome.pii.update(pii)

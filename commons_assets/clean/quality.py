@@ -39,6 +39,20 @@ def words(text: str) -> list[str]:
     return WORD.findall(text)
 
 
+class Drop(str):
+    """A rule's drop reason (compares as the plain reason) carrying what was measured against
+    which limit, so that `commons trace` and `lake/_dropped` say why in numbers: a subclass of
+    str keeps every rule's contract (None or the reason) for callers that need only the name."""
+
+    detail: str
+
+    def __new__(cls, reason: str, measured: float, comparison: str, limit: float) -> Drop:
+        drop = super().__new__(cls, reason)
+        value = f"{measured:.3g}" if isinstance(measured, float) else str(measured)
+        drop.detail = f"measured {value} {comparison} limit {limit}"
+        return drop
+
+
 # ---------------------------------------------------------------------------------------------
 # Gopher quality (Rae et al. 2021, A.1.1)
 
@@ -64,32 +78,30 @@ def gopher_quality(
     tokens = words(text)
     n = len(tokens)
     if n < rules.min_doc_words:
-        return "gopher_short_doc"
+        return Drop("gopher_short_doc", n, "<", rules.min_doc_words)
     if n > rules.max_doc_words:
-        return "gopher_long_doc"
+        return Drop("gopher_long_doc", n, ">", rules.max_doc_words)
     mean_length = sum(len(t) for t in tokens) / n
     if mean_length < rules.min_avg_word_length:
-        return "gopher_below_avg_word_length"
+        return Drop("gopher_below_avg_word_length", mean_length, "<", rules.min_avg_word_length)
     if mean_length > rules.max_avg_word_length:
-        return "gopher_above_avg_word_length"
+        return Drop("gopher_above_avg_word_length", mean_length, ">", rules.max_avg_word_length)
     symbols = text.count("#") + sum(text.count(e) for e in ELLIPSES)
     if symbols / n > rules.max_symbol_word_ratio:
-        return "gopher_too_many_symbols"
+        return Drop("gopher_too_many_symbols", symbols / n, ">", rules.max_symbol_word_ratio)
     lines = [line for line in text.splitlines() if line.strip()]
-    if lines and sum(line.lstrip().startswith(BULLETS) for line in lines) / len(lines) > (
-        rules.max_bullet_lines_ratio
-    ):
-        return "gopher_too_many_bullets"
-    if lines and sum(line.rstrip().endswith(ELLIPSES) for line in lines) / len(lines) > (
-        rules.max_ellipsis_lines_ratio
-    ):
-        return "gopher_too_many_ellipsis_lines"
-    alpha = sum(any(c.isalpha() for c in t) for t in tokens)
-    if alpha / n < rules.max_non_alpha_words_ratio:
-        return "gopher_below_alpha_threshold"
+    bullets = sum(line.lstrip().startswith(BULLETS) for line in lines) / max(len(lines), 1)
+    if bullets > rules.max_bullet_lines_ratio:
+        return Drop("gopher_too_many_bullets", bullets, ">", rules.max_bullet_lines_ratio)
+    ellipsis = sum(line.rstrip().endswith(ELLIPSES) for line in lines) / max(len(lines), 1)
+    if ellipsis > rules.max_ellipsis_lines_ratio:
+        return Drop("gopher_too_many_ellipsis_lines", ellipsis, ">", rules.max_ellipsis_lines_ratio)
+    alpha = sum(any(c.isalpha() for c in t) for t in tokens) / n
+    if alpha < rules.max_non_alpha_words_ratio:
+        return Drop("gopher_below_alpha_threshold", alpha, "<", rules.max_non_alpha_words_ratio)
     stop_words = sum(t.lower().strip(".,;:!?\"'") in STOP_WORDS for t in tokens)
     if language == "en" and stop_words < rules.min_stop_words:
-        return "gopher_enough_stop_words"
+        return Drop("gopher_enough_stop_words", stop_words, "<", rules.min_stop_words)
     return None
 
 
@@ -160,23 +172,27 @@ def _dup_ngram_char_fraction(tokens: list[str], n: int) -> float:
 def gopher_repetition(text: str, rules: GopherRepetition = GopherRepetition()) -> str | None:
     paragraphs = [p.strip() for p in re.split(r"\n{2,}", text) if p.strip()]
     count, chars = _duplicates(paragraphs)
-    if paragraphs and count / len(paragraphs) > rules.dup_para_frac:
-        return "gopher_dup_para_frac"
-    if chars / max(len(text), 1) > rules.dup_para_char_frac:
-        return "gopher_dup_para_char_frac"
+    share = count / max(len(paragraphs), 1)
+    if share > rules.dup_para_frac:
+        return Drop("gopher_dup_para_frac", share, ">", rules.dup_para_frac)
+    share = chars / max(len(text), 1)
+    if share > rules.dup_para_char_frac:
+        return Drop("gopher_dup_para_char_frac", share, ">", rules.dup_para_char_frac)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     count, chars = _duplicates(lines)
-    if lines and count / len(lines) > rules.dup_line_frac:
-        return "gopher_dup_line_frac"
-    if chars / max(len(text), 1) > rules.dup_line_char_frac:
-        return "gopher_dup_line_char_frac"
+    share = count / max(len(lines), 1)
+    if share > rules.dup_line_frac:
+        return Drop("gopher_dup_line_frac", share, ">", rules.dup_line_frac)
+    share = chars / max(len(text), 1)
+    if share > rules.dup_line_char_frac:
+        return Drop("gopher_dup_line_char_frac", share, ">", rules.dup_line_char_frac)
     tokens = words(text)
     for n, limit in rules.top_n_grams:
-        if _top_ngram_char_fraction(tokens, n) > limit:
-            return f"gopher_top_{n}_gram"
+        if (share := _top_ngram_char_fraction(tokens, n)) > limit:
+            return Drop(f"gopher_top_{n}_gram", share, ">", limit)
     for n, limit in rules.dup_n_grams:
-        if _dup_ngram_char_fraction(tokens, n) > limit:
-            return f"gopher_duplicated_{n}_n_grams"
+        if (share := _dup_ngram_char_fraction(tokens, n)) > limit:
+            return Drop(f"gopher_duplicated_{n}_n_grams", share, ">", limit)
     return None
 
 
@@ -219,13 +235,14 @@ def c4_lines(text: str, rules: C4Rules = C4Rules()) -> tuple[str, Counter[str]]:
 def c4_document(text: str, rules: C4Rules = C4Rules()) -> str | None:
     lower = text.lower()
     if "lorem ipsum" in lower:
-        return "c4_lorem_ipsum"
+        return Drop("c4_lorem_ipsum", lower.count("lorem ipsum"), ">", 0)
     if "{" in text:
-        return "c4_curly_bracket"
+        return Drop("c4_curly_bracket", text.count("{"), ">", 0)
     # C4 splits sentences with a tokenizer; a terminal punctuation mark followed by a space or
     # the end is the same rule for the prose that survives the line filter.
-    if len(SENTENCE_END.findall(text)) < rules.min_num_sentences:
-        return "c4_too_few_sentences"
+    sentences = len(SENTENCE_END.findall(text))
+    if sentences < rules.min_num_sentences:
+        return Drop("c4_too_few_sentences", sentences, "<", rules.min_num_sentences)
     return None
 
 
@@ -245,20 +262,20 @@ class FineWebRules:
 def fineweb(text: str, rules: FineWebRules = FineWebRules()) -> str | None:
     lines = [line for line in text.split("\n") if line.strip()]
     if not lines:
-        return "fineweb_empty"
-    if sum(line.rstrip().endswith(TERMINAL_PUNCTUATION) for line in lines) / len(lines) < (
-        rules.line_punct_thr
-    ):
-        return "fineweb_line_punct_ratio"
-    if sum(len(line) <= rules.short_line_length for line in lines) / len(lines) > (
-        rules.short_line_thr
-    ):
-        return "fineweb_short_line_ratio"
+        return Drop("fineweb_empty", 0, "=", 0)
+    share = sum(line.rstrip().endswith(TERMINAL_PUNCTUATION) for line in lines) / len(lines)
+    if share < rules.line_punct_thr:
+        return Drop("fineweb_line_punct_ratio", share, "<", rules.line_punct_thr)
+    share = sum(len(line) <= rules.short_line_length for line in lines) / len(lines)
+    if share > rules.short_line_thr:
+        return Drop("fineweb_short_line_ratio", share, ">", rules.short_line_thr)
     _, dup_chars = _duplicates([line.strip() for line in lines])
-    if dup_chars / max(len(text.replace("\n", "")), 1) > rules.char_duplicates_ratio:
-        return "fineweb_char_dup_ratio"
-    if text.count("\n") / max(len(words(text)), 1) > rules.new_line_ratio:
-        return "fineweb_list_ratio"
+    share = dup_chars / max(len(text.replace("\n", "")), 1)
+    if share > rules.char_duplicates_ratio:
+        return Drop("fineweb_char_dup_ratio", share, ">", rules.char_duplicates_ratio)
+    share = text.count("\n") / max(len(words(text)), 1)
+    if share > rules.new_line_ratio:
+        return Drop("fineweb_list_ratio", share, ">", rules.new_line_ratio)
     return None
 
 
@@ -316,9 +333,9 @@ def judge(
     if config.c4 is not None:
         text, removed = c4_lines(text, config.c4)
     if len(text) < config.min_chars:
-        return text, "too_short", removed
+        return text, Drop("too_short", len(text), "<", config.min_chars), removed
     if config.max_chars is not None and len(text) > config.max_chars:
-        return text, "too_long", removed
+        return text, Drop("too_long", len(text), ">", config.max_chars), removed
     reason = (
         (config.c4 and c4_document(text, config.c4))
         or (config.gopher_repetition and gopher_repetition(text, config.gopher_repetition))

@@ -52,7 +52,8 @@ def cluster_of(root: Path, record_id: str) -> list[dict[str, Any]]:
 
 
 def before_the_audit(root: Path, key: str) -> list[str]:
-    """Where a record stopped before the audit: dropped by a clean-stage rule, or quarantined as
+    """Where a record stopped before the audit: dropped by a clean-stage rule (with what it
+    measured), not carried by its reader (a deleted post, a non-HTML capture), or quarantined as
     unreadable input (named by source id, URL, file or file:line)."""
     lines = []
     dropped = _query(
@@ -76,6 +77,19 @@ def before_the_audit(root: Path, key: str) -> list[str]:
         "OR source_file || ':' || coalesce(CAST(line AS VARCHAR), '') = $key",
         {"key": key},
     )
+    skipped = _query(
+        sorted((root / "lake" / "_not_carried").glob("*/*.parquet")),
+        "source_id = $key",
+        {"key": key},
+    )
+    for row in skipped:
+        lines += [
+            f"not carried {row['source_id']}",
+            f"  source     {row['source_kind']} / {row['source_partition']}"
+            + (f" {row['location']}" if row.get("location") else ""),
+            f"  reason     {row['reason']} (left out by the reader on purpose)",
+            "",
+        ]
     for row in quarantined:
         lines += [
             f"quarantined input {row['source_file']} {row['location']}",

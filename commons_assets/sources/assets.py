@@ -56,6 +56,7 @@ def _write_partition(
     quarantine = read.quarantine_frame()
     path = lake.write_table(asset, partition, records)
     lake.write_quarantine(asset, partition, quarantine)
+    lake.write_not_carried(asset, partition, read.not_carried_frame())
     elapsed = time.perf_counter() - started
 
     preview_rows = [

@@ -130,10 +130,10 @@ def read_social_day(day: Path, partition: str, root: Path) -> PartitionRead:
             )
             continue
         if uri in deleted_uris:
-            result.not_carry("post deleted by its author")
+            result.not_carry("post deleted by its author", uri, f"line {line}")
             continue
         if did in deleted_dids:
-            result.not_carry("account deleted")
+            result.not_carry("account deleted", uri, f"line {line}")
             continue
         if not isinstance(text, str) or not text.strip():
             result.quarantine(
@@ -146,7 +146,7 @@ def read_social_day(day: Path, partition: str, root: Path) -> PartitionRead:
             )
             continue
         if uri in seen:
-            result.not_carry("post repeated in this file")
+            result.not_carry("post repeated in this file", uri, f"line {line}")
             continue
         seen.add(uri)
         langs = obj.get("langs")

@@ -173,7 +173,11 @@ def _read_from(
             if parsed is None:
                 continue
             if parsed["id"] in seen_ids:
-                result.not_carry("identical capture repeated in this file")
+                result.not_carry(
+                    "identical capture repeated in this file",
+                    parsed["source_id"],
+                    f"offset {offset}",
+                )
                 continue
             seen_ids.add(parsed["id"])
             parsed["provenance"] = {
@@ -201,13 +205,13 @@ def _parse_record(record: Any, result: PartitionRead) -> dict[str, Any] | None:
         raise ArchiveLoadFailed("record has no Content-Length header")
     uri = record.rec_headers.get_header("WARC-Target-URI") or ""
     if rec_type not in ("response", "resource"):
-        result.not_carry(f"{rec_type} record")
+        result.not_carry(f"{rec_type} record", uri or None)
         return None
     status: int | None = None
     headers: list[dict[str, str]] = []
     if rec_type == "response":
         if record.http_headers is None:
-            result.not_carry("non-HTTP response record")
+            result.not_carry("non-HTTP response record", uri or None)
             return None
         status = int(record.http_headers.get_statuscode() or 0) or None
         headers = [{"name": name, "value": value} for name, value in record.http_headers.headers]
@@ -225,10 +229,10 @@ def _parse_record(record: Any, result: PartitionRead) -> dict[str, Any] | None:
     mime = (content_type or "").split(";")[0].strip().lower()
     if role is None:
         if mime not in HTML_TYPES:
-            result.not_carry(f"non-HTML payload ({mime or 'no content type'})")
+            result.not_carry(f"non-HTML payload ({mime or 'no content type'})", uri or None)
             return None
         if status is not None and not 200 <= status < 300:
-            result.not_carry(f"HTTP status {status // 100}xx page")
+            result.not_carry(f"HTTP status {status // 100}xx page", uri or None)
             return None
         role = "page"
 

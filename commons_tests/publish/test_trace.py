@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from commons_assets import cli
+from commons_tests.builders import ALICE
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +47,7 @@ def test_trace_finds_records_that_stopped_before_the_audit(
     assert cli.main(["trace", "https://a.example/two", "--data", str(data_root)]) == 0
     dropped = capsys.readouterr().out
     assert "dropped    by the clean stage" in dropped and "rule " in dropped
+    assert re.search(r"rule \w+: measured [\d.]+ [<>=] limit [\d.]+", dropped), dropped
     assert "releases   none (never audited)" in dropped
     # A cut-off JSON line, named by its file and line.
     where = "sources/texts/essays/part-1.jsonl:2"
@@ -52,4 +55,8 @@ def test_trace_finds_records_that_stopped_before_the_audit(
     quarantined = capsys.readouterr().out
     assert "quarantined input sources/texts/essays/part-1.jsonl line 2" in quarantined
     assert "reason     invalid_json" in quarantined
+    # A post its author deleted is not carried by the reader: found, with the reason.
+    assert cli.main(["trace", f"at://{ALICE}/app.bsky.feed.post/2", "--data", str(data_root)]) == 0
+    skipped = capsys.readouterr().out
+    assert "reason     post deleted by its author" in skipped and "line 2" in skipped
     assert cli.main(["trace", "nothing-like-this", "--data", str(data_root)]) == 1
