@@ -205,6 +205,13 @@ def test_d_licence_audit_of_a_partition(page: object, server: Server) -> None:
     expect(shown(page, "orchard-notes")).to_be_visible()
     expect(shown(page, "held_since", exact=True)).to_be_visible()
     screenshot(page, "review-queue")
+    # The whole queue, every partition and source kind in one table (held_records).
+    visit(page, server, "/assets/held_records")
+    expect(shown(page, "by_partition", exact=True)).to_be_visible()
+    expect(shown(page, "orchard-notes")).to_be_visible()
+    expect(shown(page, "land-survey-copies")).to_be_visible()  # a page: robots.txt answered 503
+    shown(page, "queue", exact=True).scroll_into_view_if_needed()
+    screenshot(page, "held-records")
 
 
 def test_e_follow_a_release_rows_source_partition_upstream(page: object, server: Server) -> None:

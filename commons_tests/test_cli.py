@@ -34,6 +34,8 @@ def test_build_materializes_every_partition_and_prints_progress(
     assert {p.name for p in lake.iterdir()} == {
         "_quarantine",
         "_dropped",
+        "_not_carried",
+        "held_records",
         "archive_pages",
         "corpus_texts",
         "image_records",

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from commons_assets.governance.assets import takedown_requests
+from commons_assets.governance.assets import held_records, takedown_requests
 from commons_assets.governance.sensors import (
     REAUDIT_JOBS,
     REBUILD_JOB,
@@ -11,7 +11,7 @@ from commons_assets.governance.sensors import (
 )
 
 defs = dg.Definitions(
-    assets=[takedown_requests],
+    assets=[takedown_requests, held_records],
     jobs=[*REAUDIT_JOBS.values(), REBUILD_JOB],
     sensors=[takedown_sensor, review_sensor],
 )

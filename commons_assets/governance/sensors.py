@@ -18,6 +18,7 @@ from commons_assets.dedupe.assets import (
     signatures_posts,
     signatures_texts,
 )
+from commons_assets.governance.assets import held_records
 from commons_assets.lake import Lake
 from commons_assets.publish.assets import release
 from commons_assets.rights.assets import (
@@ -49,8 +50,9 @@ REAUDIT_JOBS = {
 }
 REBUILD_JOB = dg.define_asset_job(
     "rebuild_release",
-    selection=[dedup_clusters, release],
-    description="Rebuild the duplicate clusters and the release after re-audits.",
+    selection=[dedup_clusters, release, held_records],
+    description="Rebuild the duplicate clusters, the release and the review queue after "
+    "re-audits.",
 )
 TRIGGER_TAG = "commons/trigger"
 REAUDIT, REBUILD = "takedown", "takedown-release"
@@ -169,7 +171,7 @@ def evaluate(
         request = dg.RunRequest(
             run_key=f"{watch.rebuild_tag}-{state.get('batch', 'x')}",
             job_name=REBUILD_JOB.name,
-            asset_selection=[dedup_clusters.key, release.key],
+            asset_selection=[dedup_clusters.key, release.key, held_records.key],
             tags={TRIGGER_TAG: watch.rebuild_tag},
         )
         return [request], {**state, "pending": False}, "re-audits done: rebuilding the release"

@@ -40,6 +40,11 @@ def release_rows(lake: Lake) -> pl.DataFrame:
     )
 
 
+def held_queue(lake: Lake) -> pl.DataFrame:
+    """The held_records asset's table: the queue across every partition and source kind."""
+    return pl.read_parquet(lake.table_path("held_records", "all"))
+
+
 def decide(lake: Lake, *args: str, reason: str, reviewer: str) -> int:
     """`commons review decide ARGS --reason … --reviewer …` on the sample's data root."""
     data = ["--data", str(lake.root_path)]
@@ -75,6 +80,9 @@ def test_a_review_decision_reaches_the_next_release(
     assert cli.main(["review", "show", "orchard-notes", *data]) == 0
     assert "decision   HOLD (licence)" in capsys.readouterr().out
     assert "orchard-notes" not in set(release_rows(lake)["source_id"])
+    queue = held_queue(lake)
+    assert "orchard-notes" in set(queue["source_id"])
+    assert {"texts", "images", "archives"} <= set(queue["source_kind"])  # every kind, one table
 
     reason = "the orchard society confirmed CC BY 4.0 by e-mail"
     include = ["orchard-notes", "--include", "--licence", "CC-BY-4.0"]
@@ -93,6 +101,8 @@ def test_a_review_decision_reaches_the_next_release(
     assert "## Steward reviews applied" in changes and "decisions.jsonl:1" in changes
     assert cli.main(["review", "list", *data]) == 0
     assert "orchard-notes" not in capsys.readouterr().out
+    # The UI's queue across partitions (held_records) was rebuilt with the release.
+    assert "orchard-notes" not in set(held_queue(lake)["source_id"])
 
     # A later bulk decision on every record stating the same licence string: the record's own
     # decision names it more specifically, so it stays included.

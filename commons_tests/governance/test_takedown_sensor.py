@@ -69,7 +69,7 @@ def test_a_new_takedown_reaches_the_next_release(data_root: Path) -> None:
             run(request, lake, instance)
         requests, state, note = evaluate(json.dumps(state), lake, instance)
         assert [sorted(k.to_user_string() for k in r.asset_selection) for r in requests] == [
-            ["dedup_clusters", "release"]
+            ["dedup_clusters", "held_records", "release"]
         ]
         run(requests[0], lake, instance)
         assert text_ids(data_root) == ["e3"]
