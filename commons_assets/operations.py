@@ -48,6 +48,7 @@ AUTOMATION = {
     "rights": FOLLOW_UPSTREAM,
     "dedupe": FOLLOW_UPSTREAM,
     "publish": DAILY_RELEASE,
+    "governance": FOLLOW_UPSTREAM,  # the review queue follows the audits
 }
 
 

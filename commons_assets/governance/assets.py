@@ -10,6 +10,7 @@ import polars as pl
 
 from commons_assets.governance.review_queue import QUEUE_COLUMNS, held
 from commons_assets.lake import Lake
+from commons_assets.operations import TRANSIENT_RETRY
 from commons_assets.reporting import column_schema, table
 from commons_assets.rights.assets import RIGHTS_ASSETS, current_takedowns
 
@@ -60,6 +61,7 @@ with warnings.catch_warnings():
 @dg.asset(
     deps=RIGHTS_ASSETS,
     group_name="governance",
+    retry_policy=TRANSIENT_RETRY,
     kinds={"parquet", "polars"},
     description=(
         "The steward's review queue: every record held for review, across all partitions and "
