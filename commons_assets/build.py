@@ -115,6 +115,8 @@ def build(
         + ", ".join(f"{name} {len(keys)}" for name, keys in on_disk.items())
         + f", social days {len(layout.social_days(lake.sources))}"
     )
+    for entry in layout.unusable_names(lake.sources):  # never left out in silence
+        echo(f"  SKIP  sources/{entry}")
     assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
     checks_by_asset: dict[dg.AssetKey, list[dg.AssetChecksDefinition]] = {}
     for check in defs.asset_checks or []:

@@ -51,8 +51,7 @@ REAUDIT_JOBS = {
 REBUILD_JOB = dg.define_asset_job(
     "rebuild_release",
     selection=[dedup_clusters, release, held_records],
-    description="Rebuild the duplicate clusters, the release and the review queue after "
-    "re-audits.",
+    description="Rebuild the duplicate clusters, the release and the review queue after re-audits.",
 )
 TRIGGER_TAG = "commons/trigger"
 REAUDIT, REBUILD = "takedown", "takedown-release"

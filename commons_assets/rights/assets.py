@@ -35,6 +35,7 @@ from commons_assets.rights.site_policies import (
     host_key,
 )
 from commons_assets.sources.assets import archive_pages
+from commons_assets.sources.jsonl import within
 from commons_assets.sources.partitions import (
     archive_partitions,
     image_partitions,
@@ -223,9 +224,11 @@ def collection_terms(lake: Lake, kind: str | None, partition: str) -> tuple[bool
     path = lake.sources / kind / partition / "collection.json"
     if not path.exists():
         return False, None
+    if not within(path, lake.sources):
+        return False, f"{lake.relative(path)} links outside the data root"
     try:
         terms = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         return False, f"{lake.relative(path)} cannot be read ({type(error).__name__}: {error})"
     if not isinstance(terms, dict):
         return False, f"{lake.relative(path)} is not a JSON object"

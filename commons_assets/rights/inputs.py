@@ -3,12 +3,11 @@ deletions (a deletion is a takedown, whichever day it arrived)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from commons_assets.rights.audit import Takedown
 from commons_assets.sources import layout
-from commons_assets.sources.jsonl import steward_lines
+from commons_assets.sources.jsonl import json_lines, steward_lines, within
 from commons_assets.sources.social import DELETIONS_FILE
 
 TAKEDOWN_FOLDER = Path("policy") / "takedowns"
@@ -51,18 +50,15 @@ def load_takedowns(root: Path) -> tuple[list[Takedown], list[str]]:
 def social_deletions(root: Path) -> list[Takedown]:
     """Every deletion event of every day, as takedowns (Bluesky: archives respect deletions)."""
     deletions: list[Takedown] = []
-    for day, folder in layout.social_days(root / "sources").items():
+    sources = root / "sources"
+    for day, folder in layout.social_days(sources).items():
         path = folder / DELETIONS_FILE
-        if not path.exists():
-            continue
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            try:
-                obj = json.loads(line) if line.strip() else None
-            except json.JSONDecodeError:
-                continue  # the social source asset quarantines it
+        if not path.exists() or not within(path, sources):
+            continue  # a link out of the data root is reported by the social source asset
+        relative = f"sources/social/{day}/{DELETIONS_FILE}"
+        for where, obj, _ in json_lines(path, relative):
             if not isinstance(obj, dict):
-                continue
-            where = f"sources/social/{day}/{DELETIONS_FILE}:{number}"
+                continue  # the social source asset quarantines it
             if isinstance(obj.get("uri"), str):
                 deletions.append(
                     Takedown("url", obj["uri"], "post deleted by its author", day, "record", where)

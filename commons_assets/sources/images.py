@@ -15,7 +15,7 @@ from PIL import Image, UnidentifiedImageError
 from commons_assets import __version__
 from commons_assets.records import PartitionRead, record_id, sha256_hex, steps
 from commons_assets.settings import DEFAULT_MAX_IMAGE_PIXELS
-from commons_assets.sources.jsonl import jsonl_objects, string_field
+from commons_assets.sources.jsonl import jsonl_objects, string_field, within
 
 SOURCE_KIND = "images"
 RECORDS_FILE = "records.jsonl"
@@ -92,6 +92,8 @@ def _image_record(
         raise ImageRejected("missing_image", "neither `file` nor `url` is given")
     image: dict[str, Any] = {"file": None, "url": url}
     if relative is not None:
+        if "\x00" in relative:
+            raise ImageRejected("invalid_file_name", "`file` holds a NUL character")
         path = _image_path(folder, relative)
         if path is None:
             raise ImageRejected(
@@ -137,6 +139,9 @@ def read_image_collection(
         )
         return result
     source_file = records_path.relative_to(root).as_posix()
+    if not within(records_path, root / "sources"):
+        result.quarantine(source_file, "outside_data_root", "a link outside the data root")
+        return result
     reader_steps = steps(("read_images", f"commons {__version__}; pillow {version('pillow')}"))
     seen: set[str] = set()
     for line, obj in jsonl_objects(records_path, source_file, result):

@@ -3,20 +3,68 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from commons_assets.records import PartitionRead
 
+# A line longer than this is quarantined unread (it is skipped in chunks, never held whole).
+MAX_LINE_BYTES = 8 * 1024 * 1024
+_SKIP_CHUNK = 1024 * 1024
+# A \uD800-\uDFFF escape: a surrogate pair is fine, a lone one cannot be encoded as UTF-8.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+class DuplicateKeys(ValueError):
+    """An object names the same key twice with different values (RFC 8259 §4: names SHOULD be
+    unique; parsers disagree on which value wins, so Commons takes neither)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in value and value[key] != item:
+            raise DuplicateKeys(f"key {key!r} given twice with different values")
+        value[key] = item
+    return value
+
+
+def parse_line(line: str) -> Any:
+    """One JSON value; raises ValueError (invalid JSON, a number too long to convert, duplicate
+    keys that disagree) or RecursionError (nesting too deep)."""
+    return json.loads(line, object_pairs_hook=_unique_keys)
+
+
+def _lines(stream: IO[bytes], limit: int) -> Iterator[tuple[bytes, bool]]:
+    """(line, whole) pairs; a line over `limit` bytes comes as its first `limit` bytes and
+    whole=False, the rest skipped without being kept in memory."""
+    while line := stream.readline(limit + 1):
+        if len(line) <= limit or line.endswith(b"\n"):
+            yield line, True
+            continue
+        while (rest := stream.readline(_SKIP_CHUNK)) and not rest.endswith(b"\n"):
+            pass
+        yield line[:limit], False
+
 
 def jsonl_objects(
-    path: Path, source_file: str, result: PartitionRead
+    path: Path, source_file: str, result: PartitionRead, max_line_bytes: int = MAX_LINE_BYTES
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, object) for each good line; quarantine the rest with a reason.
     Blank lines are allowed and skipped."""
     with path.open("rb") as lines:
-        for number, raw in enumerate(lines, start=1):
+        for number, (raw, whole) in enumerate(_lines(lines, max_line_bytes), start=1):
+            if not whole:
+                result.quarantine(
+                    source_file,
+                    "line_too_long",
+                    f"longer than the limit of {max_line_bytes} bytes",
+                    line=number,
+                    raw=raw[:400],
+                )
+                continue
             if not raw.strip():
                 continue
             try:
@@ -26,9 +74,22 @@ def jsonl_objects(
                 result.quarantine(source_file, "not_utf8", str(error), line=number, raw=raw)
                 continue
             try:
-                value = json.loads(line)
-            except json.JSONDecodeError as error:
-                result.quarantine(source_file, "invalid_json", str(error), line=number, raw=line)
+                value = parse_line(line)
+            except DuplicateKeys as error:
+                result.quarantine(source_file, "duplicate_key", str(error), line=number, raw=line)
+                continue
+            except (ValueError, RecursionError) as error:
+                detail = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+                result.quarantine(source_file, "invalid_json", detail, line=number, raw=line)
+                continue
+            if _SURROGATE_ESCAPE.search(raw) and not _encodable(value):
+                result.quarantine(
+                    source_file,
+                    "invalid_unicode",
+                    "a lone surrogate escape (\\uD800-\\uDFFF) is not a character",
+                    line=number,
+                    raw=line,
+                )
                 continue
             if not isinstance(value, dict):
                 result.quarantine(
@@ -40,6 +101,14 @@ def jsonl_objects(
                 )
                 continue
             yield number, value
+
+
+def _encodable(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def string_field(value: Any) -> str | None:
@@ -56,11 +125,43 @@ def steward_lines(root: Path, folder: Path) -> Iterator[tuple[str, Any, str | No
     files in a steward's folder under the data root (takedowns, reviews), in file order. The
     caller reports the unusable lines: a steward file's bad line is shown, never dropped."""
     for path in sorted((root / folder).glob("*.jsonl")) if (root / folder).is_dir() else []:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
+        relative = path.relative_to(root).as_posix()
+        if not within(path, root):
+            yield relative, None, f"{relative}: links outside the data root; not read"
+            continue
+        yield from json_lines(path, relative)
+
+
+def json_lines(path: Path, relative: str) -> Iterator[tuple[str, Any, str | None]]:
+    """(file:line, parsed value or None, why not) for each non-blank line of one file; no bad
+    line (too long, not UTF-8, not JSON, duplicate keys, a lone surrogate) raises."""
+    with path.open("rb") as stream:
+        for number, (raw, whole) in enumerate(_lines(stream, MAX_LINE_BYTES), start=1):
+            where = f"{relative}:{number}"
+            if not whole:
+                yield where, None, f"{where}: longer than {MAX_LINE_BYTES} bytes"
                 continue
-            where = f"{path.relative_to(root).as_posix()}:{number}"
+            if not raw.strip():
+                continue
             try:
-                yield where, json.loads(line), None
-            except ValueError as error:  # JSONDecodeError, or a number too long to convert
-                yield where, None, f"{where}: not JSON ({error})"
+                value = parse_line(raw.decode("utf-8"))
+            except UnicodeDecodeError as error:
+                yield where, None, f"{where}: not UTF-8 ({error})"
+            except DuplicateKeys as error:
+                yield where, None, f"{where}: {error}"
+            except (ValueError, RecursionError) as error:
+                yield where, None, f"{where}: not JSON ({error or 'nested too deeply'})"
+            else:
+                if _SURROGATE_ESCAPE.search(raw) and not _encodable(value):
+                    yield where, None, f"{where}: a lone surrogate escape"
+                else:
+                    yield where, value, None
+
+
+def within(path: Path, base: Path) -> bool:
+    """Whether `path`, with every symbolic link followed, is inside `base`: Commons reads
+    nothing outside the data root, whatever a link in it points to."""
+    try:
+        return path.resolve().is_relative_to(base.resolve())
+    except (OSError, ValueError, RuntimeError):  # a loop of links, a NUL byte
+        return False

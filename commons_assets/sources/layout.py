@@ -19,6 +19,15 @@ IMAGES = "images"
 SOCIAL = "social"
 
 
+def inside(path: Path, sources: Path) -> bool:
+    """Whether the entry, with every symbolic link followed, stays under `sources/`: a link to a
+    file or folder elsewhere defines no partition (Commons reads nothing outside the root)."""
+    try:
+        return path.resolve().is_relative_to(sources.resolve())
+    except (OSError, RuntimeError):  # a loop of links
+        return False
+
+
 def archive_key(path: Path) -> str | None:
     for suffix in ARCHIVE_SUFFIXES:
         if path.name.endswith(suffix):
@@ -34,7 +43,8 @@ def archive_files(sources: Path) -> dict[str, Path]:
         return found
     for path in sorted(folder.iterdir(), key=lambda p: (p.name.endswith(".warc"), p.name)):
         key = archive_key(path)
-        if key and path.is_file() and SAFE_KEY.match(key) and key not in found:
+        usable = key and SAFE_KEY.match(key) and path.is_file() and inside(path, sources)
+        if usable and key not in found:
             found[key] = path
     return dict(sorted(found.items()))
 
@@ -47,7 +57,7 @@ def collection_folders(sources: Path, kind: str) -> dict[str, Path]:
     return {
         path.name: path
         for path in sorted(folder.iterdir())
-        if path.is_dir() and SAFE_KEY.match(path.name)
+        if path.is_dir() and SAFE_KEY.match(path.name) and inside(path, sources)
     }
 
 
@@ -58,7 +68,7 @@ def social_days(sources: Path) -> dict[str, Path]:
         return {}
     days = {}
     for path in sorted(folder.iterdir()):
-        if path.is_dir() and DAY_KEY.match(path.name):
+        if path.is_dir() and DAY_KEY.match(path.name) and inside(path, sources):
             try:
                 date.fromisoformat(path.name)
             except ValueError:
@@ -68,7 +78,8 @@ def social_days(sources: Path) -> dict[str, Path]:
 
 
 def unusable_names(sources: Path) -> list[str]:
-    """Entries under sources/ that define no partition, so the sensor can say why."""
+    """Entries under sources/ that define no partition, each with the reason, so that the
+    sensor and `commons build` say what they leave out."""
     usable = {
         *archive_files(sources).values(),
         *collection_folders(sources, TEXTS).values(),
@@ -80,8 +91,25 @@ def unusable_names(sources: Path) -> list[str]:
         folder = sources / kind
         if folder.is_dir():
             names += [
-                p.relative_to(sources).as_posix()
+                f"{p.relative_to(sources).as_posix()}: {_why_unusable(p, kind, sources)}"
                 for p in sorted(folder.iterdir())
                 if p not in usable and not p.name.startswith(".")
             ]
     return names
+
+
+def _why_unusable(path: Path, kind: str, sources: Path) -> str:
+    if not inside(path, sources):
+        return "a symbolic link to outside the data root"
+    if kind == ARCHIVES:
+        key = archive_key(path)
+        if key is None or not path.is_file():
+            return "not a .warc or .warc.gz file"
+        if not SAFE_KEY.match(key):
+            return "name not usable as a partition key (letters, digits, '.', '_', '-' only)"
+        return "a .warc.gz of the same name is read instead"
+    if not path.is_dir():
+        return "not a folder"
+    if kind == SOCIAL:
+        return "not a day folder (YYYY-MM-DD)"
+    return "name not usable as a partition key (letters, digits, '.', '_', '-' only)"

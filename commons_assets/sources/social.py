@@ -15,7 +15,8 @@ from typing import Any
 
 from commons_assets import __version__
 from commons_assets.records import PartitionRead, record_id, sha256_hex, steps
-from commons_assets.sources.jsonl import jsonl_objects, string_field
+from commons_assets.sources import layout
+from commons_assets.sources.jsonl import jsonl_objects, string_field, within
 
 SOURCE_KIND = "social"
 POSTS_FILE = "posts.jsonl"
@@ -30,6 +31,14 @@ def _declaration_time(record: dict[str, Any]) -> str:
     return string_field(record.get("updatedAt")) or ""
 
 
+def _outside(result: PartitionRead, path: Path, root: Path) -> None:
+    result.quarantine(
+        path.relative_to(root).as_posix(),
+        "outside_data_root",
+        "a symbolic link to a file outside the data root: not read",
+    )
+
+
 def read_intents(day: Path, root: Path, result: PartitionRead) -> dict[str, dict[str, Any]]:
     """The newest declaration per DID as of the end of `day`.
 
@@ -38,10 +47,18 @@ def read_intents(day: Path, root: Path, result: PartitionRead) -> dict[str, dict
     report their own.
     """
     latest: dict[str, dict[str, Any]] = {}
-    earlier_or_same = sorted(
-        p for p in day.parent.glob("*/" + INTENTS_FILE) if p.parent.name <= day.name
-    )
+    # Only day folders count (the layout's `YYYY-MM-DD`): an intents file in any other folder
+    # is no author's declaration and must never override one.
+    earlier_or_same = [
+        folder / INTENTS_FILE
+        for name, folder in layout.social_days(root / "sources").items()
+        if name <= day.name and (folder / INTENTS_FILE).exists()
+    ]
     for path in earlier_or_same:
+        if not within(path, root / "sources"):
+            if path.parent == day:
+                _outside(result, path, root)
+            continue
         own_day = path.parent == day
         sink = result if own_day else PartitionRead(SOURCE_KIND, path.parent.name)
         _read_intents_file(path, root, sink, latest)
@@ -88,6 +105,9 @@ def read_deletions(day: Path, root: Path, result: PartitionRead) -> tuple[set[st
     dids: set[str] = set()
     if not path.exists():
         return uris, dids
+    if not within(path, root / "sources"):
+        _outside(result, path, root)
+        return uris, dids
     source_file = path.relative_to(root).as_posix()
     for line, obj in jsonl_objects(path, source_file, result):
         if uri := string_field(obj.get("uri")):
@@ -110,6 +130,9 @@ def read_social_day(day: Path, partition: str, root: Path) -> PartitionRead:
     result = PartitionRead(SOURCE_KIND, partition)
     posts_path = day / POSTS_FILE
     if not posts_path.exists():
+        return result
+    if not within(posts_path, root / "sources"):
+        _outside(result, posts_path, root)
         return result
     intents = read_intents(day, root, result)
     deleted_uris, deleted_dids = read_deletions(day, root, result)

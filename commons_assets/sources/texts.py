@@ -9,7 +9,7 @@ from typing import Any
 
 from commons_assets import __version__
 from commons_assets.records import PartitionRead, record_id, sha256_hex, steps
-from commons_assets.sources.jsonl import jsonl_objects, string_field
+from commons_assets.sources.jsonl import jsonl_objects, string_field, within
 
 SOURCE_KIND = "texts"
 COLLECTION_FILE = "collection.json"
@@ -22,9 +22,12 @@ def read_collection_defaults(folder: Path, result: PartitionRead, root: Path) ->
     if not path.exists():
         return {}
     source_file = path.relative_to(root).as_posix()
+    if not within(path, root / "sources"):
+        result.quarantine(source_file, "outside_data_root", "a link outside the data root")
+        return {}
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         result.quarantine(source_file, "invalid_collection_file", str(error), raw=path.read_bytes())
         return {}
     if not isinstance(value, dict):
@@ -41,6 +44,13 @@ def read_text_collection(folder: Path, partition: str, root: Path) -> PartitionR
     seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.jsonl")):
         source_file = path.relative_to(root).as_posix()
+        if not within(path, root / "sources"):
+            result.quarantine(
+                source_file,
+                "outside_data_root",
+                "a symbolic link to a file outside the data root: not read",
+            )
+            continue
         for line, obj in jsonl_objects(path, source_file, result):
             source_id = string_field(obj.get("id"))
             text = obj.get("text")

@@ -1,0 +1,194 @@
+"""Hostile input and hostile steward files: a bad line, a symbolic link or a stray folder never
+crashes a partition, never reads outside the data root and never overrides consent; each one is
+quarantined or reported with its reason, and the good records around it go through."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from commons_assets import cli
+from commons_assets.records import PartitionRead
+from commons_assets.rights.inputs import load_takedowns, social_deletions
+from commons_assets.sources import layout
+from commons_assets.sources.images import read_image_collection
+from commons_assets.sources.jsonl import jsonl_objects
+from commons_assets.sources.social import read_social_day
+from commons_assets.sources.texts import read_text_collection
+from commons_tests.builders import ALICE, FIRST_ESSAY, SAMPLE_DAY, write_jsonl, write_png
+
+GOOD = {"id": "good", "text": FIRST_ESSAY, "licence": "CC0-1.0"}
+
+
+def read_lines(path: Path, **limits: int) -> tuple[list[int], dict[int, str]]:
+    """(line numbers kept, line number -> quarantine reason)."""
+    result = PartitionRead("texts", "p")
+    kept = [number for number, _ in jsonl_objects(path, "f.jsonl", result, **limits)]
+    return kept, {q["line"]: q["reason"] for q in result.quarantined}
+
+
+def test_one_bad_line_never_sinks_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonl"
+    lines = [
+        json.dumps(GOOD),
+        '{"id": "s", "text": "a lone \\ud800 surrogate"}',  # 2
+        '{"id": "n", "n": ' + "7" * 5000 + "}",  # 3: an integer over 4,300 digits
+        "[" * 100_000 + "]" * 100_000,  # 4: nested too deeply
+        '{"id": "d", "licence": "CC0-1.0", "licence": "All rights reserved"}',  # 5
+        '{"id": "same", "licence": "CC0-1.0", "licence": "CC0-1.0"}',  # 6: agrees: kept
+        '{"id": "pair", "text": "an emoji \\ud83d\\ude00 is a surrogate pair"}',  # 7: kept
+        json.dumps({"id": "big", "text": "x" * 300_000}),  # 8: over the line limit below
+        "null",  # 9
+        json.dumps(GOOD),  # 10
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    kept, quarantined = read_lines(path, max_line_bytes=250_000)
+    assert kept == [1, 6, 7, 10]
+    assert quarantined == {
+        2: "invalid_unicode",
+        3: "invalid_json",
+        4: "invalid_json",
+        5: "duplicate_key",
+        8: "line_too_long",
+        9: "not_an_object",
+    }
+
+
+def test_a_line_over_the_limit_is_skipped_without_being_held(tmp_path: Path) -> None:
+    """Bounded by the setting whatever the input: a line 64 times the limit."""
+    path = tmp_path / "f.jsonl"
+    with path.open("w") as out:
+        out.write(json.dumps({"id": "huge", "text": "y" * (64 * 1024)}) + "\n")
+        out.write(json.dumps(GOOD) + "\n")
+    kept, quarantined = read_lines(path, max_line_bytes=1024)
+    assert kept == [2] and quarantined == {1: "line_too_long"}
+
+
+def test_a_nul_byte_in_an_image_file_name_is_quarantined(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    folder = root / "sources" / "images" / "photos"
+    write_png(folder / "files" / "red.png")
+    write_jsonl(
+        folder / "records.jsonl",
+        [
+            {"id": "nul", "file": "files/red\u0000.png", "licence": "CC0-1.0"},
+            {"id": "red", "file": "files/red.png", "caption": "Red", "licence": "CC0-1.0"},
+        ],
+    )
+    read = read_image_collection(folder, "photos", root)
+    assert [r["source_id"] for r in read.records] == ["red"]
+    assert [q["reason"] for q in read.quarantined] == ["invalid_file_name"]
+
+
+def refusal(updated_at: str, allow: bool) -> dict:
+    return {
+        "did": ALICE,
+        "record": {
+            "$type": "org.user-intents.declaration",
+            "syntheticContentGeneration": {"allow": allow},
+            "bulkDataset": {"allow": allow},
+            "updatedAt": updated_at,
+        },
+    }
+
+
+def test_an_intents_file_outside_a_day_folder_is_not_consent(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    social = root / "sources" / "social"
+    post = {"uri": f"at://{ALICE}/app.bsky.feed.post/1", "did": ALICE, "text": "Hello"}
+    write_jsonl(social / SAMPLE_DAY / "posts.jsonl", [post])
+    write_jsonl(social / SAMPLE_DAY / "intents.jsonl", [refusal("2026-11-01T00:00:00Z", False)])
+    # A stray folder sorting before the day, with a later "allow": not an author's declaration.
+    write_jsonl(social / "0000-override" / "intents.jsonl", [refusal("2026-11-19T00:00:00Z", True)])
+    read = read_social_day(social / SAMPLE_DAY, SAMPLE_DAY, root)
+    [consent] = read.records[0]["consent"]
+    assert '"allow": false' in consent["raw"]
+    assert "social/0000-override: not a day folder (YYYY-MM-DD)" in layout.unusable_names(
+        root / "sources"
+    )
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A folder beside the data root, with files an attacker would like published."""
+    folder = tmp_path / "elsewhere"
+    write_jsonl(folder / "secret.jsonl", [{"id": "secret", "text": FIRST_ESSAY}])
+    (folder / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    return folder
+
+
+def test_nothing_outside_the_data_root_is_read(tmp_path: Path, outside: Path) -> None:
+    root = tmp_path / "data"
+    sources = root / "sources"
+    essays = sources / "texts" / "essays"
+    write_jsonl(essays / "part-1.jsonl", [GOOD])
+    (essays / "part-2.jsonl").symlink_to(outside / "secret.jsonl")
+    (essays / "part-3.jsonl").symlink_to(outside / "passwd")
+    (sources / "texts" / "linked").symlink_to(outside)  # a whole collection folder
+    (sources / "archives").mkdir(parents=True)
+    (sources / "archives" / "linked.warc").symlink_to(outside / "passwd")
+    photos = sources / "images" / "photos"
+    photos.mkdir(parents=True)
+    (photos / "records.jsonl").symlink_to(outside / "secret.jsonl")
+
+    read = read_text_collection(essays, "essays", root)
+    assert [r["source_id"] for r in read.records] == ["good"]
+    assert {q["source_file"]: q["reason"] for q in read.quarantined} == {
+        "sources/texts/essays/part-2.jsonl": "outside_data_root",
+        "sources/texts/essays/part-3.jsonl": "outside_data_root",
+    }
+    assert all("root:x" not in (q["excerpt"] or "") for q in read.quarantined)
+    assert list(layout.collection_folders(sources, layout.TEXTS)) == ["essays"]
+    assert layout.archive_files(sources) == {}
+    unusable = layout.unusable_names(sources)
+    assert "texts/linked: a symbolic link to outside the data root" in unusable
+    assert "archives/linked.warc: a symbolic link to outside the data root" in unusable
+    images = read_image_collection(photos, "photos", root)
+    assert images.records == [] and images.quarantined[0]["reason"] == "outside_data_root"
+
+    takedowns = root / "policy" / "takedowns"
+    takedowns.mkdir(parents=True)
+    (takedowns / "linked.jsonl").symlink_to(outside / "secret.jsonl")
+    requests, problems = load_takedowns(root)
+    assert requests == [] and problems == [
+        "policy/takedowns/linked.jsonl: links outside the data root; not read"
+    ]
+
+
+def test_sources_left_out_are_each_reported_by_commons_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "data"
+    write_jsonl(root / "sources" / "texts" / "essays" / "part.jsonl", [GOOD])
+    write_jsonl(root / "sources" / "texts" / "my collection" / "part.jsonl", [GOOD])
+    write_jsonl(root / "sources" / "texts" / "sammlung-für-alle" / "part.jsonl", [GOOD])
+    write_jsonl(root / "sources" / "social" / "latest" / "posts.jsonl", [])
+    assert cli.main(["build", "--data", str(root)]) == 0
+    out = capsys.readouterr().out
+    for entry in ("texts/my collection", "texts/sammlung-für-alle"):
+        assert f"SKIP  sources/{entry}: name not usable as a partition key" in out
+    assert "SKIP  sources/social/latest: not a day folder (YYYY-MM-DD)" in out
+
+
+def test_bad_takedown_lines_are_reported_and_the_others_applied(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    folder = root / "policy" / "takedowns"
+    folder.mkdir(parents=True)
+    good = {"match": "id", "value": "e1", "reason": "author request"}
+    (folder / "requests.jsonl").write_bytes(
+        b"\n".join(
+            [b"[]", b"null", b'"x"', b'{"match": "id", "value": "\xff"}', json.dumps(good).encode()]
+        )
+    )
+    requests, problems = load_takedowns(root)
+    assert [r.value for r in requests] == ["e1"]
+    assert len(problems) == 4
+    assert "requests.jsonl:4: not UTF-8" in problems[3]
+    day = root / "sources" / "social" / SAMPLE_DAY
+    day.mkdir(parents=True)
+    (day / "deletions.jsonl").write_bytes(b'{"uri": "\xff"}\n{"did": "did:plc:gone"}\n')
+    assert [d.value for d in social_deletions(root)] == ["did:plc:gone"]
