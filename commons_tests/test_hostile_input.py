@@ -192,3 +192,47 @@ def test_bad_takedown_lines_are_reported_and_the_others_applied(tmp_path: Path) 
     day.mkdir(parents=True)
     (day / "deletions.jsonl").write_bytes(b'{"uri": "\xff"}\n{"did": "did:plc:gone"}\n')
     assert [d.value for d in social_deletions(root)] == ["did:plc:gone"]
+
+
+@pytest.mark.parametrize("depth", [2_000, 200_000])
+def test_deeply_nested_json_ld_does_not_fail_the_page(depth: int) -> None:
+    from commons_assets.clean.extraction import extract_page
+
+    nested = '{"a": ' * depth + "1" + "}" * depth
+    licensed = '{"@type": "Article", "license": "https://creativecommons.org/licenses/by/4.0/"}'
+    body = " ".join(["The keeper climbed the stairs to light the lamp every evening."] * 20)
+    html = (
+        f'<html><head><script type="application/ld+json">{nested}</script>'
+        f'<script type="application/ld+json">{licensed}</script></head>'
+        f"<body><article><h1>Lamp</h1><p>{body}</p></article></body></html>"
+    )
+    extracted = extract_page(html, "https://deep.example/a")
+    assert "keeper climbed" in (extracted.text or "")
+    assert [e["raw"] for e in extracted.licence_evidence] == [
+        "https://creativecommons.org/licenses/by/4.0/"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('legacy_labels = "no"', "legacy_labels must be true or false, not 'no'"),
+        ("bhl_allow_list = 1", "bhl_allow_list must be true or false, not 1"),
+        ('extra_training_tokens = "GPTBot"', "extra_training_tokens must be a list of product"),
+        ("extra_training_tokens = 5", "extra_training_tokens must be a list of product"),
+        ("extra_training_tokens = [5]", "extra_training_tokens must be a list of product"),
+        ('crawler_token = "Commons Bot"', "crawler_token must be a product token"),
+        ('robots_unreachable = "INCLUDE"', "robots_unreachable must be one of HOLD, EXCLUDE"),
+    ],
+)
+def test_a_wrongly_typed_policy_value_fails_at_once_naming_file_and_key(
+    tmp_path: Path, line: str, expected: str
+) -> None:
+    from commons_assets.rights.policy import PolicyError, load_policy
+
+    (tmp_path / "policy").mkdir()
+    (tmp_path / "policy" / "licence_policy.toml").write_text(line + "\n")
+    with pytest.raises(PolicyError) as raised:
+        load_policy(tmp_path)
+    assert str(raised.value).startswith("policy/licence_policy.toml: ")
+    assert expected in str(raised.value)

@@ -10,6 +10,7 @@ which runs htmldate and halves throughput (measured on the trafilatura evaluatio
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any
@@ -64,19 +65,28 @@ def _jsonld_objects(tree: HtmlElement) -> list[Any]:
     for script in tree.xpath('//script[@type="application/ld+json"]'):
         try:
             objects.append(json.loads(script.text or ""))
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # invalid, a huge number, or nested too deeply
             continue
     return objects
 
 
-def _walk(value: Any):
-    if isinstance(value, dict):
-        yield value
-        for child in value.values():
-            yield from _walk(child)
-    elif isinstance(value, list):
-        for child in value:
-            yield from _walk(child)
+# JSON-LD puts `license` on a page's top nodes; deeper nesting is not searched (a hostile page
+# can nest thousands of levels, and a recursive walk would fail the whole partition).
+MAX_JSONLD_DEPTH = 64
+
+
+def _walk(value: Any) -> Iterator[dict[str, Any]]:
+    """Every object in a JSON-LD value down to MAX_JSONLD_DEPTH, without recursion."""
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSONLD_DEPTH:
+            continue
+        if isinstance(node, dict):
+            yield node
+            stack.extend((child, depth + 1) for child in reversed(list(node.values())))
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in reversed(node))
 
 
 def _jsonld_value(value: Any) -> str | None:
