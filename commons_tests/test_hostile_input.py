@@ -236,3 +236,27 @@ def test_a_wrongly_typed_policy_value_fails_at_once_naming_file_and_key(
         load_policy(tmp_path)
     assert str(raised.value).startswith("policy/licence_policy.toml: ")
     assert expected in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "expected"),
+    [
+        ("clean.toml", '[quality.texts.gopher_quality]\nmin_doc_words = "20"\n', "must be an"),
+        ("clean.toml", "[quality.social]\nmax_chars = true\n", "must be an integer"),
+        ("clean.toml", "quality = 5\n", "quality must be a table of tables"),
+        ("dedupe.toml", '[clusters]\nnear_duplicate_jaccard = "high"\n', "must be a number"),
+        ("dedupe.toml", "minhash = 3\n", "[minhash] must be a table"),
+    ],
+)
+def test_a_wrongly_typed_stage_setting_fails_naming_its_file(
+    tmp_path: Path, file: str, text: str, expected: str
+) -> None:
+    from commons_assets.clean.settings import load_clean_settings
+    from commons_assets.dedupe.settings import load_dedupe_config
+
+    (tmp_path / "policy").mkdir()
+    (tmp_path / "policy" / file).write_text(text)
+    load = load_clean_settings if file == "clean.toml" else load_dedupe_config
+    with pytest.raises(ValueError) as raised:
+        load(tmp_path)
+    assert str(raised.value).startswith(f"policy/{file}: ") and expected in str(raised.value)

@@ -31,6 +31,7 @@ from commons_assets.clean.quality import (
     GopherRepetition,
     QualityConfig,
 )
+from commons_assets.settings import wrong_types
 
 SETTINGS_FILE = Path("policy") / "clean.toml"
 RULE_FAMILIES: dict[str, type] = {
@@ -73,10 +74,14 @@ def _override(kind: str, base: QualityConfig, overrides: dict[str, Any]) -> Qual
             known = {f.name for f in dataclasses.fields(current)}
             if unknown := set(value) - known:
                 raise SettingsError(f"quality.{kind}.{key}: unknown thresholds {sorted(unknown)}")
+            if wrong := wrong_types(current, value):
+                raise SettingsError(f"quality.{kind}.{key}.{wrong[0]}")
             changes[key] = dataclasses.replace(
                 current, **{name: _tuples(v) for name, v in value.items()}
             )
         elif key in LENGTH_FIELDS:
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise SettingsError(f"quality.{kind}.{key} must be an integer, not {value!r}")
             changes[key] = value
         else:
             raise SettingsError(f"quality.{kind}: unknown setting {key!r}")
@@ -93,8 +98,20 @@ def load_clean_settings(root: Path) -> CleanSettings:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise SettingsError(f"{SETTINGS_FILE.as_posix()}: {error}") from error
+    try:
+        return _settings(data)
+    except SettingsError as error:  # every message names the file it is about
+        raise SettingsError(f"{SETTINGS_FILE.as_posix()}: {error}") from error
+
+
+def _settings(data: dict[str, Any]) -> CleanSettings:
     quality = dict(QUALITY_BY_KIND)
-    for kind, overrides in data.get("quality", {}).items():
+    tables = data.get("quality", {})
+    if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
+        raise SettingsError("quality must be a table of tables ([quality.archives], …)")
+    if not isinstance(data.get("pii", {}), dict):
+        raise SettingsError("pii must be a table ([pii])")
+    for kind, overrides in tables.items():
         if kind not in quality:
             raise SettingsError(
                 f"quality.{kind}: unknown source kind; use one of {sorted(quality)}"

@@ -22,9 +22,11 @@ import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from commons_assets.dedupe.clusters import DedupeSettings
 from commons_assets.dedupe.minhash import MinHashConfig
+from commons_assets.settings import wrong_types
 
 SETTINGS_FILE = Path("policy") / "dedupe.toml"
 
@@ -56,9 +58,13 @@ class DedupeConfig:
 
 def _section(data: dict, name: str, cls: type) -> object:
     values = data.get(name, {})
+    if not isinstance(values, dict):
+        raise DedupeSettingsError(f"[{name}] must be a table")
     known = {f.name for f in dataclasses.fields(cls)}
     if unknown := set(values) - known:
         raise DedupeSettingsError(f"[{name}]: unknown settings {sorted(unknown)}")
+    if wrong := wrong_types(cls(), values):
+        raise DedupeSettingsError(f"[{name}] {wrong[0]}")
     return cls(**values)
 
 
@@ -70,6 +76,13 @@ def load_dedupe_config(root: Path) -> DedupeConfig:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise DedupeSettingsError(f"{SETTINGS_FILE.as_posix()}: {error}") from error
+    try:
+        return _config(data)
+    except DedupeSettingsError as error:  # every message names the file it is about
+        raise DedupeSettingsError(f"{SETTINGS_FILE.as_posix()}: {error}") from error
+
+
+def _config(data: dict[str, Any]) -> DedupeConfig:
     if unknown := set(data) - {"minhash", "clusters"}:
         raise DedupeSettingsError(f"unknown sections {sorted(unknown)}")
     config = DedupeConfig(
