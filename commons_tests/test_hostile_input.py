@@ -260,3 +260,59 @@ def test_a_wrongly_typed_stage_setting_fails_naming_its_file(
     with pytest.raises(ValueError) as raised:
         load(tmp_path)
     assert str(raised.value).startswith(f"policy/{file}: ") and expected in str(raised.value)
+
+
+PAGE = "https://museum.example.org/articles/weaving-traditions?lang=en&view=full"
+
+
+@pytest.mark.parametrize(
+    "requested",
+    [
+        "HTTPS://MUSEUM.EXAMPLE.ORG/articles/weaving-traditions?lang=en&view=full",
+        "https://museum.example.org/articles/weaving-traditions/?lang=en&view=full",
+        "https://museum.example.org/articles/weaving-traditions?view=full&lang=en",
+        "https://museum.example.org:443/articles/weaving-traditions?lang=en&view=full",
+        "https://museum.example.org/articles/weaving-traditions?lang=en&view=full#comments",
+        "  https://museum.example.org/articles/weaving-traditions?lang=en&view=full \n",
+        "https://museum.example.org/articles/weaving%2Dtraditions?lang=en&view=full",
+    ],
+)
+def test_a_takedown_url_matches_however_it_is_written(requested: str) -> None:
+    from commons_assets.rights.audit import Takedown, takedown_hits
+
+    record = {"source_uri": PAGE, "source_id": PAGE}
+    assert takedown_hits(record, [Takedown("url", requested, "asked")])
+    other = {"source_uri": "https://museum.example.org/articles/weaving"}
+    assert not takedown_hits(other, [Takedown("url", requested, "asked")])
+
+
+def test_takedowns_reach_the_release_and_unmatched_ones_are_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import polars as pl
+
+    from commons_tests.conftest import copy_sample
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    root = copy_sample(tmp_path / "data")
+    write_jsonl(
+        root / "policy" / "takedowns" / "hostile.jsonl",
+        [
+            {
+                "match": "url",
+                "value": " HTTPS://MUSEUM.EXAMPLE.ORG:443/articles/weaving-traditions/#top",
+                "reason": "the weaver asked",
+            },
+            {"match": "url", "value": "https://nowhere.example/x", "reason": "a typo"},
+        ],
+    )
+    assert cli.main(["build", "--data", str(root)]) == 0
+    releases = root / "releases"
+    release = releases / (releases / "LATEST").read_text().strip()
+    published = pl.read_parquet(release / "text" / "*.parquet")["source_id"].to_list()
+    assert not any("weaving-traditions" in source for source in published)
+    changes = (release / "CHANGES.md").read_text()
+    assert "- policy/takedowns/hostile.jsonl:1: url=" in changes.split("matched no record")[0]
+    assert "## Takedown requests that matched no record" in changes
+    assert "policy/takedowns/hostile.jsonl:2: url=https://nowhere.example/x — a typo" in changes

@@ -133,7 +133,9 @@ def applied_takedowns(lake: Lake, audited: pl.DataFrame) -> list[dict[str, Any]]
             "records": hits[(t.match, t.value)],
         }
         for t in requests
-        if hits[(t.match, t.value)]
+        # A steward's request that matched nothing is listed too (a typo, a record never
+        # ingested); a deletion of a post never ingested is not news.
+        if hits[(t.match, t.value)] or not t.source.startswith("sources/")
     ]
 
 
@@ -303,6 +305,7 @@ def release(
     }
     releases = lake.root_path / "releases"
     takedowns, _ = current_takedowns(lake)
+    takedown_report = applied_takedowns(lake, audited)
     with releases_locked(releases):
         previous = latest(releases)
         version, staged = stage_release(
@@ -311,7 +314,7 @@ def release(
             _policy_record(rows, policy),
             dedupe,
             why_not_published(audited, clusters),
-            applied_takedowns(lake, audited),
+            takedown_report,
             dt.datetime.now(dt.UTC).date(),
             filter_counts(lake, audited),
             applied_reviews(audited),
@@ -407,5 +410,9 @@ def release(
                 published.group_by("tier").len().sort("tier").to_dicts(), ("tier", "len")
             ),
             "path": dg.MetadataValue.path(f"releases/{version}"),
+            "unmatched_takedowns": table(
+                [t for t in takedown_report if not t["records"]],
+                ("source", "match", "value", "scope", "reason"),
+            ),
         }
     )

@@ -251,6 +251,7 @@ def _changes(
             lines += [
                 f"- {r['source']}: {r['verdict']} — {r['records']} record(s)" for r in reviews
             ]
+        lines += takedown_lines(takedowns)
         return "\n".join(lines) + "\n", counts
     lines.append(f"Compared with {previous_version}.")
     added = removed = 0
@@ -266,14 +267,24 @@ def _changes(
     if reviews:
         lines += ["", "## Steward reviews applied"]
         lines += [f"- {r['source']}: {r['verdict']} — {r['records']} record(s)" for r in reviews]
-    if takedowns:
+    lines += takedown_lines(takedowns)
+    return "\n".join(lines) + "\n", {"added": added, "removed": removed}
+
+
+def takedown_lines(takedowns: list[dict[str, Any]]) -> list[str]:
+    """CHANGES.md sections: the requests applied, and the requests that matched no record."""
+    lines = []
+    if applied := [t for t in takedowns if t["records"]]:
         lines += ["", "## Takedown requests applied"]
         lines += [
             f"- {t['source']}: {t['match']}={t['value']} ({t['scope']}): "
             f"{t['records']} record(s) left out — {t['reason']}"
-            for t in takedowns
+            for t in applied
         ]
-    return "\n".join(lines) + "\n", {"added": added, "removed": removed}
+    if unmatched := [t for t in takedowns if not t["records"]]:
+        lines += ["", "## Takedown requests that matched no record"]
+        lines += [f"- {t['source']}: {t['match']}={t['value']} — {t['reason']}" for t in unmatched]
+    return lines
 
 
 def previous_ids(folder: Path) -> dict[str, set[str]]:

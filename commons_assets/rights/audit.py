@@ -15,10 +15,13 @@ the first decisive gate wins, and every signal considered is kept as evidence.
 from __future__ import annotations
 
 import json
+import re
+import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from commons_assets.rights import aipref, intents, tdmrep
 from commons_assets.rights.aliases import alias_for
@@ -86,10 +89,52 @@ def _did_of(record: dict[str, Any]) -> str | None:
     return None
 
 
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_UNRESERVED = set(string.ascii_letters + string.digits + "-._~")
+
+
+def _percent(part: str) -> str:
+    """Upper-case escapes, and unescape unreserved characters (RFC 3986 §6.2.2.1-2)."""
+
+    def fix(match: re.Match[str]) -> str:
+        char = chr(int(match.group()[1:], 16))
+        return char if char in _UNRESERVED else match.group().upper()
+
+    return _PERCENT.sub(fix, part)
+
+
+@lru_cache(maxsize=65_536)
+def normalise_url(value: str) -> str:
+    """The form in which a takedown's URL and a record's URL are compared: surrounding space
+    removed; for http(s), scheme and host in lower case, the default port dropped, escapes
+    normalised (RFC 3986 §6.2.2), an empty path as `/`, a trailing `/` dropped, query
+    parameters sorted, the fragment dropped. Other identifiers (at:// URIs, ids) only lose
+    their surrounding space. A request so matches more, never less, than its exact string."""
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return value
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return value
+    host = parts.hostname.lower()
+    if port is not None and port != {"http": 80, "https": 443}[scheme]:
+        host = f"{host}:{port}"
+    path = _percent(parts.path or "/")
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
+    query = "&".join(sorted(_percent(p) for p in parts.query.split("&") if p))
+    return urlunsplit((scheme, host, path, query, ""))
+
+
 def takedown_hits(record: dict[str, Any], takedowns: Iterable[Takedown]) -> list[Takedown]:
-    """Requests that name this record by URL, id, content hash or author DID."""
+    """Requests that name this record by URL (normalised: `normalise_url`), id, content hash or
+    author DID."""
+    urls = {record.get("source_uri"), record.get("source_id")} - {None}
     keys = {
-        "url": {record.get("source_uri"), record.get("source_id")},
+        "url": {normalise_url(url) for url in urls},
         "id": {record.get("id"), record.get("source_id")},
         "sha256": {record.get("sha256"), record.get("source_sha256")},
         "did": {
@@ -97,7 +142,12 @@ def takedown_hits(record: dict[str, Any], takedowns: Iterable[Takedown]) -> list
             record.get("attribution") if record.get("source_kind") == "social" else None,
         },
     }
-    return [t for t in takedowns if t.value in (keys.get(t.match) or set()) - {None}]
+    return [
+        t
+        for t in takedowns
+        if (normalise_url(t.value) if t.match == "url" else t.value.strip())
+        in (keys.get(t.match) or set()) - {None}
+    ]
 
 
 # --- gate 2: opt-outs -------------------------------------------------------------------------
