@@ -79,3 +79,24 @@ def outcome_table(outcomes: Sequence[tuple[str, str, int]]) -> dg.MetadataValue:
             ]
         ),
     )
+
+
+# Characters that make Markdown or HTML out of text: escaped wherever an input string (a licence
+# statement, a title, a reason, a file's line) is written into Markdown.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()!|~])")
+# What starts a block (heading, quote, list item, rule) when it opens a line.
+_BLOCK_START = re.compile(r"^(\d*)([#+=.)-])")
+
+
+def md(text: object) -> str:
+    """An input string as inert Markdown text on one line: HTML is shown, not rendered (`<`,
+    `>`, `&` as entities), Markdown syntax is escaped (no image, link, heading, emphasis, table
+    cell or code), and line breaks become spaces (no new block can start)."""
+    value = " ".join(str(text).split())
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    value = _MARKDOWN_SPECIAL.sub(r"\\\1", value)
+    return _BLOCK_START.sub(r"\1\\\2", value)
+
+
+def md_list(items: Iterable[object]) -> str:
+    return "\n".join(f"- {md(item)}" for item in items)

@@ -316,3 +316,52 @@ def test_takedowns_reach_the_release_and_unmatched_ones_are_listed(
     assert "- policy/takedowns/hostile.jsonl:1: url=" in changes.split("matched no record")[0]
     assert "## Takedown requests that matched no record" in changes
     assert "policy/takedowns/hostile.jsonl:2: url=https://nowhere.example/x — a typo" in changes
+
+
+def test_input_strings_cannot_inject_into_the_card_attribution_or_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    from commons_tests.builders import make_data_root
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    root = make_data_root(tmp_path / "data")
+    write_jsonl(
+        root / "sources" / "texts" / "hostile" / "part.jsonl",
+        [
+            {
+                "id": "h1",
+                "text": (
+                    "The ferry leaves the harbour at seven, and the gulls follow it out past "
+                    "the breakwater. Fishermen wave from their boats as it passes the light. "
+                    "On the island the baker has already opened, and the smell of bread "
+                    "reaches the pier before the ferry does. Children run down to meet it."
+                ),
+                "licence": "CC-BY-4.0",
+                "language": "en\nlicense: cc0-1.0\nextra_key: injected",
+                "title": "<script>alert(1)</script> [click](javascript:alert(1))",
+                "author": "# Heading ![x](https://t.example/p.png)",
+                "url": "javascript:alert(1)",
+            }
+        ],
+    )
+    write_jsonl(
+        root / "policy" / "takedowns" / "t.jsonl",
+        [{"match": "id", "value": "<b>nobody</b>", "reason": "![pixel](https://t.example/p.png)"}],
+    )
+    assert cli.main(["build", "--data", str(root)]) == 0
+    releases = root / "releases"
+    release = releases / (releases / "LATEST").read_text().strip()
+    card = (release / "README.md").read_text()
+    front = yaml.safe_load(card.split("---\n")[1])
+    assert set(front) == {"pretty_name", "license", "language", "size_categories", "configs"}
+    assert all("\n" not in language and ":" not in language for language in front["language"])
+    attribution = (release / "ATTRIBUTION.md").read_text()
+    assert "alert" in attribution  # the record's credit is there…
+    assert "<script>" not in attribution and "](javascript:" not in attribution  # …inert
+    assert "\n# Heading" not in attribution and "![x]" not in attribution
+    changes = (release / "CHANGES.md").read_text()
+    assert "<b>" not in changes and "![pixel]" not in changes
+    assert "&lt;b&gt;nobody&lt;/b&gt;" in changes

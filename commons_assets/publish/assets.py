@@ -24,7 +24,7 @@ from commons_assets.publish.release import (
     releases_locked,
     stage_release,
 )
-from commons_assets.reporting import column_schema, table
+from commons_assets.reporting import column_schema, md_list, table
 from commons_assets.rights.assets import (
     RIGHTS_ASSETS,
     cleared_partitions,
@@ -208,7 +208,7 @@ def _gate(
             passed=not manifest,
             metadata={
                 "candidate": candidate.name,
-                "problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in manifest) or "none"),
+                "problems": dg.MetadataValue.md(md_list(manifest) or "none"),
             },
         ),
     ]

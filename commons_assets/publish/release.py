@@ -17,6 +17,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections import Counter
 from collections.abc import Iterator
@@ -25,9 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import yaml
 
 from commons_assets.publish.columns import COLUMNS
 from commons_assets.publish.croissant import croissant, write_croissant
+from commons_assets.reporting import md
 
 SHARD_ROWS = 50_000  # ~100-250 MB of text per shard at web-page sizes: easy to stream
 ROW_GROUP_ROWS = 5_000
@@ -107,6 +110,17 @@ def _hub_licences(frame: pl.DataFrame) -> list[str]:
     return sorted(found) or ["other"]
 
 
+# A BCP 47 language tag as the Hub's `language:` takes it (ISO 639 code, optional subtags).
+LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}")
+
+
+def _fenced(text: str, info: str) -> list[str]:
+    """A code block whose fence is longer than any backtick run in the text (no escape)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}{info}", text, fence]
+
+
 def _size_category(rows: int) -> str:
     for limit, name in (
         (1_000, "n<1K"),
@@ -131,22 +145,22 @@ def _card(
     everything = pl.concat(
         [f.select("source_kind", "language", "licence", "licence_class") for f in frames.values()]
     )
-    languages = sorted(set(everything["language"].drop_nulls().to_list()))
-    front = [
-        "---",
-        f"pretty_name: Commons release {version} ({tier} tier)",
-        "license:",
-        *[f"- {licence}" for licence in _hub_licences(everything)],
-        "language:",
-        *[f"- {language}" for language in languages],
-        "size_categories:",
-        f"- {_size_category(everything.height)}",
-        "configs:",
-        *[
-            line
-            for name in sorted(frames)
-            for line in (f"- config_name: {name}", f"  data_files: {name}/*.parquet")
+    declared = set(everything["language"].drop_nulls().to_list())
+    languages = sorted(language for language in declared if LANGUAGE_TAG.fullmatch(language))
+    # Built by a YAML serializer from checked values: a record's declared language can neither
+    # add keys nor break the card's front matter.
+    front = {
+        "pretty_name": f"Commons release {version} ({tier} tier)",
+        "license": _hub_licences(everything),
+        "language": languages,
+        "size_categories": [_size_category(everything.height)],
+        "configs": [
+            {"config_name": name, "data_files": f"{name}/*.parquet"} for name in sorted(frames)
         ],
+    }
+    front_matter = [
+        "---",
+        yaml.safe_dump(front, sort_keys=False, allow_unicode=True).strip(),
         "---",
     ]
     by_source = everything.group_by("source_kind").len().sort("source_kind").rows()
@@ -179,9 +193,7 @@ def _card(
         *[f"- {cls or 'none (consent)'}: {count}" for cls, count in by_class],
         "",
         "## Policy in force",
-        "```json",
-        json.dumps(policy, indent=1, sort_keys=True, default=str),
-        "```",
+        *_fenced(json.dumps(policy, indent=1, sort_keys=True, default=str), "json"),
         "",
         "## Filters and their counts",
         *(
@@ -200,7 +212,7 @@ def _card(
         "(`pd_jurisdiction=US`); elsewhere it is as stated by the source.",
         "- Consent signals are those present when the source was captured or built.",
     ]
-    return "\n".join([*front, "", *body]) + "\n"
+    return "\n".join([*front_matter, "", *body]) + "\n"
 
 
 def _attribution(frames: dict[str, pl.DataFrame]) -> str:
@@ -220,13 +232,13 @@ def _attribution(frames: dict[str, pl.DataFrame]) -> str:
         for (kind, partition), group in owed.group_by(
             ["source_kind", "source_partition"], maintain_order=True
         ):
-            lines += [f"## {kind} / {partition}", ""]
+            lines += [f"## {kind} / {md(partition)}", ""]
             for row in group.iter_rows(named=True):
                 what = row.get("title") or row["source_id"]
                 who = row.get("attribution") or "the rights holder named at the source"
                 lines.append(
-                    f"- {what} — {who} — {row['licence'] or row['licence_raw']} — "
-                    f"{row['source_uri']}"
+                    f"- {md(what)} — {md(who)} — {md(row['licence'] or row['licence_raw'])} — "
+                    f"{md(row['source_uri'])}"
                 )
             lines.append("")
     return "\n".join(lines) + "\n"
@@ -249,7 +261,8 @@ def _changes(
         if reviews:
             lines += ["", "## Steward reviews applied"]
             lines += [
-                f"- {r['source']}: {r['verdict']} — {r['records']} record(s)" for r in reviews
+                f"- {md(r['source'])}: {md(r['verdict'])} — {r['records']} record(s)"
+                for r in reviews
             ]
         lines += takedown_lines(takedowns)
         return "\n".join(lines) + "\n", counts
@@ -263,10 +276,12 @@ def _changes(
         why = Counter(
             reasons.get(record_id, "source removed or content changed") for record_id in old - new
         )
-        lines += [f"  - {count}: {reason}" for reason, count in sorted(why.items())]
+        lines += [f"  - {count}: {md(reason)}" for reason, count in sorted(why.items())]
     if reviews:
         lines += ["", "## Steward reviews applied"]
-        lines += [f"- {r['source']}: {r['verdict']} — {r['records']} record(s)" for r in reviews]
+        lines += [
+            f"- {md(r['source'])}: {md(r['verdict'])} — {r['records']} record(s)" for r in reviews
+        ]
     lines += takedown_lines(takedowns)
     return "\n".join(lines) + "\n", {"added": added, "removed": removed}
 
@@ -277,13 +292,16 @@ def takedown_lines(takedowns: list[dict[str, Any]]) -> list[str]:
     if applied := [t for t in takedowns if t["records"]]:
         lines += ["", "## Takedown requests applied"]
         lines += [
-            f"- {t['source']}: {t['match']}={t['value']} ({t['scope']}): "
-            f"{t['records']} record(s) left out — {t['reason']}"
+            f"- {md(t['source'])}: {t['match']}={md(t['value'])} ({t['scope']}): "
+            f"{t['records']} record(s) left out — {md(t['reason'])}"
             for t in applied
         ]
     if unmatched := [t for t in takedowns if not t["records"]]:
         lines += ["", "## Takedown requests that matched no record"]
-        lines += [f"- {t['source']}: {t['match']}={t['value']} — {t['reason']}" for t in unmatched]
+        lines += [
+            f"- {md(t['source'])}: {t['match']}={md(t['value'])} — {md(t['reason'])}"
+            for t in unmatched
+        ]
     return lines
 
 

@@ -19,7 +19,7 @@ from dagster._core.storage.asset_check_execution_record import (
 from commons_assets.clean.assets import clean_images, clean_pages, clean_posts, clean_texts
 from commons_assets.lake import Lake
 from commons_assets.operations import TRANSIENT_RETRY
-from commons_assets.reporting import column_schema, table
+from commons_assets.reporting import column_schema, md, md_list, table
 from commons_assets.rights import verify
 from commons_assets.rights.audit import ADMITTED, SiteFiles, Takedown, decide
 from commons_assets.rights.inputs import load_takedowns, social_deletions
@@ -169,13 +169,9 @@ def _report(
             4,
         )
     if problems:
-        metadata["takedown_file_problems"] = dg.MetadataValue.md(
-            "\n".join(f"- {p}" for p in problems)
-        )
+        metadata["takedown_file_problems"] = dg.MetadataValue.md(md_list(problems))
     if review_problems:  # not applied: the records they name stay held
-        metadata["review_file_problems"] = dg.MetadataValue.md(
-            "\n".join(f"- {p}" for p in review_problems)
-        )
+        metadata["review_file_problems"] = dg.MetadataValue.md(md_list(review_problems))
     if "summary" in metadata:  # first on the page, under the row count
         summary, row_count = metadata.pop("summary"), metadata.pop("dagster/row_count")
         metadata = {"dagster/row_count": row_count, "summary": summary, **metadata}
@@ -197,9 +193,7 @@ def audit_summary(audited: pl.DataFrame, reasons: pl.DataFrame) -> str:
         "| decision | reason | records |",
         "| --- | --- | ---: |",
         *(
-            "| {} | {} | {} |".format(
-                row["decision"], row["decision_reason"].replace("|", "\\|"), row["count"]
-            )
+            "| {} | {} | {} |".format(row["decision"], md(row["decision_reason"]), row["count"])
             for row in reasons.head(5).to_dicts()
         ),
     ]

@@ -285,7 +285,13 @@ def test_audit_summary_counts_decisions_and_escapes_reasons() -> None:
     audited = pl.DataFrame(
         {
             "decision": ["INCLUDE", "INCLUDE_ATTRIB", "HOLD", "EXCLUDE", "EXCLUDE"],
-            "decision_reason": ["a", "b", "licence x|y (unknown)", "c", "c"],
+            "decision_reason": [
+                "a",
+                "b",
+                "licence x|y (unknown)",
+                "licence ![i](https://t.example/x.png) <img src=x onerror=alert(1)>\n# H",
+                "licence ![i](https://t.example/x.png) <img src=x onerror=alert(1)>\n# H",
+            ],
         }
     )
     reasons = audited.group_by("decision", "decision_reason").len(name="count").sort("count")
@@ -294,7 +300,13 @@ def test_audit_summary_counts_decisions_and_escapes_reasons() -> None:
     assert (
         "- 2 admitted (1 INCLUDE, 1 INCLUDE_ATTRIB)\n- 1 held for review\n- 2 excluded" in summary
     )
-    assert "| HOLD | licence x\\|y (unknown) | 1 |" in summary
+    assert "| HOLD | licence x\\|y \\(unknown\\) | 1 |" in summary
+    # A licence string is shown, never rendered: no image, no HTML, no heading, one table row.
+    row = (
+        "licence \\!\\[i\\]\\(https://t.example/x.png\\) &lt;img src=x onerror=alert\\(1\\)&gt; # H"
+    )
+    assert f"| EXCLUDE | {row} | 2 |" in summary
+    assert "<img" not in summary and "\n# H" not in summary
     assert "review_queue" in summary
 
 
