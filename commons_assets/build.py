@@ -97,7 +97,11 @@ def _root_cause(result: dg.ExecuteInProcessResult) -> str:
             error = event.step_failure_data.error
             while error.cause is not None:
                 error = error.cause
-            return f"{error.cls_name}: {error.message.strip()}"[:300]
+            # The message repeats the qualified class name: keep the short name once.
+            message = error.message.strip()
+            prefix = f"{error.cls_name}: "
+            message = message.split(prefix, 1)[-1] if prefix in message else message
+            return f"{error.cls_name}: {message}"[:300]
     return "run failed"
 
 
@@ -106,7 +110,7 @@ def build(
     lake: Lake,
     instance: dg.DagsterInstance,
     echo: Callable[[str], None] = print,
-    log_level: str = "ERROR",
+    log_level: str = "CRITICAL",
 ) -> bool:
     """Materialize everything; returns False if any partition failed (the rest still runs)."""
     on_disk = sync_partitions(instance, lake)

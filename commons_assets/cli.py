@@ -47,9 +47,13 @@ def build_command(args: argparse.Namespace) -> int:
             lake,
             instance,
             echo=lambda line: print(line, flush=True),
-            log_level="DEBUG" if args.verbose else "ERROR",
+            # Without --verbose, a failure is the one line `build` prints (its innermost cause,
+            # what to fix), not Dagster's log of the step with its stack trace.
+            log_level="DEBUG" if args.verbose else "CRITICAL",
         )
     print(f"lake: {(lake.root_path / 'lake').resolve()}")
+    if not ok and not args.verbose:
+        print("(commons build --verbose shows Dagster's run logs and stack traces)")
     return 0 if ok else 1
 
 

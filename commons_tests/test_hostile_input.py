@@ -365,3 +365,22 @@ def test_input_strings_cannot_inject_into_the_card_attribution_or_changes(
     changes = (release / "CHANGES.md").read_text()
     assert "<b>" not in changes and "![pixel]" not in changes
     assert "&lt;b&gt;nobody&lt;/b&gt;" in changes
+
+
+def test_an_expected_failure_is_one_clear_line_without_a_trace(
+    data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture
+) -> None:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (data_root / "policy").mkdir(exist_ok=True)
+    (data_root / "policy" / "licence_policy.toml").write_text('legacy_labels = "no"\n')
+    assert cli.main(["build", "--data", str(data_root)]) == 1
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and "Stack Trace" not in out + err
+    assert (
+        "FAIL  rights_texts[essays]" in out
+        and "PolicyError: policy/licence_policy.toml: legacy_labels must be true or false, not 'no'"
+        in out
+    )
+    assert "FAIL  release" in out and "no audit table exists" in out
+    assert "commons build --verbose shows" in out

@@ -293,8 +293,14 @@ def release(
                 tiers[tier]["image_text"] = image_text
     tiers = {tier: frames for tier, frames in tiers.items() if frames or tier == "open"}
     if not tiers["open"]:
+        if not audited.height:
+            why = "no audit table exists: the rights audits have not run, or they failed"
+        else:
+            counts = dict(audited.group_by("decision").len().iter_rows())
+            why = f"none of {audited.height} audited records is admitted ({counts})"
         raise dg.Failure(
-            description="Nothing is admitted for the open tier: no release.", allow_retries=False
+            description=f"No release: nothing is admitted for the open tier; {why}.",
+            allow_retries=False,
         )
     policy = load_policy(lake.root_path)
     dedupe = {
