@@ -28,7 +28,10 @@ def _allow(record: dict, intent: str) -> bool | None:
 
 
 def parse_declaration(raw: str | dict) -> Intents:
-    record = json.loads(raw) if isinstance(raw, str) else raw
+    try:
+        record = json.loads(raw) if isinstance(raw, str) else raw
+    except (ValueError, RecursionError):  # not a declaration: nothing is allowed by it
+        return Intents(None, None, None, valid=False)
     if not isinstance(record, dict) or record.get("$type") not in DECLARATION_TYPES:
         return Intents(None, None, None, valid=False)
     updated = record.get("updatedAt") if isinstance(record.get("updatedAt"), str) else None
