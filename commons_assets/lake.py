@@ -5,8 +5,10 @@ Every path goes through `Lake`, so the same asset code can later run against an 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -82,10 +84,28 @@ class Lake(dg.ConfigurableResource):
             return path.as_posix()
 
 
+# A temporary file older than this was left by a killed run (a write takes seconds): removed by
+# the next write of the same file. Younger ones may belong to a concurrent run and stay.
+STALE_TEMPORARY_SECONDS = 3600
+
+
+def remove_stale_temporaries(path: Path, now: float | None = None) -> list[Path]:
+    """Remove what killed runs left beside `path` (`.<name>.*.tmp` older than an hour)."""
+    now = time.time() if now is None else now
+    removed = []
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):  # gone already, or being renamed by another run
+            if now - leftover.stat().st_mtime > STALE_TEMPORARY_SECONDS:
+                leftover.unlink()
+                removed.append(leftover)
+    return removed
+
+
 def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> Path:
     """Write to a temporary file in the target folder, then rename into place: a killed run never
     leaves a half-written file where a later step could read it."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     try:

@@ -384,3 +384,48 @@ def test_an_expected_failure_is_one_clear_line_without_a_trace(
     )
     assert "FAIL  release" in out and "no audit table exists" in out
     assert "commons build --verbose shows" in out
+
+
+def test_a_release_promoted_but_not_named_in_latest_is_adopted_not_duplicated(
+    data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kill between the rename into releases/ and the move of LATEST: the rerun verifies that
+    version and names it, instead of writing an identical next one."""
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["build", "--data", str(data_root)]) == 0
+    releases = data_root / "releases"
+    first = (releases / "LATEST").read_text().strip()
+    write_jsonl(
+        data_root / "policy" / "takedowns" / "t.jsonl",
+        [{"match": "id", "value": "e3", "reason": "author request"}],
+    )
+    assert cli.main(["build", "--data", str(data_root)]) == 0
+    second = (releases / "LATEST").read_text().strip()
+    assert second != first
+    (releases / "LATEST").write_text(first + "\n")  # as the kill left it
+    assert cli.main(["build", "--data", str(data_root)]) == 0
+    assert (releases / "LATEST").read_text().strip() == second
+    assert sorted(p.name for p in releases.iterdir() if not p.name.startswith(".")) == sorted(
+        ["LATEST", first, second]
+    )
+
+
+def test_temporary_files_left_by_a_killed_run_are_removed(tmp_path: Path) -> None:
+    import os
+    import time
+
+    import polars as pl
+
+    from commons_assets.lake import write_parquet_atomic
+
+    target = tmp_path / "lake" / "clean_texts" / "p.parquet"
+    target.parent.mkdir(parents=True)
+    old = target.parent / ".p.parquet.killed.tmp"
+    young = target.parent / ".p.parquet.running.tmp"  # a concurrent run's, still being written
+    old.write_bytes(b"half")
+    young.write_bytes(b"half")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old, (hours_ago, hours_ago))
+    write_parquet_atomic(pl.DataFrame({"a": [1]}), target)
+    assert not old.exists() and young.exists() and target.exists()

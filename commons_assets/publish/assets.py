@@ -19,6 +19,7 @@ from commons_assets.publish import gate
 from commons_assets.publish.columns import COLUMNS
 from commons_assets.publish.release import (
     latest,
+    point_latest,
     promote,
     publishable,
     releases_locked,
@@ -342,7 +343,9 @@ def release(
             )
         if staged is not None:
             promote(releases, staged)
-    created = staged is not None
+        elif version != previous:  # a verified release a killed run did not name in LATEST
+            point_latest(releases, version)
+    created = staged is not None or version != previous
     published = pl.concat(
         [
             f.select(

@@ -100,6 +100,37 @@ def next_version(releases: Path, today: dt.date) -> str:
     return f"{today.isoformat()}.{number}"
 
 
+def _fingerprint_of(folder: Path) -> str | None:
+    try:
+        return json.loads((folder / "MANIFEST.json").read_text()).get("content_fingerprint")
+    except (OSError, ValueError):
+        return None
+
+
+def _version_key(name: str) -> tuple[str, int]:
+    day, _, number = name.rpartition(".")
+    return day, int(number) if number.isdigit() else -1
+
+
+def unpointed_version(releases: Path) -> str | None:
+    """The newest release folder when it is newer than LATEST (a run was killed between the
+    rename into releases/ and the move of LATEST), else None."""
+    if not releases.is_dir():
+        return None
+    versions = [
+        p.name
+        for p in releases.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and (p / "MANIFEST.json").exists()
+    ]
+    if not versions:
+        return None
+    newest = max(versions, key=_version_key)
+    current = latest(releases)
+    if current is None or _version_key(newest) > _version_key(current):
+        return newest
+    return None
+
+
 def latest(releases: Path) -> str | None:
     pointer = releases / "LATEST"
     return pointer.read_text().strip() if pointer.exists() else None
@@ -345,10 +376,11 @@ def stage_release(
         }
     )
     previous_version = latest(releases)
-    if previous_version:
-        manifest = json.loads((releases / previous_version / "MANIFEST.json").read_text())
-        if manifest.get("content_fingerprint") == fingerprint:
-            return previous_version, None
+    for candidate in (previous_version, unpointed_version(releases)):
+        # An unpointed version is one a killed run promoted but did not name in LATEST yet:
+        # with the same content it is this release (verified again, then named), not a twin.
+        if candidate and _fingerprint_of(releases / candidate) == fingerprint:
+            return candidate, None
     shutil.rmtree(staging_folder(releases), ignore_errors=True)
     version = next_version(releases, today)
     staged = staging_folder(releases) / version
@@ -394,12 +426,17 @@ def promote(releases: Path, staged: Path) -> str:
     the version exists, releases are immutable), then move LATEST."""
     version = staged.name
     os.rename(staged, releases / version)
-    pointer = releases / ".LATEST.tmp"
-    pointer.write_text(version + "\n")
-    os.replace(pointer, releases / "LATEST")
+    point_latest(releases, version)
     with contextlib.suppress(OSError):  # gone, or still holding a refused candidate
         staged.parent.rmdir()
     return version
+
+
+def point_latest(releases: Path, version: str) -> None:
+    """Name `version` in LATEST, atomically (a reader sees the old name or the new one)."""
+    pointer = releases / ".LATEST.tmp"
+    pointer.write_text(version + "\n")
+    os.replace(pointer, releases / "LATEST")
 
 
 @contextmanager
