@@ -429,3 +429,62 @@ def test_temporary_files_left_by_a_killed_run_are_removed(tmp_path: Path) -> Non
     os.utime(old, (hours_ago, hours_ago))
     write_parquet_atomic(pl.DataFrame({"a": [1]}), target)
     assert not old.exists() and young.exists() and target.exists()
+
+
+def test_every_size_limit_is_a_setting_and_over_limit_items_are_quarantined(
+    tmp_path: Path,
+) -> None:
+    from commons_assets.sources.limits import load_limits
+    from commons_assets.sources.warc import read_warc
+    from commons_tests.builders import page, warc_record_bytes
+
+    root = tmp_path / "data"
+    (root / "policy").mkdir(parents=True)
+    (root / "policy" / "sources.toml").write_text(
+        "[limits]\nmax_line_bytes = 2000\nmax_record_bytes = 3000\nmax_file_bytes = 60000\n"
+        "max_image_bytes = 500\n"
+    )
+    limits = load_limits(root)
+    assert (limits.max_line_bytes, limits.max_record_bytes, limits.max_image_bytes) == (
+        2000,
+        3000,
+        500,
+    )
+    # A WARC record whose body is over the limit (ten times it), between two good ones.
+    warc = root / "sources" / "archives" / "big.warc.gz"
+    warc.parent.mkdir(parents=True)
+    warc.write_bytes(
+        warc_record_bytes("https://a.example/1", page("One", "Small."), number=1)
+        + warc_record_bytes("https://a.example/big", b"x" * 30_000, number=2)
+        + warc_record_bytes("https://a.example/2", page("Two", "Small."), number=3)
+    )
+    read = read_warc(warc, "big", "sources/archives/big.warc.gz", limits)
+    assert [r["source_id"] for r in read.records] == ["https://a.example/1", "https://a.example/2"]
+    [big] = read.quarantined
+    assert big["reason"] == "record_too_large" and "limit of 3000 bytes" in big["detail"]
+    # A file over the per-file limit is not read at all.
+    essays = root / "sources" / "texts" / "essays"
+    write_jsonl(essays / "a.jsonl", [GOOD])
+    write_jsonl(essays / "b.jsonl", [{"id": f"r{i}", "text": "y" * 1500} for i in range(50)])
+    texts = read_text_collection(essays, "essays", root, limits)
+    assert [r["source_id"] for r in texts.records] == ["good"]
+    assert texts.quarantined[0]["reason"] == "file_too_large"
+    assert "limit 60000 (max_file_bytes)" in texts.quarantined[0]["detail"]
+    # An image file over its byte limit.
+    photos = root / "sources" / "images" / "photos"
+    write_png(photos / "files" / "big.png", size=(400, 400))
+    write_jsonl(photos / "records.jsonl", [{"id": "big", "file": "files/big.png"}])
+    images = read_image_collection(photos, "photos", root, limits)
+    assert images.records == [] and images.quarantined[0]["reason"] == "image_too_large"
+
+
+def test_a_limits_file_with_a_wrong_value_fails_naming_it(tmp_path: Path) -> None:
+    from commons_assets.sources.limits import LimitsError, load_limits
+
+    (tmp_path / "policy").mkdir()
+    (tmp_path / "policy" / "sources.toml").write_text('[limits]\nmax_line_bytes = "8M"\n')
+    with pytest.raises(LimitsError, match=r"sources\.toml: \[limits\] max_line_bytes must"):
+        load_limits(tmp_path)
+    (tmp_path / "policy" / "sources.toml").write_text("[limits]\nmax_image_pixels = 0\n")
+    with pytest.raises(LimitsError, match="max_image_pixels must be above 0"):
+        load_limits(tmp_path)

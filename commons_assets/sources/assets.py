@@ -23,6 +23,7 @@ from commons_assets.reporting import (
 )
 from commons_assets.sources import layout
 from commons_assets.sources.images import read_image_collection
+from commons_assets.sources.limits import LimitsError, SourceLimits, load_limits
 from commons_assets.sources.partitions import (
     archive_partitions,
     image_partitions,
@@ -36,6 +37,14 @@ from commons_assets.sources.warc import read_warc
 GROUP = "sources"
 PREVIEW_COLUMNS = ("source_id", "record_role", "licence_raw", "preview")
 QUARANTINE_COLUMNS = ("reason", "location", "detail", "excerpt", "source_file")
+
+
+def source_limits(lake: Lake) -> SourceLimits:
+    """The readers' size limits (policy/sources.toml); an invalid file fails at once."""
+    try:
+        return load_limits(lake.root_path)
+    except LimitsError as error:
+        raise dg.Failure(description=f"Invalid limits: {error}", allow_retries=False) from error
 
 
 def _missing_source(kind: str, partition: str, where: str) -> PartitionRead:
@@ -83,6 +92,7 @@ def _write_partition(
             "preview": table(preview_rows, PREVIEW_COLUMNS),
             "path": dg.MetadataValue.path(lake.relative(path)),
             "seconds": round(elapsed, 3),
+            "limits": dg.MetadataValue.json(source_limits(lake).summary()),
         }
     )
 
@@ -104,7 +114,7 @@ def archive_pages(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materiali
         path = layout.archive_files(lake.sources).get(key)
         if path is None:
             return _missing_source("archives", key, f"sources/archives/{key}.warc[.gz]")
-        return read_warc(path, key, lake.relative(path))
+        return read_warc(path, key, lake.relative(path), source_limits(lake))
 
     return _write_partition(context, lake, read)
 
@@ -126,7 +136,7 @@ def corpus_texts(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materializ
         folder = layout.collection_folders(lake.sources, layout.TEXTS).get(key)
         if folder is None:
             return _missing_source("texts", key, f"sources/texts/{key}/")
-        return read_text_collection(folder, key, lake.root_path)
+        return read_text_collection(folder, key, lake.root_path, source_limits(lake))
 
     return _write_partition(context, lake, read)
 
@@ -149,7 +159,7 @@ def image_records(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materiali
         folder = layout.collection_folders(lake.sources, layout.IMAGES).get(key)
         if folder is None:
             return _missing_source("images", key, f"sources/images/{key}/")
-        return read_image_collection(folder, key, lake.root_path)
+        return read_image_collection(folder, key, lake.root_path, source_limits(lake))
 
     return _write_partition(context, lake, read)
 
@@ -168,7 +178,8 @@ def image_records(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materiali
 def social_posts(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
     def read() -> PartitionRead:
         key = context.partition_key
-        return read_social_day(lake.sources / layout.SOCIAL / key, key, lake.root_path)
+        day = lake.sources / layout.SOCIAL / key
+        return read_social_day(day, key, lake.root_path, source_limits(lake))
 
     return _write_partition(context, lake, read)
 

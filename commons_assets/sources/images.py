@@ -15,7 +15,8 @@ from PIL import Image, UnidentifiedImageError
 from commons_assets import __version__
 from commons_assets.records import PartitionRead, record_id, sha256_hex, steps
 from commons_assets.settings import DEFAULT_MAX_IMAGE_PIXELS
-from commons_assets.sources.jsonl import jsonl_objects, string_field, within
+from commons_assets.sources.jsonl import jsonl_objects, string_field, too_large, within
+from commons_assets.sources.limits import DEFAULT_LIMITS, SourceLimits
 
 SOURCE_KIND = "images"
 RECORDS_FILE = "records.jsonl"
@@ -79,7 +80,7 @@ def _image_record(
     seen: set[str],
     folder: Path,
     root: Path,
-    max_pixels: int,
+    limits: SourceLimits,
 ) -> dict[str, Any]:
     """One line of `records.jsonl` as a record (without provenance); raises ImageRejected."""
     relative = string_field(obj.get("file"))
@@ -101,7 +102,12 @@ def _image_record(
             )
         if not path.is_file():
             raise ImageRejected("image_file_missing", f"no file at {relative!r}")
-        image |= inspect_image(path, max_pixels)
+        if (size := path.stat().st_size) > limits.max_image_bytes:
+            limit = limits.max_image_bytes
+            raise ImageRejected(
+                "image_too_large", f"{size} bytes > limit {limit} (max_image_bytes)"
+            )
+        image |= inspect_image(path, limits.max_image_pixels)
         data = path.read_bytes()
         image |= {"file": path.relative_to(root.resolve()).as_posix(), "bytes": len(data)}
         content_sha = sha256_hex(data)
@@ -128,7 +134,7 @@ def _image_record(
 
 
 def read_image_collection(
-    folder: Path, partition: str, root: Path, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
+    folder: Path, partition: str, root: Path, limits: SourceLimits = DEFAULT_LIMITS
 ) -> PartitionRead:
     """Read `records.jsonl` of one image collection and verify each image it names."""
     result = PartitionRead(SOURCE_KIND, partition)
@@ -144,10 +150,12 @@ def read_image_collection(
         return result
     reader_steps = steps(("read_images", f"commons {__version__}; pillow {version('pillow')}"))
     seen: set[str] = set()
-    for line, obj in jsonl_objects(records_path, source_file, result):
+    if too_large(records_path, source_file, result, limits):
+        return result
+    for line, obj in jsonl_objects(records_path, source_file, result, limits.max_line_bytes):
         source_id = string_field(obj.get("id"))
         try:
-            record = _image_record(obj, source_id, seen, folder, root, max_pixels)
+            record = _image_record(obj, source_id, seen, folder, root, limits)
         except ImageRejected as rejected:
             result.quarantine(
                 source_file,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from commons_assets.records import PartitionRead
+from commons_assets.sources.limits import SourceLimits
 
 # A line longer than this is quarantined unread (it is skipped in chunks, never held whole).
 MAX_LINE_BYTES = 8 * 1024 * 1024
@@ -60,7 +61,7 @@ def jsonl_objects(
                 result.quarantine(
                     source_file,
                     "line_too_long",
-                    f"longer than the limit of {max_line_bytes} bytes",
+                    f"longer than the limit of {max_line_bytes} bytes (max_line_bytes)",
                     line=number,
                     raw=raw[:400],
                 )
@@ -156,6 +157,19 @@ def json_lines(path: Path, relative: str) -> Iterator[tuple[str, Any, str | None
                     yield where, None, f"{where}: a lone surrogate escape"
                 else:
                     yield where, value, None
+
+
+def too_large(path: Path, source_file: str, result: PartitionRead, limits: SourceLimits) -> bool:
+    """Quarantine a source file over the per-file limit (it is not read); True if it was."""
+    size = path.stat().st_size
+    if size <= limits.max_file_bytes:
+        return False
+    result.quarantine(
+        source_file,
+        "file_too_large",
+        f"{size} bytes > limit {limits.max_file_bytes} (max_file_bytes)",
+    )
+    return True
 
 
 def within(path: Path, base: Path) -> bool:

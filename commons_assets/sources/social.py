@@ -16,7 +16,8 @@ from typing import Any
 from commons_assets import __version__
 from commons_assets.records import PartitionRead, record_id, sha256_hex, steps
 from commons_assets.sources import layout
-from commons_assets.sources.jsonl import jsonl_objects, string_field, within
+from commons_assets.sources.jsonl import jsonl_objects, string_field, too_large, within
+from commons_assets.sources.limits import DEFAULT_LIMITS, SourceLimits
 
 SOURCE_KIND = "social"
 POSTS_FILE = "posts.jsonl"
@@ -125,7 +126,9 @@ def read_deletions(day: Path, root: Path, result: PartitionRead) -> tuple[set[st
     return uris, dids
 
 
-def read_social_day(day: Path, partition: str, root: Path) -> PartitionRead:
+def read_social_day(
+    day: Path, partition: str, root: Path, limits: SourceLimits = DEFAULT_LIMITS
+) -> PartitionRead:
     """Read one day folder. A day without a folder is a day without posts (zero rows)."""
     result = PartitionRead(SOURCE_KIND, partition)
     posts_path = day / POSTS_FILE
@@ -139,7 +142,9 @@ def read_social_day(day: Path, partition: str, root: Path) -> PartitionRead:
     source_file = posts_path.relative_to(root).as_posix()
     reader_steps = steps(("read_social", f"commons {__version__}"))
     seen: set[str] = set()
-    for line, obj in jsonl_objects(posts_path, source_file, result):
+    if too_large(posts_path, source_file, result, limits):
+        return result
+    for line, obj in jsonl_objects(posts_path, source_file, result, limits.max_line_bytes):
         uri = string_field(obj.get("uri"))
         did = string_field(obj.get("did"))
         text = obj.get("text")

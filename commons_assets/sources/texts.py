@@ -9,7 +9,8 @@ from typing import Any
 
 from commons_assets import __version__
 from commons_assets.records import PartitionRead, record_id, sha256_hex, steps
-from commons_assets.sources.jsonl import jsonl_objects, string_field, within
+from commons_assets.sources.jsonl import jsonl_objects, string_field, too_large, within
+from commons_assets.sources.limits import DEFAULT_LIMITS, SourceLimits
 
 SOURCE_KIND = "texts"
 COLLECTION_FILE = "collection.json"
@@ -36,7 +37,9 @@ def read_collection_defaults(folder: Path, result: PartitionRead, root: Path) ->
     return value
 
 
-def read_text_collection(folder: Path, partition: str, root: Path) -> PartitionRead:
+def read_text_collection(
+    folder: Path, partition: str, root: Path, limits: SourceLimits = DEFAULT_LIMITS
+) -> PartitionRead:
     """Read every `*.jsonl` file of one collection folder, in name order."""
     result = PartitionRead(SOURCE_KIND, partition)
     defaults = read_collection_defaults(folder, result, root)
@@ -51,7 +54,9 @@ def read_text_collection(folder: Path, partition: str, root: Path) -> PartitionR
                 "a symbolic link to a file outside the data root: not read",
             )
             continue
-        for line, obj in jsonl_objects(path, source_file, result):
+        if too_large(path, source_file, result, limits):
+            continue
+        for line, obj in jsonl_objects(path, source_file, result, limits.max_line_bytes):
             source_id = string_field(obj.get("id"))
             text = obj.get("text")
             if source_id is None:

@@ -23,6 +23,8 @@ from warcio.exceptions import ArchiveLoadFailed
 from commons_assets import __version__
 from commons_assets.records import PartitionRead, excerpt, record_id, sha256_hex, steps
 from commons_assets.sources.decoding import decode_body
+from commons_assets.sources.jsonl import too_large
+from commons_assets.sources.limits import DEFAULT_LIMITS, SourceLimits
 
 SOURCE_KIND = "archives"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -50,17 +52,25 @@ class _WholeFileGzip(Exception):
     """The file is one gzip stream rather than one gzip member per record."""
 
 
-def read_warc(path: Path, partition: str, source_file: str) -> PartitionRead:
+def read_warc(
+    path: Path, partition: str, source_file: str, limits: SourceLimits = DEFAULT_LIMITS
+) -> PartitionRead:
     """Read one WARC file (gzip or plain) into a PartitionRead.
 
     Offsets in provenance are byte offsets of the record in the file as stored. A file gzipped
     as one stream (allowed, but not seekable per record) is read through a decompressed copy,
     and its offsets count decompressed bytes: the read step's version says so.
     """
+    if path.stat().st_size > limits.max_file_bytes:
+        result = PartitionRead(SOURCE_KIND, partition)
+        too_large(path, source_file, result, limits)
+        return result
     with path.open("rb") as stream:
         compressed = stream.read(3) == GZIP_MAGIC
         try:
-            return _read_stream(stream, partition, source_file, compressed, "")
+            return _read_stream(
+                stream, partition, source_file, compressed, "", limits.max_record_bytes
+            )
         except _WholeFileGzip:
             pass
     result = PartitionRead(SOURCE_KIND, partition)
@@ -69,7 +79,13 @@ def read_warc(path: Path, partition: str, source_file: str) -> PartitionRead:
             # What was decompressed before the damage is still read below.
             result.quarantine(source_file, "warc_truncated", damage)
         return _read_stream(
-            plain, partition, source_file, False, "; offsets in decompressed bytes", result
+            plain,
+            partition,
+            source_file,
+            False,
+            "; offsets in decompressed bytes",
+            limits.max_record_bytes,
+            result,
         )
 
 
@@ -104,6 +120,7 @@ def _read_stream(
     source_file: str,
     compressed: bool,
     offset_note: str,
+    max_record_bytes: int,
     result: PartitionRead | None = None,
 ) -> PartitionRead:
     result = result or PartitionRead(SOURCE_KIND, partition)
@@ -117,7 +134,7 @@ def _read_stream(
     while position < size:
         stream.seek(position)
         records_read, stopped_at, error = _read_from(
-            stream, position, result, source_file, reader_steps, seen_ids
+            stream, position, result, source_file, reader_steps, seen_ids, max_record_bytes
         )
         if error is None:
             if stream.seek(stopped_at) < size and stream.read(_SCAN_CHUNK).strip(b"\r\n\x00"):
@@ -156,6 +173,7 @@ def _read_from(
     source_file: str,
     reader_steps: list[dict[str, str]],
     seen_ids: set[str],
+    max_record_bytes: int,
 ) -> tuple[int, int, BaseException | None]:
     """Read records from `start` until the end or the first error.
     Returns (records read, offset where reading stopped, the error or None)."""
@@ -164,7 +182,7 @@ def _read_from(
     iterator = ArchiveIterator(stream)
     try:
         for record in iterator:
-            parsed = _parse_record(record, result)
+            parsed = _parse_record(record, result, source_file, max_record_bytes)
             # warcio's offset calls read the record to its end: only ask once the body is read.
             offset = iterator.get_record_offset()  # counted from the file's start
             length = iterator.get_record_length()
@@ -192,7 +210,9 @@ def _read_from(
     return records_read, end_of_last, None
 
 
-def _parse_record(record: Any, result: PartitionRead) -> dict[str, Any] | None:
+def _parse_record(
+    record: Any, result: PartitionRead, source_file: str, max_record_bytes: int
+) -> dict[str, Any] | None:
     """A record's fields, or None when the record is not carried (counted in `result`)."""
     if record.format != "warc":
         # warcio falls back to the legacy ARC format for any line that is not a WARC header.
@@ -218,7 +238,17 @@ def _parse_record(record: Any, result: PartitionRead) -> dict[str, Any] | None:
         content_type = record.http_headers.get_header("Content-Type")
     else:
         content_type = record.rec_headers.get_header("Content-Type")
-    body = record.content_stream().read()
+    body = record.content_stream().read(max_record_bytes + 1)
+    if len(body) > max_record_bytes:
+        # The rest of the body is skipped by warcio, never read into memory.
+        result.quarantine(
+            source_file,
+            "record_too_large",
+            f"{uri}: body over the limit of {max_record_bytes} bytes (max_record_bytes)",
+            source_id=uri or None,
+            raw=body[:400],
+        )
+        return None
     missing = getattr(record.raw_stream, "limit", 0)
     if missing:
         # warcio stops quietly at the end of the file: a short body means a damaged file, and a

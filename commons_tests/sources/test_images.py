@@ -4,6 +4,7 @@ from pathlib import Path
 
 from commons_assets.records import sha256_hex
 from commons_assets.sources.images import read_image_collection
+from commons_assets.sources.limits import SourceLimits
 from commons_tests.builders import png_with_declared_size, write_jsonl, write_png
 
 
@@ -33,7 +34,9 @@ def test_images_are_verified_and_bad_ones_quarantined_with_reasons(tmp_path: Pat
             {"id": "nothing"},
         ],
     )
-    result = read_image_collection(folder, "c", tmp_path, max_pixels=10_000_000)
+    result = read_image_collection(
+        folder, "c", tmp_path, limits=SourceLimits(max_image_pixels=10_000_000)
+    )
     assert [r["source_id"] for r in result.records] == ["good", "bare", "remote"]
     first = result.records[0]
     assert first["image"] == {
@@ -67,8 +70,12 @@ def test_pixel_limit_applies_to_real_images_before_decoding(tmp_path: Path) -> N
     folder = tmp_path / "sources" / "images" / "c"
     write_png(folder / "files" / "wide.png", (200, 100))
     write_jsonl(folder / "records.jsonl", [{"id": "wide", "file": "files/wide.png"}])
-    assert read_image_collection(folder, "c", tmp_path, max_pixels=20_000).records
-    limited = read_image_collection(folder, "c", tmp_path, max_pixels=19_999)
+    assert read_image_collection(
+        folder, "c", tmp_path, limits=SourceLimits(max_image_pixels=20_000)
+    ).records
+    limited = read_image_collection(
+        folder, "c", tmp_path, limits=SourceLimits(max_image_pixels=19_999)
+    )
     assert [q["reason"] for q in limited.quarantined] == ["pixel_limit_exceeded"]
     assert "200x100" in limited.quarantined[0]["detail"]
 
