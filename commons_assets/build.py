@@ -10,6 +10,8 @@ from datetime import date
 import dagster as dg
 
 from commons_assets.lake import Lake
+from commons_assets.rights.inputs import load_takedowns
+from commons_assets.rights.reviews import load_reviews
 from commons_assets.sources import layout
 from commons_assets.sources.sensors import sync_partitions
 
@@ -105,6 +107,11 @@ def _root_cause(result: dg.ExecuteInProcessResult) -> str:
     return "run failed"
 
 
+def steward_file_problems(lake: Lake) -> list[str]:
+    """Lines of the takedown and review files that cannot be applied (file:line: why)."""
+    return load_takedowns(lake.root_path)[1] + load_reviews(lake.root_path)[1]
+
+
 def build(
     defs: dg.Definitions,
     lake: Lake,
@@ -176,6 +183,11 @@ def build(
                 echo(f"  FAIL  {label:55s} {cause}")
                 for line in _violations(result):
                     echo(line)
+    # A steward's line that cannot be applied is an error to fix, even when the rest built: the
+    # exit status says so (the audits list it too, and CHANGES.md).
+    for problem in steward_file_problems(lake):
+        succeeded = False
+        echo(f"  FAIL  {problem}")
     total = time.perf_counter() - started
     echo(f"{'build finished' if succeeded else 'build FAILED'} in {total:.1f}s on {date.today()}")
     return succeeded

@@ -34,7 +34,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         out = StringIO()
         with redirect_stdout(out):
             code = cli.main(["build", "--data", str(root)])
-    assert code == 0, out.getvalue()
+    # Everything builds, and the exit status says that steward lines could not be applied.
+    assert code == 1, out.getvalue()
+    assert "build FAILED" in out.getvalue() and out.getvalue().count("  FAIL  ") == 4
     return root, out.getvalue()
 
 
@@ -115,6 +117,9 @@ def test_consent_takedowns_and_outputs_hold(built: tuple[Path, str]) -> None:
     assert "https://harbour.example/taken-down?b=2&a=1" not in published
     changes = (release / "CHANGES.md").read_text()
     assert "url=https://nowhere.example/ — a typo" in changes
+    assert "## Takedown lines that could not be applied" in changes
+    assert "policy/takedowns/requests.jsonl:4: not UTF\\-8" not in changes  # escaped once
+    assert "requests.jsonl:4: not UTF-8" in changes
     card = (release / "README.md").read_text()
     front = yaml.safe_load(card.split("---\n")[1])
     assert set(front) == {"pretty_name", "license", "language", "size_categories", "configs"}

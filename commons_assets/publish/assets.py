@@ -123,8 +123,9 @@ def applied_takedowns(lake: Lake, audited: pl.DataFrame) -> list[dict[str, Any]]
         for entry in evidence or []:
             if entry["channel"].startswith("takedown:"):
                 hits[(entry["channel"].split(":", 1)[1], entry["raw"])] += 1
-    requests, _ = current_takedowns(lake)
-    return [
+    requests, problems = current_takedowns(lake)
+    unusable = [{"problem": problem, "records": 0} for problem in problems]
+    return unusable + [
         {
             "source": t.source,
             "match": t.match,
@@ -420,7 +421,7 @@ def release(
             ),
             "path": dg.MetadataValue.path(f"releases/{version}"),
             "unmatched_takedowns": table(
-                [t for t in takedown_report if not t["records"]],
+                [t for t in takedown_report if not t["records"] and not t.get("problem")],
                 ("source", "match", "value", "scope", "reason"),
             ),
         }

@@ -318,7 +318,8 @@ def _changes(
 
 
 def takedown_lines(takedowns: list[dict[str, Any]]) -> list[str]:
-    """CHANGES.md sections: the requests applied, and the requests that matched no record."""
+    """CHANGES.md sections: the requests applied, the lines that could not be applied, and the
+    requests that matched no record."""
     lines = []
     if applied := [t for t in takedowns if t["records"]]:
         lines += ["", "## Takedown requests applied"]
@@ -327,7 +328,10 @@ def takedown_lines(takedowns: list[dict[str, Any]]) -> list[str]:
             f"{t['records']} record(s) left out — {md(t['reason'])}"
             for t in applied
         ]
-    if unmatched := [t for t in takedowns if not t["records"]]:
+    if unusable := [t for t in takedowns if t.get("problem")]:
+        lines += ["", "## Takedown lines that could not be applied"]
+        lines += [f"- {md(t['problem'])}" for t in unusable]
+    if unmatched := [t for t in takedowns if not t["records"] and not t.get("problem")]:
         lines += ["", "## Takedown requests that matched no record"]
         lines += [
             f"- {md(t['source'])}: {t['match']}={md(t['value'])} — {md(t['reason'])}"
