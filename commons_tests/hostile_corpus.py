@@ -152,6 +152,19 @@ def images(sources: Path) -> None:
     ITEMS["hostile-images"] = len(rows)
 
 
+def declaration(did: str, allow: bool, updated: str) -> dict:
+    """An author's user-intent declaration, allowing or refusing both uses."""
+    return {
+        "did": did,
+        "record": {
+            "$type": "org.user-intents.declaration",
+            "syntheticContentGeneration": {"allow": allow},
+            "bulkDataset": {"allow": allow},
+            "updatedAt": updated,
+        },
+    }
+
+
 def social(sources: Path) -> None:
     day = sources / "social" / SAMPLE_DAY
     posts = [
@@ -161,18 +174,6 @@ def social(sources: Path) -> None:
     ]
     write_jsonl(day / "posts.jsonl", posts)
     ITEMS[SAMPLE_DAY] = len(posts)
-
-    def declaration(did: str, allow: bool, updated: str) -> dict:
-        return {
-            "did": did,
-            "record": {
-                "$type": "org.user-intents.declaration",
-                "syntheticContentGeneration": {"allow": allow},
-                "bulkDataset": {"allow": allow},
-                "updatedAt": updated,
-            },
-        }
-
     write_jsonl(day / "intents.jsonl", [declaration(ALICE, False, "2026-11-01T00:00:00Z")])
     # A stray folder's later "allow" must not override Alice's refusal.
     write_jsonl(

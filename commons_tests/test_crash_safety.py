@@ -34,9 +34,8 @@ def build(root: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def killed_build(root: Path, cwd: Path, marker: str) -> str:
-    """Start a build and SIGKILL it as soon as it prints a line with `marker`; its output."""
-    process = subprocess.Popen(
+def started_build(root: Path, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
         [*BUILD, "build", "--data", str(root)],
         cwd=cwd,
         env=environment(),
@@ -44,6 +43,11 @@ def killed_build(root: Path, cwd: Path, marker: str) -> str:
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def killed_build(root: Path, cwd: Path, marker: str) -> str:
+    """Start a build and SIGKILL it as soon as it prints a line with `marker`; its output."""
+    process = started_build(root, cwd)
     seen = []
     assert process.stdout is not None
     for line in process.stdout:
@@ -94,17 +98,7 @@ def test_two_builds_at_once_make_one_correct_release(
     tmp_path: Path, uninterrupted: tuple[str, list[dict]]
 ) -> None:
     root = copy_sample(tmp_path / "data")
-    runs = [
-        subprocess.Popen(
-            [*BUILD, "build", "--data", str(root)],
-            cwd=tmp_path,
-            env=environment(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for _ in range(2)
-    ]
+    runs = [started_build(root, tmp_path) for _ in range(2)]
     outputs = [run.communicate(timeout=600)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
     assert release_files(root) == uninterrupted

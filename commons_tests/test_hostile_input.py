@@ -18,6 +18,7 @@ from commons_assets.sources.jsonl import jsonl_objects
 from commons_assets.sources.social import read_social_day
 from commons_assets.sources.texts import read_text_collection
 from commons_tests.builders import ALICE, FIRST_ESSAY, SAMPLE_DAY, write_jsonl, write_png
+from commons_tests.hostile_corpus import declaration
 
 GOOD = {"id": "good", "text": FIRST_ESSAY, "licence": "CC0-1.0"}
 
@@ -82,26 +83,19 @@ def test_a_nul_byte_in_an_image_file_name_is_quarantined(tmp_path: Path) -> None
     assert [q["reason"] for q in read.quarantined] == ["invalid_file_name"]
 
 
-def refusal(updated_at: str, allow: bool) -> dict:
-    return {
-        "did": ALICE,
-        "record": {
-            "$type": "org.user-intents.declaration",
-            "syntheticContentGeneration": {"allow": allow},
-            "bulkDataset": {"allow": allow},
-            "updatedAt": updated_at,
-        },
-    }
-
-
 def test_an_intents_file_outside_a_day_folder_is_not_consent(tmp_path: Path) -> None:
     root = tmp_path / "data"
     social = root / "sources" / "social"
     post = {"uri": f"at://{ALICE}/app.bsky.feed.post/1", "did": ALICE, "text": "Hello"}
     write_jsonl(social / SAMPLE_DAY / "posts.jsonl", [post])
-    write_jsonl(social / SAMPLE_DAY / "intents.jsonl", [refusal("2026-11-01T00:00:00Z", False)])
+    write_jsonl(
+        social / SAMPLE_DAY / "intents.jsonl", [declaration(ALICE, False, "2026-11-01T00:00:00Z")]
+    )
     # A stray folder sorting before the day, with a later "allow": not an author's declaration.
-    write_jsonl(social / "0000-override" / "intents.jsonl", [refusal("2026-11-19T00:00:00Z", True)])
+    write_jsonl(
+        social / "0000-override" / "intents.jsonl",
+        [declaration(ALICE, True, "2026-11-19T00:00:00Z")],
+    )
     read = read_social_day(social / SAMPLE_DAY, SAMPLE_DAY, root)
     [consent] = read.records[0]["consent"]
     assert '"allow": false' in consent["raw"]
