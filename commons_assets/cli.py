@@ -59,9 +59,11 @@ def build_command(args: argparse.Namespace) -> int:
 
 def bench_command(args: argparse.Namespace) -> int:
     if args.benchmark == "extraction":
-        from commons_assets.bench.extraction import run
+        from commons_assets.bench.extraction import run, run_both
 
-        return run(Path(args.corpus or DEFAULT_CORPORA / "extraction"), rounds=args.rounds)
+        if args.corpus and (Path(args.corpus) / "evaldata.json").exists():
+            return run(Path(args.corpus), rounds=args.rounds)  # one snippet set, speed rounds
+        return run_both(Path(args.corpus or DEFAULT_CORPORA))  # both sets, halves, clean steps
     if args.benchmark == "robots":
         from commons_assets.bench.robots import run as run_robots
 

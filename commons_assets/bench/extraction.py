@@ -8,15 +8,22 @@ second of CPU time in this process (one core). Both extractors get the same deco
 
 from __future__ import annotations
 
+import gzip
 import json
+import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import trafilatura
 
 from commons_assets.clean.extraction import extract_page
+from commons_assets.clean.language import identify_language
+from commons_assets.clean.normalise import normalise_text
+from commons_assets.clean.quality import QUALITY_BY_KIND, judge
 from commons_assets.sources.decoding import decode_body
 
 ACCURACY_FLOOR = 0.92  # trafilatura's own evaluation floor for this set
@@ -99,3 +106,174 @@ def run(corpus: Path, rounds: int = 2) -> int:
         f"{THROUGHPUT_GOAL}x): {'met' if met else 'NOT met'}"
     )
     return 0
+
+
+# --- both corpora, halves, and Commons after each clean step (issue "Keep the text") ----------
+
+AEB_FOLDER = "extraction_aeb"
+SNIPPET_FOLDER = "extraction"
+SHINGLE = 4
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Article:
+    name: str
+    html: str
+    body: str  # the page's full expected article text
+
+
+def load_articles(corpus: Path) -> list[Article]:
+    """The article-body set: `ground-truth.json` (name -> {articleBody}), `html/NAME.html.gz`."""
+    truth = json.loads((corpus / "ground-truth.json").read_text(encoding="utf-8"))
+    articles = []
+    for name in sorted(truth):
+        path = corpus / "html" / f"{name}.html.gz"
+        if path.exists():
+            html, _ = decode_body(gzip.decompress(path.read_bytes()))
+            articles.append(Article(name, html, truth[name].get("articleBody") or ""))
+    return articles
+
+
+def shingles(text: str, size: int = SHINGLE) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    return {tuple(words[i : i + size]) for i in range(max(len(words) - size + 1, 0))}
+
+
+def shingle_scores(extracted: str, expected: str) -> tuple[float, float, float]:
+    """(precision, recall, F1) of word 4-gram shingles, the article-body benchmark's metric; an
+    empty extraction scores 0."""
+    got, want = shingles(extracted), shingles(expected)
+    if not got or not want:
+        return 0.0, 0.0, 0.0
+    common = len(got & want)
+    precision, recall = common / len(got), common / len(want)
+    f1 = 2 * precision * recall / (precision + recall) if common else 0.0
+    return precision, recall, f1
+
+
+def halves(items: list[Any]) -> dict[str, list[Any]]:
+    """Even positions (by name) to choose settings on, odd ones to report on."""
+    return {"tuning": items[0::2], "reporting": items[1::2]}
+
+
+def commons_steps(html: str, url: str) -> tuple[dict[str, str], str | None]:
+    """Commons' text after each step of the clean stage for a web page, and the drop reason."""
+    extracted = extract_page(html, url).text or ""
+    normalised = normalise_text(extracted) if extracted.strip() else ""
+    language = identify_language(normalised).language if normalised else None
+    filtered, reason, _ = judge(normalised, QUALITY_BY_KIND["archives"], language)
+    if not normalised:
+        reason = "no_main_text"
+    final = "" if reason else filtered
+    texts = (extracted, normalised, filtered if normalised else "", final)
+    return dict(zip(COMMONS_STEPS, texts, strict=True)), (str(reason) if reason else None)
+
+
+COMMONS_STEPS = (
+    "commons extraction",
+    "commons + normalisation",
+    "commons + line filters",
+    "commons + document rules (final)",
+)
+TRAFILATURA = {
+    "trafilatura default": {},
+    "trafilatura favor_precision": {"favor_precision": True},
+    "trafilatura favor_recall": {"favor_recall": True},
+}
+
+
+SYSTEMS = (*TRAFILATURA, *COMMONS_STEPS)
+
+
+def outputs(html: str, url: str) -> tuple[dict[str, str], str | None]:
+    texts = {
+        name: trafilatura.extract(html, **options) or "" for name, options in TRAFILATURA.items()
+    }
+    steps, reason = commons_steps(html, url)
+    return texts | steps, reason
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def _throughput(htmls: list[tuple[str, str]]) -> tuple[float, float]:
+    """Pages per CPU-second: plain trafilatura, and Commons' extraction with the clean steps."""
+    started = time.process_time()
+    for html, _ in htmls:
+        trafilatura.extract(html)
+    plain = time.process_time() - started
+    started = time.process_time()
+    for html, url in htmls:
+        commons_steps(html, url)
+    ours = time.process_time() - started
+    return len(htmls) / plain if plain else 0.0, len(htmls) / ours if ours else 0.0
+
+
+def run_both(corpora: Path) -> int:
+    """Both evaluation sets, each split in a tuning and a reporting half: every system's scores,
+    the drops of every quality rule, and throughput against plain trafilatura."""
+    articles_at, snippets_at = corpora / AEB_FOLDER, corpora / SNIPPET_FOLDER
+    if (
+        not (articles_at / "ground-truth.json").exists()
+        and not (snippets_at / "evaldata.json").exists()
+    ):
+        print(f"extraction corpora not found under {corpora} ({AEB_FOLDER}/, {SNIPPET_FOLDER}/)")
+        return 2
+    if (articles_at / "ground-truth.json").exists():
+        _report_articles(load_articles(articles_at))
+    if (snippets_at / "evaldata.json").exists():
+        _report_snippets(load_pages(snippets_at))
+    return 0
+
+
+def _report_articles(articles: list[Article]) -> None:
+    results = [(article, *outputs(article.html, "")) for article in articles]
+    split = halves(results)
+    print(
+        f"article bodies ({AEB_FOLDER}): {len(articles)} pages, "
+        f"{len(split['tuning'])} tuning / {len(split['reporting'])} reporting (even/odd by name); "
+        f"word {SHINGLE}-gram shingle precision / recall / F1, mean per page"
+    )
+    print(f"  {'system':34s} {'tuning P   R    F1':>20s}   {'reporting P   R    F1':>23s}")
+    for system in SYSTEMS:
+        cells = []
+        for half in ("tuning", "reporting"):
+            scores = [shingle_scores(texts[system], a.body) for a, texts, _ in split[half]]
+            cells.append(" ".join(f"{_mean([s[i] for s in scores]):.3f}" for i in range(3)))
+        print(f"  {system:34s} {cells[0]:>20s}   {cells[1]:>23s}")
+    _report_drops([reason for _, _, reason in results], len(results))
+    plain, ours = _throughput([(a.html, "") for a in articles])
+    print(
+        f"  throughput: trafilatura {plain:.1f} pages/CPU-s, commons (extraction + clean steps) "
+        f"{ours:.1f}: {ours / plain if plain else 0:.2f}x (goal >= 0.9x)"
+    )
+
+
+def _report_snippets(pages: list[Page]) -> None:
+    results = [(page, *outputs(page.html, page.url)) for page in pages]
+    split = halves(sorted(results, key=lambda r: r[0].url))
+    print(
+        f"snippets ({SNIPPET_FOLDER}): {len(pages)} pages, {len(split['tuning'])} tuning / "
+        f"{len(split['reporting'])} reporting; accuracy = expected found + unexpected absent"
+    )
+    for system in SYSTEMS:
+        cells = []
+        for half in ("tuning", "reporting"):
+            found = total = 0
+            for page, texts, _ in split[half]:
+                found += sum(s in texts[system] for s in page.expected)
+                found += sum(s not in texts[system] for s in page.unexpected)
+                total += len(page.expected) + len(page.unexpected)
+            cells.append(f"{found / total if total else 0:.3f}")
+        print(f"  {system:34s} tuning {cells[0]}   reporting {cells[1]}")
+    _report_drops([reason for _, _, reason in results], len(results))
+
+
+def _report_drops(reasons: list[str | None], pages: int) -> None:
+    dropped = Counter(reason for reason in reasons if reason)
+    share = sum(dropped.values()) / pages if pages else 0.0
+    print(f"  dropped by the clean stage: {sum(dropped.values())} of {pages} ({share:.1%})")
+    for reason, count in dropped.most_common():
+        print(f"    {reason:34s} {count}")

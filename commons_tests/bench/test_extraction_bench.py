@@ -52,3 +52,47 @@ def test_run_prints_baseline_commons_and_ratios(
 def test_absent_corpus_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(tmp_path / "nowhere") == 2
     assert "not found" in capsys.readouterr().out
+
+
+def aeb_corpus(root: Path) -> Path:
+    """Two article pages with their expected bodies, in the article-body set's layout."""
+    import gzip
+
+    (root / "html").mkdir(parents=True)
+    truth = {}
+    for name in ("a1", "b2"):
+        page = (
+            f"<html><body><nav>Menu Home</nav><article><h1>Mill {name}</h1><p>{BODY}</p>"
+            "</article><footer>Footer links</footer></body></html>"
+        )
+        (root / "html" / f"{name}.html.gz").write_bytes(gzip.compress(page.encode()))
+        truth[name] = {"articleBody": BODY}
+    (root / "ground-truth.json").write_text(json.dumps(truth))
+    return root
+
+
+def test_shingle_scores_and_halves() -> None:
+    from commons_assets.bench.extraction import halves, shingle_scores
+
+    assert shingle_scores("a b c d e", "a b c d e") == (1.0, 1.0, 1.0)
+    precision, recall, _ = shingle_scores("a b c d e f g h", "a b c d e")
+    assert precision == pytest.approx(2 / 5) and recall == 1.0
+    assert shingle_scores("", "a b c d") == (0.0, 0.0, 0.0)
+    assert halves([0, 1, 2, 3, 4]) == {"tuning": [0, 2, 4], "reporting": [1, 3]}
+
+
+def test_both_corpora_are_reported_by_half_and_clean_step(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from commons_assets.bench.extraction import SYSTEMS, run_both
+
+    corpus(tmp_path / "extraction")
+    aeb_corpus(tmp_path / "extraction_aeb")
+    assert run_both(tmp_path) == 0
+    out = capsys.readouterr().out
+    assert "article bodies (extraction_aeb): 2 pages, 1 tuning / 1 reporting" in out
+    assert "snippets (extraction): 1 pages" in out
+    for system in SYSTEMS:
+        assert out.count(f"  {system} ") == 2  # a row in each table
+    assert "dropped by the clean stage:" in out and "throughput: trafilatura" in out
+    assert run_both(tmp_path / "nowhere") == 2
