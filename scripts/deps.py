@@ -163,10 +163,13 @@ def main() -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when the tests fail")
     parser.add_argument("--timeout", type=float, default=1500, help="seconds for the tests")
     parser.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
-    args = parser.parse_args()
+    # argparse takes the positional list before the options, so `--` is split off by hand.
+    argv = sys.argv[1:]
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     if args.command == "lock":
         return lock()
-    return check(args.command, args.strict, args.timeout, args.pytest_args)
+    return check(args.command, args.strict, args.timeout, [*args.pytest_args, *extra])
 
 
 if __name__ == "__main__":
