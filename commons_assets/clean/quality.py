@@ -171,21 +171,16 @@ def _dup_ngram_char_fraction(tokens: list[str], n: int) -> float:
 
 def gopher_repetition(text: str, rules: GopherRepetition = GopherRepetition()) -> str | None:
     paragraphs = [p.strip() for p in re.split(r"\n{2,}", text) if p.strip()]
-    count, chars = _duplicates(paragraphs)
-    share = count / max(len(paragraphs), 1)
-    if share > rules.dup_para_frac:
-        return Drop("gopher_dup_para_frac", share, ">", rules.dup_para_frac)
-    share = chars / max(len(text), 1)
-    if share > rules.dup_para_char_frac:
-        return Drop("gopher_dup_para_char_frac", share, ">", rules.dup_para_char_frac)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    count, chars = _duplicates(lines)
-    share = count / max(len(lines), 1)
-    if share > rules.dup_line_frac:
-        return Drop("gopher_dup_line_frac", share, ">", rules.dup_line_frac)
-    share = chars / max(len(text), 1)
-    if share > rules.dup_line_char_frac:
-        return Drop("gopher_dup_line_char_frac", share, ">", rules.dup_line_char_frac)
+    for unit, elements, frac_limit, char_limit in (
+        ("para", paragraphs, rules.dup_para_frac, rules.dup_para_char_frac),
+        ("line", lines, rules.dup_line_frac, rules.dup_line_char_frac),
+    ):
+        count, chars = _duplicates(elements)
+        if (share := count / max(len(elements), 1)) > frac_limit:
+            return Drop(f"gopher_dup_{unit}_frac", share, ">", frac_limit)
+        if (share := chars / max(len(text), 1)) > char_limit:
+            return Drop(f"gopher_dup_{unit}_char_frac", share, ">", char_limit)
     tokens = words(text)
     for n, limit in rules.top_n_grams:
         if (share := _top_ngram_char_fraction(tokens, n)) > limit:

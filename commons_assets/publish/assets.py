@@ -117,13 +117,15 @@ def filter_counts(lake: Lake, audited: pl.DataFrame) -> dict[str, int]:
     return counts
 
 
-def applied_takedowns(lake: Lake, audited: pl.DataFrame) -> list[dict[str, Any]]:
+def applied_takedowns(
+    requests: list[Takedown], problems: list[str], audited: pl.DataFrame
+) -> list[dict[str, Any]]:
+    """Each request with the records it left out, and each takedown line that cannot apply."""
     hits: Counter[tuple[str, str]] = Counter()
     for evidence in audited["evidence"].to_list() if audited.height else []:
         for entry in evidence or []:
             if entry["channel"].startswith("takedown:"):
                 hits[(entry["channel"].split(":", 1)[1], entry["raw"])] += 1
-    requests, problems = current_takedowns(lake)
     unusable = [{"problem": problem, "records": 0} for problem in problems]
     return unusable + [
         {
@@ -312,8 +314,8 @@ def release(
         "removed": len(excluded),
     }
     releases = lake.root_path / "releases"
-    takedowns, _ = current_takedowns(lake)
-    takedown_report = applied_takedowns(lake, audited)
+    takedowns, takedown_problems = current_takedowns(lake)
+    takedown_report = applied_takedowns(takedowns, takedown_problems, audited)
     with releases_locked(releases):
         previous = latest(releases)
         version, staged = stage_release(

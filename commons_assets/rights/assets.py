@@ -35,7 +35,7 @@ from commons_assets.rights.site_policies import (
     host_key,
 )
 from commons_assets.sources.assets import archive_pages
-from commons_assets.sources.jsonl import within
+from commons_assets.sources.layout import within
 from commons_assets.sources.partitions import (
     archive_partitions,
     image_partitions,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from commons_assets.rights.audit import Takedown
 from commons_assets.sources import layout
-from commons_assets.sources.jsonl import json_lines, steward_lines, within
+from commons_assets.sources.jsonl import json_lines, steward_lines
+from commons_assets.sources.layout import within
 from commons_assets.sources.social import DELETIONS_FILE
 
 TAKEDOWN_FOLDER = Path("policy") / "takedowns"

@@ -118,6 +118,7 @@ class SitePolicies:
                 row.get("text"),
             )
             self._by_host.setdefault(row["host"], {}).setdefault(row["role"], []).append(capture)
+        self._parsed: dict[str, RobotsTxt] = {}  # capture id -> parsed file, once per capture
         never = dt.datetime.min.replace(tzinfo=dt.UTC)
         for roles in self._by_host.values():
             for found in roles.values():
@@ -152,15 +153,18 @@ class SitePolicies:
             tdmrep.http_status is None or 200 <= tdmrep.http_status < 300
         )
         return SiteFiles(
-            robots=RobotsTxt.from_response(robots.http_status or 200, robots.text)
-            if robots
-            else None,
-            ai_txt=RobotsTxt.from_response(ai_txt.http_status or 200, ai_txt.text)
-            if ai_txt
-            else None,
+            robots=self._rules(robots) if robots else None,
+            ai_txt=self._rules(ai_txt) if ai_txt else None,
             tdmrep_json=tdmrep.text if tdmrep_ok and tdmrep else None,
             locations={c.role: c.location for c in (robots, ai_txt, tdmrep) if c is not None},
         )
+
+    def _rules(self, capture: Capture) -> RobotsTxt:
+        """A robots.txt or ai.txt capture parsed once, however many pages of its site ask."""
+        if capture.capture_id not in self._parsed:
+            status = capture.http_status or 200
+            self._parsed[capture.capture_id] = RobotsTxt.from_response(status, capture.text)
+        return self._parsed[capture.capture_id]
 
     def digest(self, hosts: Iterable[str]) -> str:
         """A fingerprint of every capture of these hosts: it changes when a capture of one of

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from commons_assets.records import PartitionRead
+from commons_assets.sources.layout import within
 from commons_assets.sources.limits import SourceLimits
 
 # A line longer than this is quarantined unread (it is skipped in chunks, never held whole).
@@ -50,58 +52,62 @@ def _lines(stream: IO[bytes], limit: int) -> Iterator[tuple[bytes, bool]]:
         yield line[:limit], False
 
 
+@dataclass(frozen=True)
+class Line:
+    """One non-blank line of a JSON Lines file: its value, or why it cannot be used."""
+
+    number: int
+    raw: bytes
+    value: Any = None
+    reason: str | None = None  # line_too_long, not_utf8, duplicate_key, invalid_json, …
+    detail: str = ""
+
+
+def read_lines(path: Path, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[Line]:
+    """Every non-blank line of a file, parsed; no bad line raises (RFC 8259 §8.1: JSON
+    exchanged between systems MUST be UTF-8)."""
+    with path.open("rb") as stream:
+        for number, (raw, whole) in enumerate(_lines(stream, max_line_bytes), start=1):
+            if not whole:
+                limit = f"longer than the limit of {max_line_bytes} bytes (max_line_bytes)"
+                yield Line(number, raw, reason="line_too_long", detail=limit)
+            elif raw.strip():
+                yield _parsed(number, raw)
+
+
+def _parsed(number: int, raw: bytes) -> Line:
+    try:
+        value = parse_line(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        return Line(number, raw, reason="not_utf8", detail=f"not UTF-8 ({error})")
+    except DuplicateKeys as error:
+        return Line(number, raw, reason="duplicate_key", detail=str(error))
+    except (ValueError, RecursionError) as error:
+        return Line(number, raw, reason="invalid_json", detail=f"not JSON ({error})")
+    if _SURROGATE_ESCAPE.search(raw) and not _encodable(value):
+        lone = "a lone surrogate escape (\\uD800-\\uDFFF) is not a character"
+        return Line(number, raw, reason="invalid_unicode", detail=lone)
+    return Line(number, raw, value)
+
+
 def jsonl_objects(
     path: Path, source_file: str, result: PartitionRead, max_line_bytes: int = MAX_LINE_BYTES
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, object) for each good line; quarantine the rest with a reason.
     Blank lines are allowed and skipped."""
-    with path.open("rb") as lines:
-        for number, (raw, whole) in enumerate(_lines(lines, max_line_bytes), start=1):
-            if not whole:
-                result.quarantine(
-                    source_file,
-                    "line_too_long",
-                    f"longer than the limit of {max_line_bytes} bytes (max_line_bytes)",
-                    line=number,
-                    raw=raw[:400],
-                )
-                continue
-            if not raw.strip():
-                continue
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                # RFC 8259 §8.1: JSON exchanged between systems MUST be UTF-8.
-                result.quarantine(source_file, "not_utf8", str(error), line=number, raw=raw)
-                continue
-            try:
-                value = parse_line(line)
-            except DuplicateKeys as error:
-                result.quarantine(source_file, "duplicate_key", str(error), line=number, raw=line)
-                continue
-            except (ValueError, RecursionError) as error:
-                detail = "nested too deeply" if isinstance(error, RecursionError) else str(error)
-                result.quarantine(source_file, "invalid_json", detail, line=number, raw=line)
-                continue
-            if _SURROGATE_ESCAPE.search(raw) and not _encodable(value):
-                result.quarantine(
-                    source_file,
-                    "invalid_unicode",
-                    "a lone surrogate escape (\\uD800-\\uDFFF) is not a character",
-                    line=number,
-                    raw=line,
-                )
-                continue
-            if not isinstance(value, dict):
-                result.quarantine(
-                    source_file,
-                    "not_an_object",
-                    f"expected a JSON object, got {type(value).__name__}",
-                    line=number,
-                    raw=line,
-                )
-                continue
-            yield number, value
+    for line in read_lines(path, max_line_bytes):
+        if line.reason is not None:
+            result.quarantine(source_file, line.reason, line.detail, line=line.number, raw=line.raw)
+        elif not isinstance(line.value, dict):
+            result.quarantine(
+                source_file,
+                "not_an_object",
+                f"expected a JSON object, got {type(line.value).__name__}",
+                line=line.number,
+                raw=line.raw,
+            )
+        else:
+            yield line.number, line.value
 
 
 def _encodable(value: Any) -> bool:
@@ -134,29 +140,10 @@ def steward_lines(root: Path, folder: Path) -> Iterator[tuple[str, Any, str | No
 
 
 def json_lines(path: Path, relative: str) -> Iterator[tuple[str, Any, str | None]]:
-    """(file:line, parsed value or None, why not) for each non-blank line of one file; no bad
-    line (too long, not UTF-8, not JSON, duplicate keys, a lone surrogate) raises."""
-    with path.open("rb") as stream:
-        for number, (raw, whole) in enumerate(_lines(stream, MAX_LINE_BYTES), start=1):
-            where = f"{relative}:{number}"
-            if not whole:
-                yield where, None, f"{where}: longer than {MAX_LINE_BYTES} bytes"
-                continue
-            if not raw.strip():
-                continue
-            try:
-                value = parse_line(raw.decode("utf-8"))
-            except UnicodeDecodeError as error:
-                yield where, None, f"{where}: not UTF-8 ({error})"
-            except DuplicateKeys as error:
-                yield where, None, f"{where}: {error}"
-            except (ValueError, RecursionError) as error:
-                yield where, None, f"{where}: not JSON ({error or 'nested too deeply'})"
-            else:
-                if _SURROGATE_ESCAPE.search(raw) and not _encodable(value):
-                    yield where, None, f"{where}: a lone surrogate escape"
-                else:
-                    yield where, value, None
+    """(file:line, parsed value or None, why not) for each non-blank line of one file."""
+    for line in read_lines(path):
+        where = f"{relative}:{line.number}"
+        yield where, line.value, f"{where}: {line.detail}" if line.reason else None
 
 
 def too_large(path: Path, source_file: str, result: PartitionRead, limits: SourceLimits) -> bool:
@@ -170,12 +157,3 @@ def too_large(path: Path, source_file: str, result: PartitionRead, limits: Sourc
         f"{size} bytes > limit {limits.max_file_bytes} (max_file_bytes)",
     )
     return True
-
-
-def within(path: Path, base: Path) -> bool:
-    """Whether `path`, with every symbolic link followed, is inside `base`: Commons reads
-    nothing outside the data root, whatever a link in it points to."""
-    try:
-        return path.resolve().is_relative_to(base.resolve())
-    except (OSError, ValueError, RuntimeError):  # a loop of links, a NUL byte
-        return False

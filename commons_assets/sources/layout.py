@@ -19,12 +19,12 @@ IMAGES = "images"
 SOCIAL = "social"
 
 
-def inside(path: Path, sources: Path) -> bool:
-    """Whether the entry, with every symbolic link followed, stays under `sources/`: a link to a
-    file or folder elsewhere defines no partition (Commons reads nothing outside the root)."""
+def within(path: Path, base: Path) -> bool:
+    """Whether `path`, with every symbolic link followed, stays inside `base`: Commons reads
+    nothing outside the data root, whatever a link in it points to."""
     try:
-        return path.resolve().is_relative_to(sources.resolve())
-    except (OSError, RuntimeError):  # a loop of links
+        return path.resolve().is_relative_to(base.resolve())
+    except (OSError, ValueError, RuntimeError):  # a loop of links, a NUL byte
         return False
 
 
@@ -43,7 +43,7 @@ def archive_files(sources: Path) -> dict[str, Path]:
         return found
     for path in sorted(folder.iterdir(), key=lambda p: (p.name.endswith(".warc"), p.name)):
         key = archive_key(path)
-        usable = key and SAFE_KEY.match(key) and path.is_file() and inside(path, sources)
+        usable = key and SAFE_KEY.match(key) and path.is_file() and within(path, sources)
         if usable and key not in found:
             found[key] = path
     return dict(sorted(found.items()))
@@ -57,7 +57,7 @@ def collection_folders(sources: Path, kind: str) -> dict[str, Path]:
     return {
         path.name: path
         for path in sorted(folder.iterdir())
-        if path.is_dir() and SAFE_KEY.match(path.name) and inside(path, sources)
+        if path.is_dir() and SAFE_KEY.match(path.name) and within(path, sources)
     }
 
 
@@ -68,7 +68,7 @@ def social_days(sources: Path) -> dict[str, Path]:
         return {}
     days = {}
     for path in sorted(folder.iterdir()):
-        if path.is_dir() and DAY_KEY.match(path.name) and inside(path, sources):
+        if path.is_dir() and DAY_KEY.match(path.name) and within(path, sources):
             try:
                 date.fromisoformat(path.name)
             except ValueError:
@@ -99,7 +99,7 @@ def unusable_names(sources: Path) -> list[str]:
 
 
 def _why_unusable(path: Path, kind: str, sources: Path) -> str:
-    if not inside(path, sources):
+    if not within(path, sources):
         return "a symbolic link to outside the data root"
     if kind == ARCHIVES:
         key = archive_key(path)

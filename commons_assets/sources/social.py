@@ -16,7 +16,8 @@ from typing import Any
 from commons_assets import __version__
 from commons_assets.records import PartitionRead, record_id, sha256_hex, steps
 from commons_assets.sources import layout
-from commons_assets.sources.jsonl import jsonl_objects, string_field, too_large, within
+from commons_assets.sources.jsonl import jsonl_objects, string_field, too_large
+from commons_assets.sources.layout import within
 from commons_assets.sources.limits import DEFAULT_LIMITS, SourceLimits
 
 SOURCE_KIND = "social"
