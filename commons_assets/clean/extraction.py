@@ -111,7 +111,9 @@ def _meta(tree: HtmlElement) -> dict[str, str]:
     return found
 
 
-def page_evidence(tree: HtmlElement, url: str) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+def page_evidence(
+    tree: HtmlElement, url: str, jsonld: list[Any] | None = None
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """(licence evidence, consent evidence) found in the markup, each {channel, raw, location}."""
     licences: list[dict[str, str]] = []
     consents: list[dict[str, str]] = []
@@ -121,7 +123,7 @@ def page_evidence(tree: HtmlElement, url: str) -> tuple[list[dict[str, str]], li
             licences.append(
                 {"channel": channel, "raw": element.get("href").strip(), "location": url}
             )
-    for obj in _jsonld_objects(tree):
+    for obj in _jsonld_objects(tree) if jsonld is None else jsonld:
         for node in _walk(obj):
             for key in ("license", "copyrightNotice", "usageInfo"):
                 if key in node and (raw := _jsonld_value(node[key])):
@@ -144,12 +146,12 @@ def _first(meta: dict[str, str], keys: tuple[str, ...]) -> str | None:
     return next((meta[key] for key in keys if meta.get(key)), None)
 
 
-def page_metadata(tree: HtmlElement) -> dict[str, str | None]:
+def page_metadata(tree: HtmlElement, jsonld: list[Any] | None = None) -> dict[str, str | None]:
     meta = _meta(tree)
     title = _first(meta, TITLE_META) or (tree.findtext(".//title") or "").strip() or None
     author = _first(meta, AUTHOR_META)
     date = _first(meta, DATE_META)
-    for obj in _jsonld_objects(tree):
+    for obj in _jsonld_objects(tree) if jsonld is None else jsonld:
         for node in _walk(obj):
             author = author or _jsonld_value(node.get("author"))
             date = date or _jsonld_value(node.get("datePublished"))
@@ -166,8 +168,9 @@ def extract_page(html: str, url: str | None = None) -> PageExtraction:
     tree = load_html(html)
     if tree is None:
         return PageExtraction(text=None)
-    licences, consents = page_evidence(tree, url or "")
-    metadata = page_metadata(tree)
+    jsonld = _jsonld_objects(tree)
+    licences, consents = page_evidence(tree, url or "", jsonld)
+    metadata = page_metadata(tree, jsonld)
     document = trafilatura.bare_extraction(
         tree,
         url=url,

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import socket
 
+import ftfy
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from commons_assets.clean.language import identify_language
 from commons_assets.clean.normalise import normalise_text
@@ -89,3 +92,38 @@ def test_strict_mode_adds_cards_ibans_and_ipv6_with_checksums() -> None:
     assert dict(found) == {"card": 1, "iban": 1, "ip": 1}
     assert redact_pii(text, "standard")[0] == text
     assert redact_pii("mail a@b.org", "off") == ("mail a@b.org", {})
+
+
+def test_mojibake_of_other_code_pages_is_repaired() -> None:
+    russian = "Привет, как дела? Это тест."
+    assert normalise_text(russian.encode().decode("cp1251")) == russian
+
+
+def _normalise_always_with_ftfy(text: str) -> str:
+    """normalise_text without its shortcut: ftfy on every text."""
+    return normalise_text(ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False))
+
+
+CODE_PAGES = ("cp1251", "cp1252", "latin-1", "cp1253", "cp437", "mac-roman", "cp1250", "koi8-r")
+TEXT_PIECES = st.one_of(
+    st.text(),
+    st.text(
+        alphabet=st.characters(max_codepoint=0x7F)
+        | st.sampled_from("\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u2022")
+    ),
+    st.tuples(
+        st.text(
+            st.characters(min_codepoint=0x400, max_codepoint=0x4FF)
+            | st.sampled_from("\u03b1\u00e9\u4e2d\u2019")
+        ),
+        st.sampled_from(CODE_PAGES),
+    ).map(lambda pair: pair[0].encode().decode(pair[1], errors="ignore")),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(TEXT_PIECES, max_size=5).map(" ".join))
+def test_skipping_ftfy_changes_no_output(text: str) -> None:
+    # normalise_text runs ftfy only where it could change something (a third of the clean
+    # steps' time on English pages); the output must be the same as with ftfy on every text.
+    assert normalise_text(text) == _normalise_always_with_ftfy(text)
