@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from commons_assets.clean.quality import (
+    PRESETS,
     QUALITY_BY_KIND,
     C4Rules,
     GopherQuality,
     GopherRepetition,
+    WordGrams,
     c4_document,
     c4_lines,
     fineweb,
     gopher_quality,
     gopher_repetition,
     judge,
+    sentences,
 )
 
 # 8 distinct words, 4-5 letters each, two of them Gopher stop words.
@@ -54,7 +61,7 @@ def test_gopher_symbol_ratio_boundary() -> None:
     at_limit = " ".join(words[:90] + ["#"] * 10)  # 10 / 100 = 0.1: allowed
     over = " ".join(words[:89] + ["#"] * 11)
     assert gopher_quality(at_limit) is None
-    assert gopher_quality(over) == "gopher_too_many_symbols"
+    assert gopher_quality(over) == "gopher_too_many_hashes"
 
 
 def test_gopher_stop_words_only_for_english() -> None:
@@ -163,9 +170,96 @@ def test_rules_depend_on_the_source_kind(kind: str, text: str, reason: str | Non
     assert judge(text, QUALITY_BY_KIND[kind])[1] == reason
 
 
-def test_pages_use_every_rule_family() -> None:
+ARTICLE = "\n".join(
+    [
+        "How the river was measured",  # a heading: no terminal punctuation
+        "The volunteers of the society walked to the old weir with the gauge every Sunday "
+        "morning, and they wrote the level of the water into a notebook that is kept at the "
+        "library.",
+        "What they carried",
+        "- a staff gauge",  # list items of one to three words
+        "- two notebooks",
+        "- a thermometer",
+        "In the dry summer of that year the level fell below the mark that the miller had cut "
+        "into the stone, and the records show that the water was warmer than in any year before.",
+    ]
+)
+
+
+def test_web_page_defaults_keep_headings_and_lists() -> None:
+    # Measured defaults (README, "Clean stage"): C4's terminal-punctuation and words-per-line
+    # rules removed headings and list items of real articles, so pages run without them.
     config = QUALITY_BY_KIND["archives"]
-    assert config.c4 and config.gopher_quality and config.gopher_repetition and config.fineweb
+    text, reason, removed = judge(ARTICLE, config)
+    assert (text, reason, removed) == (ARTICLE, None, Counter())
+    # C4 at its published values removes the heading and the list.
+    text, _, removed = judge(ARTICLE, PRESETS["c4"])
+    assert "What they carried" not in text and "- a staff gauge" not in text
+    assert removed["c4_line_no_terminal_punct"] == 5
+    # FineWeb's filters run only in its preset; the default does not apply them.
+    assert config.fineweb is None and PRESETS["fineweb"].fineweb is not None
+    # Gopher's quality thresholds are English ones: other languages are not judged by them.
+    assert config.gopher_quality.languages == ("en",)
+    too_short = "Ein kurzer Text über den Fluss."
+    assert gopher_quality(too_short, config.gopher_quality, "de") is None
+    assert gopher_quality(too_short, config.gopher_quality, "en") == "gopher_short_doc"
+
+
+def test_languages_without_spaces_skip_word_counts() -> None:
+    japanese = "川の水位を毎週測りました。記録は図書館にあります。夏は水位が下がりました。" * 3
+    assert gopher_quality(japanese, GopherQuality(), "ja") is None
+    assert gopher_quality(japanese, GopherQuality(), "en") == "gopher_short_doc"
+    assert c4_lines(japanese, C4Rules(), "ja")[0] == japanese
+    assert sentences(japanese) == 9
+
+
+def test_stop_words_are_distinct_and_in_any_case() -> None:
+    body = " ".join(distinct(60))
+    assert gopher_quality(f"The {body} THE the.") == "gopher_enough_stop_words"
+    assert gopher_quality(f"The {body} (and) done.") is None
+
+
+def test_c4_citations_and_ellipsis_lines() -> None:
+    text = "The weir was built in 1820.[1] It was raised in 1901.[citation needed]\nRead more..."
+    kept, removed = c4_lines(text, C4Rules(min_words_per_line=0))
+    assert kept == "The weir was built in 1820. It was raised in 1901."
+    assert removed == Counter({"c4_citations_removed": 1, "c4_line_no_terminal_punct": 1})
+    kept, _ = c4_lines(text, C4Rules(remove_citations=False, filter_no_terminal_punct=False))
+    assert "[1]" in kept
+
+
+def repeated_chars_by_definition(tokens: list[str], n: int) -> int:
+    """datatrove's find_all_duplicate over word n-grams, written out."""
+    grams = [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    seen: set[str] = set()
+    repeated = i = 0
+    while i < len(grams):
+        if grams[i] in seen:
+            repeated += len(grams[i]) - (n - 1)  # characters of the words, not the spaces
+            i += n
+        else:
+            seen.add(grams[i])
+            i += 1
+    return repeated
+
+
+def top_gram_chars_by_definition(tokens: list[str], n: int) -> int:
+    grams = [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    if not grams:
+        return 0
+    gram, count = Counter(grams).most_common(1)[0]
+    return len(gram) * count
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["a", "bb", "a b", "ccc", "dd", "e"]), max_size=60))
+def test_word_grams_match_the_definitions(pieces: list[str]) -> None:
+    tokens = " ".join(pieces).split()
+    grams = WordGrams(tokens)
+    for n in (1, 2, 3, 4, 5, 6, 8):
+        assert grams.top_gram_chars(n) == top_gram_chars_by_definition(tokens, n)
+    for n in (5, 6, 7, 8, 9, 10):  # shorter n first, as the rule asks them
+        assert grams.repeated_chars(n) == repeated_chars_by_definition(tokens, n)
 
 
 def lines_with(punctuated: int, plain: int, length: int = 40) -> str:
@@ -197,3 +291,18 @@ def test_fineweb_newline_ratio_boundary() -> None:
     assert fineweb(four) is None
     two = "\n".join(f"Wordwordwordwordwordwordword w{i:03d}wordwordword." for i in range(10))
     assert fineweb(two) == "fineweb_list_ratio"
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("He went home. She stayed.", 2),
+        ("Mr. Garrett swung it at Mr. Rudolph, hitting him.", 1),  # abbreviations
+        ("It was J. Smith. He left.", 2),  # an initial
+        ("So did I. Then we left.", 2),  # "I" is a word, not an initial
+        ("A heading without a mark\nA sentence.", 2),
+        ("川の水位を測りました。記録は図書館にあります。", 2),
+    ],
+)
+def test_sentences_are_counted_like_a_splitter(text: str, count: int) -> None:
+    assert sentences(text) == count
