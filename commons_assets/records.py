@@ -25,6 +25,9 @@ PROVENANCE = pl.Struct(
         "length": pl.Int64,
         "line": pl.Int64,
         "steps": pl.List(STEP),
+        # Characters [start, end) of the source text that the record's text comes from, when
+        # the clean stage removed a distributor's wrapper around it (clean/wrappers.py).
+        "text_span": pl.Struct({"start": pl.Int64, "end": pl.Int64}),
     }
 )
 HEADER = pl.Struct({"name": pl.String, "value": pl.String})

@@ -95,6 +95,7 @@ def _write_clean(
         **{f"dropped/{reason}": count for reason, count in sorted(outcome.reasons().items())},
         **{f"lines_removed/{r}": n for r, n in sorted(outcome.lines_removed.items())},
         **{f"pii/{kind_}": n for kind_, n in sorted(outcome.pii.items())},
+        **{f"wrappers_stripped/{w}": n for w, n in sorted(outcome.wrappers_stripped.items())},
         "kept_preview": table(kept.head(PREVIEW_ROWS).to_dicts(), KEPT_COLUMNS),
         "dropped_preview": table(dropped.head(PREVIEW_ROWS).to_dicts(), DROPPED_COLUMNS),
         "settings": dg.MetadataValue.json(documents.settings_summary(settings, kind)),

@@ -23,9 +23,13 @@ from commons_assets.clean.pii import redact_pii
 from commons_assets.clean.quality import QualityConfig, judge
 from commons_assets.clean.records import PII_KINDS
 from commons_assets.clean.settings import CleanSettings
+from commons_assets.clean.wrappers import find_wrapper
 from commons_assets.records import sha256_hex
 
 EXCERPT_CHARS = 300
+# Read once: importlib.metadata parses the package's METADATA file on every call.
+FTFY_VERSION = version("ftfy")
+IMAGEHASH_VERSION = version("imagehash")
 # Below this fastText probability the declared language (if any) is kept instead.
 MIN_LANGUAGE_SCORE = 0.5
 
@@ -39,6 +43,7 @@ class CleanOutcome:
     not_carried: Counter[str] = field(default_factory=Counter)
     lines_removed: Counter[str] = field(default_factory=Counter)
     pii: Counter[str] = field(default_factory=Counter)
+    wrappers_stripped: Counter[str] = field(default_factory=Counter)
 
     def drop(
         self,
@@ -95,7 +100,7 @@ def clean_text_record(
     outcome: CleanOutcome,
     pii_mode: str = "standard",
     extra: dict[str, Any] | None = None,
-    extraction_step: tuple[str, str] | None = None,
+    first_step: tuple[str, str] | None = None,
 ) -> None:
     """Normalise, identify, filter and redact one record's text; keep or drop it."""
     if not text or not text.strip():
@@ -112,13 +117,13 @@ def clean_text_record(
     text, pii = redact_pii(text, pii_mode)
     outcome.pii.update(pii)
     steps = [
-        ("normalise", f"ftfy {version('ftfy')}; NFC"),
+        ("normalise", f"ftfy {FTFY_VERSION}; NFC"),
         ("language", LANGUAGE_MODEL),
         ("quality", config.notes),
         ("pii", f"commons {__version__}; {pii_mode}"),
     ]
-    if extraction_step:
-        steps.insert(0, extraction_step)
+    if first_step:  # extraction of a page, or the removal of a distributor's wrapper
+        steps.insert(0, first_step)
     outcome.kept.append(
         {
             **row,
@@ -165,17 +170,34 @@ def clean_pages(rows: list[dict[str, Any]], settings: CleanSettings) -> CleanOut
                 "licence_evidence": licences,
                 "consent": [*(row["consent"] or []), *signals],
             },
-            extraction_step=("extract", f"trafilatura {TRAFILATURA_VERSION}"),
+            first_step=("extract", f"trafilatura {TRAFILATURA_VERSION}"),
         )
     return outcome
 
 
 def clean_documents(rows: list[dict[str, Any]], kind: str, settings: CleanSettings) -> CleanOutcome:
-    """Text collection documents or social posts: the text is already there."""
+    """Text collection documents or social posts: the text is already there, inside its
+    distributor's wrapper for some collections (a Project Gutenberg book)."""
     outcome = CleanOutcome()
+    config = settings.quality[kind]
     for row in rows:
-        clean_text_record(row, row["text"], settings.quality[kind], outcome, settings.pii_mode)
+        text, step = row["text"], None
+        if config.wrappers and text and (span := find_wrapper(text, config.wrappers)):
+            outcome.wrappers_stripped[span.wrapper] += 1
+            row = _with_span(row, span.start, span.end)
+            step = (
+                "strip_wrapper",
+                f"{span.wrapper}: kept characters {span.start}-{span.end} of {len(text)}",
+            )
+            text = text[span.start : span.end]
+        clean_text_record(row, text, config, outcome, settings.pii_mode, first_step=step)
     return outcome
+
+
+def _with_span(row: dict[str, Any], start: int, end: int) -> dict[str, Any]:
+    provenance = dict(row["provenance"] or {})
+    provenance["text_span"] = {"start": start, "end": end}
+    return {**row, "provenance": provenance}
 
 
 def perceptual_hash(path: Path) -> str:
@@ -216,8 +238,8 @@ def clean_images(rows: list[dict[str, Any]], root: Path, settings: CleanSettings
                 "licence_evidence": [],
                 "provenance": _steps(
                     row,
-                    ("normalise", f"ftfy {version('ftfy')}; NFC"),
-                    ("phash", f"imagehash {version('imagehash')}"),
+                    ("normalise", f"ftfy {FTFY_VERSION}; NFC"),
+                    ("phash", f"imagehash {IMAGEHASH_VERSION}"),
                     ("language", LANGUAGE_MODEL),
                     ("pii", f"commons {__version__}; {settings.pii_mode}"),
                 ),

@@ -1,5 +1,6 @@
 """Clean-stage settings a data steward can change without code: `policy/clean.toml` under the
-data root. Absent, the defaults apply (published thresholds, standard PII redaction).
+data root. Absent, the defaults apply (the rule sets chosen by measurement in clean/quality.py,
+standard PII redaction).
 
     [quality.texts.gopher_quality]   # override single thresholds of a rule for a source kind
     min_doc_words = 10
@@ -8,7 +9,12 @@ data root. Absent, the defaults apply (published thresholds, standard PII redact
     max_chars = 5000
 
     [quality.archives]
+    preset = "fineweb"               # start from a named rule set: web (the default for pages),
+                                     # fineweb, c4, curated-texts (the default for texts)
     fineweb = false                  # switch a rule family off for a kind
+
+    [quality.texts]
+    wrappers = []                    # keep distributors' wrappers (default: ["gutenberg"])
 
     [pii]
     mode = "strict"                  # "standard" | "strict" | "off"
@@ -24,6 +30,7 @@ from typing import Any
 
 from commons_assets.clean.pii import PII_MODES
 from commons_assets.clean.quality import (
+    PRESETS,
     QUALITY_BY_KIND,
     C4Rules,
     FineWebRules,
@@ -31,6 +38,7 @@ from commons_assets.clean.quality import (
     GopherRepetition,
     QualityConfig,
 )
+from commons_assets.clean.wrappers import WRAPPERS
 from commons_assets.settings import wrong_types
 
 SETTINGS_FILE = Path("policy") / "clean.toml"
@@ -63,7 +71,14 @@ def _tuples(value: Any) -> Any:
 
 def _override(kind: str, base: QualityConfig, overrides: dict[str, Any]) -> QualityConfig:
     changes: dict[str, Any] = {}
+    if "preset" in overrides:
+        preset = overrides["preset"]
+        if preset not in PRESETS:
+            raise SettingsError(f"quality.{kind}.preset {preset!r}: use one of {sorted(PRESETS)}")
+        base = PRESETS[preset]
     for key, value in overrides.items():
+        if key == "preset":
+            continue
         if key in RULE_FAMILIES:
             if value is False:
                 changes[key] = None
@@ -83,6 +98,12 @@ def _override(kind: str, base: QualityConfig, overrides: dict[str, Any]) -> Qual
             if not isinstance(value, int) or isinstance(value, bool):
                 raise SettingsError(f"quality.{kind}.{key} must be an integer, not {value!r}")
             changes[key] = value
+        elif key == "wrappers":
+            if not isinstance(value, list) or any(name not in WRAPPERS for name in value):
+                raise SettingsError(
+                    f"quality.{kind}.wrappers must be a list of {sorted(WRAPPERS)}, not {value!r}"
+                )
+            changes[key] = tuple(value)
         else:
             raise SettingsError(f"quality.{kind}: unknown setting {key!r}")
     notes = f"{base.notes}; overridden in {SETTINGS_FILE.as_posix()}: {sorted(overrides)}"
