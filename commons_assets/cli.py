@@ -76,6 +76,10 @@ def bench_command(args: argparse.Namespace) -> int:
         from commons_assets.bench.licences import run as run_licences
 
         return run_licences(Path(args.corpus or DEFAULT_CORPORA))
+    if args.benchmark == "rules":
+        from commons_assets.bench.rules import run as run_rules
+
+        return run_rules(Path(args.corpus or DEFAULT_CORPORA))
     raise AssertionError(args.benchmark)
 
 
@@ -168,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     bench = commands.add_parser(
         "bench", help="benchmarks that print ratios against a baseline run in the same process"
     )
-    bench.add_argument("benchmark", choices=["extraction", "robots", "dedupe", "licences"])
+    bench.add_argument("benchmark", choices=["extraction", "robots", "dedupe", "licences", "rules"])
     bench.add_argument("--corpus", help="corpus folder (default: ../shared/corpora/<name>)")
     bench.add_argument("--rounds", type=int, default=2, help="alternating rounds; best counts")
     bench.set_defaults(run=bench_command)

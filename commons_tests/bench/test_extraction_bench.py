@@ -84,7 +84,7 @@ def test_shingle_scores_and_halves() -> None:
 def test_both_corpora_are_reported_by_half_and_clean_step(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from commons_assets.bench.extraction import SYSTEMS, run_both
+    from commons_assets.bench.extraction import RULE_SETS, SYSTEMS, run_both
 
     corpus(tmp_path / "extraction")
     aeb_corpus(tmp_path / "extraction_aeb")
@@ -94,5 +94,7 @@ def test_both_corpora_are_reported_by_half_and_clean_step(
     assert "snippets (extraction): 1 pages" in out
     for system in SYSTEMS:
         assert out.count(f"  {system} ") == 2  # a row in each table
-    assert "dropped by the clean stage:" in out and "throughput: trafilatura" in out
+    for rule_set in RULE_SETS:
+        assert out.count(f"dropped, {rule_set} rules: tuning") == 2  # in each corpus
+    assert "throughput: trafilatura" in out
     assert run_both(tmp_path / "nowhere") == 2
