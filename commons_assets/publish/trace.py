@@ -102,6 +102,24 @@ def before_the_audit(root: Path, key: str) -> list[str]:
     return lines
 
 
+def _quoted(value: str | None) -> str:
+    """A value as a JSON string with its own characters (© stays ©, not \\u00a9)."""
+    return "none" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _licence_line(record: dict) -> str:
+    """What the source stated and what it was read as; "none stated" rather than None."""
+    raw, licence, kind = (
+        record.get("licence_raw"),
+        record.get("licence"),
+        record.get("licence_class"),
+    )
+    if raw is None and licence is None:
+        return "none stated" + (f" [{kind}]" if kind else "")
+    read_as = licence or "not recognised"
+    return f"{_quoted(raw)} → {read_as}" + (f" [{kind}]" if kind else "")
+
+
 def trace(root: Path, key: str) -> str:
     """A readable account of one record (or every record matching a URL), wherever it stopped:
     quarantined, dropped by a clean rule, or audited (held, excluded, admitted, published)."""
@@ -117,21 +135,21 @@ def trace(root: Path, key: str) -> str:
             f"record {record['id']}",
             f"  source     {record['source_kind']} / {record['source_partition']}: "
             f"{record['source_id']}",
-            f"  location   {provenance.get('source_file')}"
+            f"  location   {provenance.get('source_file') or 'not recorded'}"
             + (f" offset {provenance['offset']}" if provenance.get("offset") is not None else "")
             + (f" line {provenance['line']}" if provenance.get("line") else ""),
             f"  uri        {record['source_uri']}",
             "  steps      "
             + " → ".join(f"{s['name']} ({s['version']})" for s in provenance.get("steps") or []),
-            f"  licence    {record.get('licence_raw')!r} → {record.get('licence')} "
-            f"[{record.get('licence_class')}]",
+            f"  licence    {_licence_line(record)}",
             f"  decision   {record['decision']} by gate {record['gate']}: "
-            f"{record['decision_reason']}",
-            f"  tier       {record.get('tier')}; policy {record.get('policy')}",
+            f"{record['decision_reason'] or 'no reason recorded'}",
+            f"  tier       {record.get('tier') or 'none (not published)'}; "
+            f"policy {record.get('policy') or 'not recorded'}",
             "  evidence",
         ]
         lines += [
-            f"    - {e['channel']}: {json.dumps(e['raw'])} → {e['verdict']}"
+            f"    - {e['channel']}: {_quoted(e['raw'])} → {e['verdict'] or 'no verdict'}"
             + (f" ({e['location']})" if e.get("location") else "")
             for e in record.get("evidence") or []
         ]

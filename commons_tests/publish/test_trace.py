@@ -34,6 +34,10 @@ def test_trace_an_included_and_an_excluded_record(
     excluded = capsys.readouterr().out
     assert "decision   EXCLUDE by gate default" in excluded
     assert "releases   none" in excluded
+    # Readable as text: a post states no licence, and no placeholder or escape stands for it.
+    assert "licence    none stated" in excluded
+    for output in (included, excluded):
+        assert "None" not in output and "\\u" not in output
 
     assert cli.main(["trace", "https://nowhere.example/", "--data", str(data_root)]) == 1
 
@@ -60,3 +64,14 @@ def test_trace_finds_records_that_stopped_before_the_audit(
     skipped = capsys.readouterr().out
     assert "reason     post deleted by its author" in skipped and "line 2" in skipped
     assert cli.main(["trace", "nothing-like-this", "--data", str(data_root)]) == 1
+
+
+def test_trace_values_keep_their_characters() -> None:
+    from commons_assets.publish.trace import _licence_line, _quoted
+
+    assert _quoted("© 2024 Tate") == '"© 2024 Tate"'
+    assert _quoted(None) == "none"
+    assert _licence_line({"licence_raw": "CC BY", "licence": None}) == '"CC BY" → not recognised'
+    assert _licence_line({"licence_raw": None, "licence": None, "licence_class": None}) == (
+        "none stated"
+    )
