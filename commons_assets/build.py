@@ -6,6 +6,7 @@ import graphlib
 import time
 from collections.abc import Callable, Iterable
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 
@@ -14,6 +15,8 @@ from commons_assets.rights.inputs import load_takedowns
 from commons_assets.rights.reviews import load_reviews
 from commons_assets.sources import layout
 from commons_assets.sources.sensors import sync_partitions
+
+RELEASE = dg.AssetKey("release")
 
 
 def dependency_order(assets: Iterable[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
@@ -74,6 +77,49 @@ def _summary(result: dg.ExecuteInProcessResult) -> str:
             blocking = evaluation.severity == dg.AssetCheckSeverity.ERROR
             parts.append(f"{'check FAILED' if blocking else 'warning'}: {evaluation.check_name}")
     return ", ".join(parts)
+
+
+def kept_nothing(result: dg.ExecuteInProcessResult) -> str | None:
+    """Why a partition that had records kept none of them: its main reason and its share
+    ("9 of 9 quarantined: missing_id"), or None when it kept something or had nothing."""
+    for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        if "kept" not in metadata or metadata["kept"].value:
+            continue
+        lost = {
+            label: metadata[label].value
+            for label in ("quarantined", "dropped")
+            if label in metadata
+        }
+        total = sum(lost.values())
+        if not total:
+            continue
+        reasons: dict[tuple[str, str], int] = {}
+        for label in ("outcomes", "reasons"):
+            if isinstance(value := metadata.get(label), dg.TableMetadataValue):
+                for record in value.records:
+                    row = record.data
+                    if row.get("outcome") in ("quarantined", "dropped") and row.get("count"):
+                        reasons[(row["outcome"], row["reason"])] = row["count"]
+        if not reasons:
+            return f"kept nothing: {total} of {total} " + " / ".join(sorted(lost))
+        (outcome, reason), count = max(reasons.items(), key=lambda item: item[1])
+        return f"kept nothing: {count} of {total} {outcome}: {reason}"
+    return None
+
+
+def release_outcome(result: dg.ExecuteInProcessResult, root: Path) -> str | None:
+    """What the release run did, as the build's last line says it."""
+    for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        if "version" in metadata and "created" in metadata:
+            version = metadata["version"].value
+            if metadata["created"].value:
+                return (
+                    f"release: new version {version} at {(root / 'releases' / version).resolve()}"
+                )
+            return f"release: no change since {version} (LATEST stays)"
+    return None
 
 
 def _violations(result: dg.ExecuteInProcessResult, shown: int = 20) -> list[str]:
@@ -140,6 +186,8 @@ def build(
     # of what lies downstream is skipped, not built on them. Unpartitioned assets still run:
     # the release checks every audit partition itself (upstream_audits_passed).
     stopped: dict[tuple[dg.AssetKey, str], str] = {}
+    warnings = 0
+    release = "release: none cut — the release asset did not run"
     for asset in dependency_order(assets):
         name = asset.key.to_user_string()
         for partition in partitions_to_build(asset, instance, lake):
@@ -171,6 +219,11 @@ def build(
             ]
             if result.success and not failed_checks:
                 echo(f"  ok    {label:55s} {_summary(result)} ({seconds:.1f}s)")
+                if warning := kept_nothing(result):
+                    warnings += 1
+                    echo(f"  WARN  {label:55s} {warning}")
+                if asset.key == RELEASE:
+                    release = release_outcome(result, lake.root_path) or release
             else:
                 succeeded = False
                 if partition is not None:
@@ -180,6 +233,8 @@ def build(
                     if failed_checks
                     else _root_cause(result)
                 )
+                if asset.key == RELEASE:
+                    release = f"release: none cut — {cause}"
                 echo(f"  FAIL  {label:55s} {cause}")
                 for line in _violations(result):
                     echo(line)
@@ -189,5 +244,9 @@ def build(
         succeeded = False
         echo(f"  FAIL  {problem}")
     total = time.perf_counter() - started
-    echo(f"{'build finished' if succeeded else 'build FAILED'} in {total:.1f}s on {date.today()}")
+    echo(
+        f"{'build finished' if succeeded else 'build FAILED'} in {total:.1f}s on {date.today()}"
+        + (f", {warnings} warning(s)" if warnings else "")
+    )
+    echo(release)
     return succeeded

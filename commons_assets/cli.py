@@ -41,6 +41,7 @@ def build_command(args: argparse.Namespace) -> int:
         print(f"no sources folder at {lake.sources}", file=sys.stderr)
         return 2
     print(f"data root: {lake.root_path.resolve()}")
+    print(f"lake: {(lake.root_path / 'lake').resolve()}")
     with _instance() as instance:
         ok = build(
             defs,
@@ -51,7 +52,6 @@ def build_command(args: argparse.Namespace) -> int:
             # what to fix), not Dagster's log of the step with its stack trace.
             log_level="DEBUG" if args.verbose else "CRITICAL",
         )
-    print(f"lake: {(lake.root_path / 'lake').resolve()}")
     if not ok and not args.verbose:
         print("(commons build --verbose shows Dagster's run logs and stack traces)")
     return 0 if ok else 1

@@ -20,8 +20,23 @@ def ephemeral_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_build_materializes_every_partition_and_prints_progress(
     data_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # A collection whose every line lacks an id keeps nothing: a warning with its main reason.
+    no_ids = data_root / "sources" / "texts" / "no-ids"
+    no_ids.mkdir(parents=True)
+    (no_ids / "collection.json").write_text('{"licence": "CC0-1.0"}')
+    (no_ids / "part-1.jsonl").write_text('{"text": "An essay without its id."}\n' * 3)
     assert cli.main(["build", "--data", str(data_root)]) == 0
     out = capsys.readouterr().out
+    assert "WARN  corpus_texts[no-ids]" in out and "kept nothing: 3 of 3 quarantined" in out
+    # Both test pages are too short for the web-page rules: the clean partition keeps nothing.
+    assert "WARN  clean_pages[site-a]" in out and "kept nothing: 2 of 2 dropped" in out
+    version = (data_root / "releases" / "LATEST").read_text().strip()
+    release = (data_root / "releases" / version).resolve()
+    assert out.splitlines()[-2].startswith("build finished") and "2 warning(s)" in out
+    assert out.splitlines()[-1] == f"release: new version {version} at {release}"
+    assert cli.main(["build", "--data", str(data_root)]) == 0
+    again = capsys.readouterr().out.splitlines()
+    assert again[-1] == f"release: no change since {version} (LATEST stays)"
     for label in (
         "archive_pages[site-a]",
         "corpus_texts[essays]",
@@ -73,6 +88,7 @@ def test_build_exits_non_zero_when_a_partition_fails(
     assert "FAIL  corpus_texts[essays]" in out and "disk on fire" in out
     assert "ok    social_posts[2026-11-20]" in out  # the other partitions still ran
     assert "build FAILED" in out
+    assert out.splitlines()[-2].startswith("release: ")  # before the --verbose hint
 
 
 def test_build_refuses_a_data_root_without_sources(tmp_path: Path) -> None:
