@@ -12,6 +12,7 @@ COLUMNS = {
         *IDENTITY,
         "caption",
         "image",
+        "image_data",  # the image's bytes and its name in the release (publish/images.py)
         "phash",
         *RIGHTS,
         *EVIDENCE,
@@ -19,7 +20,7 @@ COLUMNS = {
         "provenance",
     ],
 }
-NESTED = {"consent", "licence_evidence", "provenance", "image"}
+NESTED = {"consent", "licence_evidence", "provenance", "image", "image_data"}
 SCALAR_COLUMNS = {
     name: [column for column in columns if column not in NESTED]
     for name, columns in COLUMNS.items()

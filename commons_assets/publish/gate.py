@@ -6,6 +6,7 @@ folder; the `release` asset reports them as its blocking checks and promotes onl
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -53,7 +54,9 @@ def row_violations(
         for batch in pl.read_parquet(shard).iter_slices(ROWS_PER_BATCH):
             for row in batch.to_dicts():
                 checked += 1
-                if found := verify.problems(row, takedowns, tier, policy, reviews):
+                found = verify.problems(row, takedowns, tier, policy, reviews)
+                found += image_problems(row)
+                if found:
                     violations.append(
                         {
                             "tier": tier,
@@ -64,6 +67,16 @@ def row_violations(
                         }
                     )
     return checked, violations
+
+
+def image_problems(row: dict[str, Any]) -> list[str]:
+    """A shipped image must be the bytes its record was admitted with."""
+    data = row.get("image_data")
+    if not data or data.get("bytes") is None:
+        return []
+    if hashlib.sha256(data["bytes"]).hexdigest() != row["sha256"]:
+        return ["image bytes do not match the row's sha256"]
+    return []
 
 
 def manifest_problems(release: Path) -> list[str]:

@@ -30,6 +30,7 @@ import yaml
 
 from commons_assets.publish.columns import COLUMNS
 from commons_assets.publish.croissant import croissant, write_croissant
+from commons_assets.publish.images import image_batches, with_image_data, write_image_shard
 from commons_assets.reporting import md
 
 SHARD_ROWS = 50_000  # ~100-250 MB of text per shard at web-page sizes: easy to stream
@@ -61,16 +62,26 @@ def publishable(audited: pl.DataFrame, excluded_ids: set[str]) -> pl.DataFrame:
     ).sort("id")
 
 
-def _write_shards(frame: pl.DataFrame, folder: Path, columns: list[str]) -> list[Path]:
+def _write_shards(
+    frame: pl.DataFrame, folder: Path, columns: list[str], root: Path | None = None
+) -> list[Path]:
+    """Shards of at most SHARD_ROWS rows; `image_text` shards also carry their images' bytes
+    (read from under `root`) and are cut by IMAGE_SHARD_BYTES (publish/images.py)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    count = max(1, -(-frame.height // SHARD_ROWS))
-    for index in range(count):
-        shard = frame.slice(index * SHARD_ROWS, SHARD_ROWS).select(columns)
+    with_images = "image_data" in columns
+    rows = frame.select([c for c in columns if c != "image_data"])
+    slices = [rows.slice(start, SHARD_ROWS) for start in range(0, max(rows.height, 1), SHARD_ROWS)]
+    if with_images:
+        slices = [part for piece in slices for part in image_batches(piece)]
+    for index, shard in enumerate(slices):
         path = folder / f"part-{index:05d}.parquet"
-        shard.write_parquet(
-            path, compression="zstd", statistics=True, row_group_size=ROW_GROUP_ROWS
-        )
+        if with_images:
+            write_image_shard(with_image_data(shard, root or Path(".")), path)
+        else:
+            shard.write_parquet(
+                path, compression="zstd", statistics=True, row_group_size=ROW_GROUP_ROWS
+            )
         paths.append(path)
     return paths
 
@@ -393,7 +404,7 @@ def stage_release(
     for tier, frames in tiers.items():
         folder = staged if tier == "open" else staged / tier
         for name, frame in frames.items():
-            _write_shards(frame, folder / name, COLUMNS[name])
+            _write_shards(frame, folder / name, COLUMNS[name], releases.parent)
         if tier == "open":
             changes, counts = _changes(
                 previous, frames, reasons, version, previous_version, takedowns, reviews

@@ -194,3 +194,57 @@ def test_shards_load_with_the_datasets_parquet_loader(
     )
     assert sorted(text["source_id"]) == ["e1", "e3"]
     assert {"licence", "attribution", "consent", "provenance"} <= set(text.column_names)
+
+
+def test_a_release_copied_elsewhere_loads_with_its_images(
+    data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    import datasets
+    from PIL import Image
+
+    release = build(data_root)
+    source_file = data_root / "sources" / "images" / "photos" / "files" / "red.png"
+    original = source_file.read_bytes()
+    away = tmp_path / "away" / release.name
+    shutil.copytree(release, away)
+    shutil.rmtree(data_root)  # nothing under the data root is left to point at
+
+    [(name, data, sha)] = duckdb.sql(
+        f"SELECT image.file, image_data.bytes, sha256 "
+        f"FROM read_parquet('{away}/image_text/*.parquet')"
+    ).fetchall()
+    assert data == original and hashlib.sha256(data).hexdigest() == sha
+    assert name == f"{sha}.png"  # the image's name in the release, not a source path
+    loaded = datasets.load_dataset(
+        "parquet",
+        data_files={"train": sorted(str(p) for p in (away / "image_text").glob("*"))},
+        split="train",
+        cache_dir=str(tmp_path / "hf-cache"),
+    )
+    assert isinstance(loaded.features["image_data"], datasets.Image)
+    image = loaded[0]["image_data"]
+    assert isinstance(image, Image.Image) and image.size == (32, 24)
+
+
+def test_a_changed_image_file_is_not_shipped_under_its_old_hash(data_root: Path) -> None:
+    from commons_assets.publish.images import ImageChanged, image_bytes
+
+    row = {"image": {"file": "sources/images/photos/files/red.png"}, "sha256": "0" * 64}
+    with pytest.raises(ImageChanged, match="bytes changed"):
+        image_bytes(row, data_root)
+    assert (
+        image_bytes({"image": {"file": None, "url": "https://x.example/a.png"}}, data_root) is None
+    )
+
+
+def test_image_shards_are_bounded_by_bytes() -> None:
+    import polars as pl
+
+    from commons_assets.publish.images import image_batches
+
+    frame = pl.DataFrame({"image": [{"bytes": size} for size in (40, 40, 40, 100, None, 10)]})
+    sizes = [batch.height for batch in image_batches(frame, max_bytes=100)]
+    assert sizes == [2, 1, 2, 1]  # 40+40 | 40 | 100+None | 10
+    assert sum(sizes) == frame.height
