@@ -5,25 +5,72 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import mlcroissant as mlc
 import polars as pl
 
-from commons_assets.publish.columns import SCALAR_COLUMNS
+from commons_assets.publish.columns import DESCRIPTIONS, SCALAR_COLUMNS
 
 CROISSANT_1_0 = "http://mlcommons.org/croissant/1.0"
 
 
+SPDX_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]*")
+# The consented tier's records carry no licence: what governs their use is stated instead.
+CONSENT_TERMS = "No licence: published with the authors' consent (user intents); see the card"
+
+
 class CroissantError(ValueError):
-    """mlcroissant reported errors for the metadata we built."""
+    """mlcroissant reported errors or warnings for the metadata we built."""
 
 
 def semantic_version(version: str) -> str:
-    """Croissant expects MAJOR.MINOR.PATCH: `2026-11-24.1` becomes `2026.1124.1`."""
+    """Croissant expects MAJOR.MINOR.PATCH (mlcroissant warns otherwise): `2026-11-24.1` is
+    `2026.1124.1+2026-11-24.1`, the release version kept as is in SemVer's build metadata."""
     day, number = version.split(".")
     year, month, date = (int(part) for part in day.split("-"))
-    return f"{year}.{month * 100 + date}.{int(number)}"
+    return f"{year}.{month * 100 + date}.{int(number)}+{version}"
+
+
+def licence_entries(licences: set[str], unlicensed: bool) -> list[str | mlc.CreativeWork]:
+    """Croissant `license` values for every licence form a release holds: a URI as it is (CC,
+    rightsstatements.org), an SPDX id as its page on spdx.org, anything else (an expression,
+    free text) as a CreativeWork named by it."""
+    entries: list[str | mlc.CreativeWork] = []
+    for licence in sorted(licences):
+        if licence.startswith(("http://", "https://")):
+            entries.append(licence)
+        elif SPDX_ID.fullmatch(licence):
+            entries.append(f"https://spdx.org/licenses/{licence}.html")
+        else:
+            entries.append(mlc.CreativeWork(name=licence))
+    if unlicensed:
+        entries.append(mlc.CreativeWork(name=CONSENT_TERMS))
+    return entries
+
+
+def _field(config: str, column: str, data_type: str, json_path: str | None = None) -> mlc.Field:
+    return mlc.Field(
+        id=f"{config}/{column}",
+        name=column,
+        description=DESCRIPTIONS[column],
+        data_types=[data_type],
+        source=mlc.Source(
+            file_set=f"{config}-shards",
+            extract=mlc.Extract(column=column),
+            transforms=[mlc.Transform(json_path=json_path)] if json_path else [],
+        ),
+    )
+
+
+def _fields(config: str) -> list[mlc.Field]:
+    """The scalar columns as text, and an image_text shard's images as image objects."""
+    fields = [_field(config, column, mlc.DataType.TEXT) for column in SCALAR_COLUMNS[config]]
+    if config == "image_text":
+        # The bytes of the {bytes, path} struct that `datasets` reads as an Image.
+        fields.append(_field(config, "image_data", mlc.DataType.IMAGE_OBJECT, "bytes"))
+    return fields
 
 
 def croissant(
@@ -33,14 +80,8 @@ def croissant(
     published: dt.date,
     policy_summary: str,
 ) -> dict:
-    licences = sorted(
-        {
-            v
-            for f in frames.values()
-            for v in f["licence"].drop_nulls().to_list()
-            if v.startswith("http")
-        }
-    )
+    licences = {v for f in frames.values() for v in f["licence"].drop_nulls().to_list()}
+    unlicensed = any(f["licence"].null_count() for f in frames.values())
     languages = sorted({v for f in frames.values() for v in f["language"].drop_nulls().to_list()})
     distribution = [
         mlc.FileSet(
@@ -52,22 +93,7 @@ def croissant(
         for name in sorted(frames)
     ]
     record_sets = [
-        mlc.RecordSet(
-            id=name,
-            name=name,
-            fields=[
-                mlc.Field(
-                    id=f"{name}/{column}",
-                    name=column,
-                    data_types=[mlc.DataType.TEXT],
-                    source=mlc.Source(
-                        file_set=f"{name}-shards", extract=mlc.Extract(column=column)
-                    ),
-                )
-                for column in SCALAR_COLUMNS[name]
-            ],
-        )
-        for name in sorted(frames)
+        mlc.RecordSet(id=name, name=name, fields=_fields(name)) for name in sorted(frames)
     ]
     metadata = mlc.Metadata(
         name=f"commons-{version}-{tier}",
@@ -76,7 +102,7 @@ def croissant(
             "image-text records, each with its source, licence, consent evidence and "
             "processing history."
         ),
-        license=licences or None,
+        license=licence_entries(licences, unlicensed) or None,
         version=semantic_version(version),
         date_published=dt.datetime.combine(published, dt.time()),
         cite_as=f"Commons release {version} ({tier} tier)",
@@ -97,8 +123,8 @@ def croissant(
             "Exact and MinHash-LSH near-duplicate removal, perceptual hashes for images",
         ],
         data_limitations=[
-            "Public-domain status is as stated by the source; NoC-US records are public domain "
-            "in the United States only (flagged per record).",
+            "Public-domain status is as stated by the source; records public domain in one "
+            "country only say which in `pd_jurisdiction` (NoC-US: the United States).",
             f"Policy in force: {policy_summary}",
         ],
         personal_sensitive_information=[
@@ -107,9 +133,9 @@ def croissant(
         ],
         data_use_cases=["Pre-training and evaluation of language and vision-language models."],
     )
-    errors = metadata.ctx.issues.errors
-    if errors:
-        raise CroissantError("; ".join(sorted(str(e) for e in errors)))
+    # A warning is a defect too: what a reader's validator flags, we fix before publishing.
+    if problems := metadata.ctx.issues.errors | metadata.ctx.issues.warnings:
+        raise CroissantError("; ".join(sorted(str(e) for e in problems)))
     return metadata.to_json()
 
 

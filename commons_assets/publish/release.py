@@ -35,6 +35,8 @@ from commons_assets.reporting import md
 
 SHARD_ROWS = 50_000  # ~100-250 MB of text per shard at web-page sizes: easy to stream
 ROW_GROUP_ROWS = 5_000
+CHANGES_LISTED = 500  # record ids listed in CHANGES.md; more go to CHANGES_TABLE beside it
+CHANGES_TABLE = "CHANGES.parquet"
 # Our normalised licences → Hugging Face Hub licence ids for the card's front matter.
 HUB_LICENCES = {
     "CC0-1.0": "cc0-1.0",
@@ -56,9 +58,11 @@ def publishable(audited: pl.DataFrame, excluded_ids: set[str]) -> pl.DataFrame:
         & ~pl.col("id").is_in(sorted(excluded_ids))
     )
     is_licence = pl.element().struct.field("channel") == "licence"
+    us_only = pl.col("licence_flags").list.contains("pd_jurisdiction=US")
     return rows.with_columns(
         pl.col("evidence").list.filter(~is_licence).alias("consent"),
         pl.col("evidence").list.filter(is_licence).alias("licence_evidence"),
+        pl.when(us_only).then(pl.lit("US")).otherwise(None).alias("pd_jurisdiction"),
     ).sort("id")
 
 
@@ -191,9 +195,16 @@ def _card(
     languages = sorted(language for language in declared if LANGUAGE_TAG.fullmatch(language))
     # Built by a YAML serializer from checked values: a record's declared language can neither
     # add keys nor break the card's front matter.
+    hub_licences = _hub_licences(everything)
     front = {
         "pretty_name": f"Commons release {version} ({tier} tier)",
-        "license": _hub_licences(everything),
+        "license": hub_licences,
+        # The Hub's convention for licences it has no id for: `other` named and linked.
+        **(
+            {"license_name": "commons-per-record", "license_link": "README.md#licences"}
+            if "other" in hub_licences
+            else {}
+        ),
         "language": languages,
         "size_categories": [_size_category(everything.height)],
         "configs": [
@@ -234,6 +245,11 @@ def _card(
         "## Licence mix",
         *[f"- {cls or 'none (consent)'}: {count}" for cls, count in by_class],
         "",
+        "## Licences",
+        "Each record's licence is in its `licence` column; the licences in this tier:",
+        *_licence_lines(everything),
+        "",
+        *_image_lines(frames),
         "## Policy in force",
         *_fenced(json.dumps(policy, indent=1, sort_keys=True, default=str), "json"),
         "",
@@ -251,10 +267,51 @@ def _card(
         "",
         "## Known gaps",
         "- Public-domain status is recorded per jurisdiction where the source says so "
-        "(`pd_jurisdiction=US`); elsewhere it is as stated by the source.",
+        "(`pd_jurisdiction` = `US` for public domain in the United States only); elsewhere "
+        "it is as stated by the source.",
         "- Consent signals are those present when the source was captured or built.",
     ]
     return "\n".join([*front_matter, "", *body]) + "\n"
+
+
+def licence_link(licence: str) -> str:
+    """Where a licence's text is: a URI is its own link, an SPDX id its page on spdx.org."""
+    if licence.startswith(("http://", "https://")):
+        return licence
+    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.+-]*", licence):
+        return f"https://spdx.org/licenses/{licence}.html"
+    return ""
+
+
+def _licence_lines(everything: pl.DataFrame) -> list[str]:
+    counts = everything.group_by("licence").len().sort("licence", nulls_last=True).rows()
+    lines = []
+    for licence, count in counts:
+        if licence is None:
+            lines.append(f"- no licence (published by its authors' consent): {count}")
+            continue
+        link = licence_link(licence)
+        name = f"[{md(licence)}]({link})" if link else md(licence)
+        lines.append(f"- {name}: {count} (Hub id {HUB_LICENCES.get(licence, 'other')})")
+    return lines
+
+
+def _image_lines(frames: dict[str, pl.DataFrame]) -> list[str]:
+    """The card's account of the images: shipped bytes, or a remote URL only."""
+    if "image_text" not in frames:
+        return []
+    images = frames["image_text"]["image"]
+    remote = images.struct.field("file").is_null().sum()
+    return [
+        "## Images",
+        f"- {images.len() - remote} image(s) shipped in `image_text/` as bytes in "
+        "`image_data` (`{bytes, path}`: the `datasets` Image feature; a BLOB in DuckDB), each "
+        "the file its record was admitted with (`sha256` is the SHA-256 of the bytes);",
+        f"- {remote} remote-only image(s): `image.url` only, not fetched, so no bytes and no "
+        "verified hash.",
+        "- `image` holds width, height, format, mode and size; `phash` the perceptual hash.",
+        "",
+    ]
 
 
 def _attribution(frames: dict[str, pl.DataFrame]) -> str:
@@ -283,6 +340,8 @@ def _attribution(frames: dict[str, pl.DataFrame]) -> str:
                     f"{md(row['source_uri'])}"
                 )
             lines.append("")
+    if not any(line.startswith("- ") for line in lines):
+        lines.append("No record in this release requires attribution under its licence.")
     return "\n".join(lines) + "\n"
 
 
@@ -294,7 +353,9 @@ def _changes(
     previous_version: str | None,
     takedowns: list[dict[str, Any]],
     reviews: list[dict[str, Any]] | None = None,
-) -> tuple[str, dict[str, int]]:
+) -> tuple[str, dict[str, int], list[dict[str, str]]]:
+    """CHANGES.md, the counts, and one row per record id added or removed (listed in the file
+    up to CHANGES_LISTED, else written beside it as CHANGES_TABLE)."""
     current = {name: set(frame["id"]) for name, frame in frames.items()}
     lines = [f"# Changes in {version}", ""]
     if previous is None:
@@ -307,25 +368,41 @@ def _changes(
                 for r in reviews
             ]
         lines += takedown_lines(takedowns)
-        return "\n".join(lines) + "\n", counts
+        return "\n".join(lines) + "\n", counts, []
     lines.append(f"Compared with {previous_version}.")
     added = removed = 0
+    listed: list[dict[str, str]] = []
     for name in sorted(set(current) | set(previous)):
         new, old = current.get(name, set()), previous.get(name, set())
         added += len(new - old)
         removed += len(old - new)
         lines += ["", f"## {name}", f"- added: {len(new - old)}", f"- removed: {len(old - new)}"]
-        why = Counter(
-            reasons.get(record_id, "source removed or content changed") for record_id in old - new
-        )
-        lines += [f"  - {count}: {md(reason)}" for reason, count in sorted(why.items())]
+        why = {
+            record_id: reasons.get(record_id, "source removed or content changed")
+            for record_id in old - new
+        }
+        counted = Counter(why.values())
+        lines += [f"  - {count}: {md(reason)}" for reason, count in sorted(counted.items())]
+        listed += [{"config": name, "change": "added", "id": i, "reason": ""} for i in new - old]
+        listed += [
+            {"config": name, "change": "removed", "id": i, "reason": why[i]} for i in old - new
+        ]
+    listed.sort(key=lambda row: (row["config"], row["change"], row["id"]))
+    if len(listed) > CHANGES_LISTED:
+        lines += ["", f"The {len(listed)} record ids added and removed are in {CHANGES_TABLE}."]
+    elif listed:
+        lines += ["", "## Records added and removed", "", "| config | change | id | reason |"]
+        lines += ["| --- | --- | --- | --- |"]
+        lines += [
+            f"| {r['config']} | {r['change']} | {r['id']} | {md(r['reason'])} |" for r in listed
+        ]
     if reviews:
         lines += ["", "## Steward reviews applied"]
         lines += [
             f"- {md(r['source'])}: {md(r['verdict'])} — {r['records']} record(s)" for r in reviews
         ]
     lines += takedown_lines(takedowns)
-    return "\n".join(lines) + "\n", {"added": added, "removed": removed}
+    return "\n".join(lines) + "\n", {"added": added, "removed": removed}, listed
 
 
 def takedown_lines(takedowns: list[dict[str, Any]]) -> list[str]:
@@ -406,10 +483,14 @@ def stage_release(
         for name, frame in frames.items():
             _write_shards(frame, folder / name, COLUMNS[name], releases.parent)
         if tier == "open":
-            changes, counts = _changes(
+            changes, counts, listed = _changes(
                 previous, frames, reasons, version, previous_version, takedowns, reviews
             )
             (folder / "CHANGES.md").write_text(changes)
+            if len(listed) > CHANGES_LISTED:
+                pl.DataFrame(listed, schema=dict.fromkeys(listed[0], pl.String)).write_parquet(
+                    folder / CHANGES_TABLE, compression="zstd", statistics=True
+                )
             (folder / "ATTRIBUTION.md").write_text(_attribution(frames))
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "README.md").write_text(

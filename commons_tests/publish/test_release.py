@@ -72,6 +72,9 @@ def test_release_layout_loads_and_manifest_matches(data_root: Path) -> None:
         assert len(data) == entry["bytes"]
     card = (release / "README.md").read_text()
     assert card.startswith("---\npretty_name:") and "config_name: text" in card
+    assert "## Licences" in card and "[CC0-1.0](https://spdx.org/licenses/CC0-1.0.html)" in card
+    assert "## Images" in card and "1 image(s) shipped" in card
+    assert "pd_jurisdiction" in columns
     assert "quarantined (unreadable input): invalid_json: 1" in card  # filters and counts
     assert "not admitted by the rights audit: EXCLUDE (default)" in card
     assert (
@@ -123,7 +126,32 @@ def test_a_takedown_reaches_the_next_release_and_the_old_one_is_untouched(
     changes = (second / "CHANGES.md").read_text()
     assert f"Compared with {first.name}" in changes and "removed: 1" in changes
     assert "takedown" in changes and "author asked" in changes
+    [(e1_id,)] = duckdb.sql(
+        f"SELECT id FROM read_parquet('{first}/text/*.parquet') WHERE source_id = 'e1'"
+    ).fetchall()
+    # which record, not only how many
+    assert f"| text | removed | {e1_id} | EXCLUDE \\(takedown\\)" in changes
     assert {p: p.read_bytes() for p in first.rglob("*") if p.is_file()} == before
+
+
+def test_many_changes_are_listed_in_a_table_beside_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import polars as pl
+
+    from commons_assets.publish import release as release_module
+
+    monkeypatch.setattr(release_module, "CHANGES_LISTED", 2)
+    frames = {"text": pl.DataFrame({"id": ["a", "b", "c"]})}
+    text, counts, listed = release_module._changes(
+        {"text": {"z"}}, frames, {"z": "takedown: asked"}, "v2", "v1", []
+    )
+    assert counts == {"added": 3, "removed": 1}
+    assert [(r["change"], r["id"]) for r in listed] == [
+        ("added", "a"),
+        ("added", "b"),
+        ("added", "c"),
+        ("removed", "z"),
+    ]
+    assert "The 4 record ids added and removed are in CHANGES.parquet." in text
 
 
 def test_croissant_metadata_validates_and_loads_the_records(data_root: Path) -> None:
@@ -131,7 +159,14 @@ def test_croissant_metadata_validates_and_loads_the_records(data_root: Path) -> 
 
     release = build(data_root)
     dataset = mlc.Dataset(jsonld=release / "croissant.json")  # raises on validation errors
-    assert dataset.metadata.version and dataset.metadata.conforms_to
+    assert not dataset.metadata.ctx.issues.warnings  # and warns of nothing
+    assert dataset.metadata.version.endswith(f"+{release.name}")  # the release version as is
+    assert dataset.metadata.conforms_to
+    assert "https://spdx.org/licenses/CC0-1.0.html" in dataset.metadata.license
+    fields = {f.name: f for r in dataset.metadata.record_sets for f in r.fields}
+    assert all(field.description for field in fields.values())
+    [image] = list(dataset.records("image_text"))
+    assert image["image_text/image_data"].size == (32, 24)  # decoded as an image object
     assert {r.name for r in dataset.metadata.record_sets} == {"text", "image_text"}
     ids = sorted(r["text/id"].decode() for r in dataset.records("text"))
     assert ids == sorted(
@@ -248,3 +283,54 @@ def test_image_shards_are_bounded_by_bytes() -> None:
     sizes = [batch.height for batch in image_batches(frame, max_bytes=100)]
     assert sizes == [2, 1, 2, 1]  # 40+40 | 40 | 100+None | 10
     assert sum(sizes) == frame.height
+
+
+def test_croissant_names_every_licence_form() -> None:
+    import mlcroissant as mlc
+
+    from commons_assets.publish.croissant import CONSENT_TERMS, licence_entries
+
+    entries = licence_entries(
+        {
+            "CC0-1.0",
+            "https://creativecommons.org/licenses/by/4.0/",
+            "http://rightsstatements.org/vocab/NoC-US/1.0/",
+            "CC-BY-4.0 OR MIT",
+        },
+        unlicensed=True,
+    )
+    names = [e.name if isinstance(e, mlc.CreativeWork) else e for e in entries]
+    assert names == [
+        "CC-BY-4.0 OR MIT",  # an expression: named, not guessed into one URL
+        "https://spdx.org/licenses/CC0-1.0.html",
+        "http://rightsstatements.org/vocab/NoC-US/1.0/",
+        "https://creativecommons.org/licenses/by/4.0/",
+        CONSENT_TERMS,
+    ]
+
+
+def test_attribution_says_when_none_is_required_and_the_card_names_other_licences() -> None:
+    import polars as pl
+    import yaml
+
+    from commons_assets.publish.release import _attribution, _card
+
+    frame = pl.DataFrame(
+        {
+            "source_kind": ["texts", "texts"],
+            "source_partition": ["a", "a"],
+            "id": ["1", "2"],
+            "language": ["en", "en"],
+            "licence": ["CC0-1.0", "Free to use, credit the archive"],
+            "licence_class": ["public-domain", "permissive"],
+            "decision": ["INCLUDE", "INCLUDE"],
+        }
+    )
+    attribution = _attribution({"text": frame})
+    assert "No record in this release requires attribution" in attribution
+    card = _card("2026-12-03.1", "open", {"text": frame}, {}, {}, {})
+    front = yaml.safe_load(card.split("---")[1])
+    assert front["license"] == ["cc0-1.0", "other"]
+    assert front["license_name"] == "commons-per-record"
+    assert front["license_link"] == "README.md#licences"
+    assert "- Free to use, credit the archive: 1 (Hub id other)" in card
