@@ -9,6 +9,8 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from commons_assets.records import COLUMN_DESCRIPTIONS
+
 PREVIEW_ROWS = 5
 QUARANTINE_ROWS = 50
 CELL_CHARS = 90
@@ -37,7 +39,12 @@ def column_schema(schema: dict[str, pl.DataType]) -> dg.TableSchema:
     for name, dtype in schema.items():
         inner = dtype.inner if isinstance(dtype, pl.List) else dtype
         fields = ", ".join(f.name for f in inner.fields) if isinstance(inner, pl.Struct) else ""
-        columns.append(dg.TableColumn(name, type_name(dtype), description=fields or None))
+        described = COLUMN_DESCRIPTIONS.get(name)
+        if described and fields:
+            described = f"{described} Fields: {fields}."
+        columns.append(
+            dg.TableColumn(name, type_name(dtype), description=described or fields or None)
+        )
     return dg.TableSchema(columns=columns)
 
 

@@ -122,11 +122,20 @@ def screenshot(page: object, name: str) -> None:
         shutil.copy(OUTPUT / f"{name}.png", target / f"{name}.png")
 
 
+STAGES = ("sources", "clean", "rights", "dedupe", "publish", "governance")
+# The README's lineage link: every stage's group open (Dagster keeps open groups in the URL).
+LINEAGE_VIEW = "/asset-groups?expanded=" + "%2C".join(f"global%40global%3A{s}" for s in STAGES)
+
+
 def test_a_asset_graph_shows_every_stage(page: object, server: Server) -> None:
     visit(page, server, "/asset-groups")
-    for stage in ("sources", "clean", "rights", "dedupe", "publish", "governance"):
+    for stage in STAGES:
         expect(shown(page, stage, exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Materialize all")).to_be_visible()
+    # Dagster opens the lineage with every group closed; the README's link opens them all.
+    visit(page, server, LINEAGE_VIEW)
+    for asset in ("corpus_texts", "clean_pages", "rights_pages", "dedup_clusters", "release"):
+        expect(shown(page, asset, exact=True)).to_be_visible()
     screenshot(page, "asset-graph")
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import mlcroissant as mlc
 import polars as pl
 
-from commons_assets.publish.columns import DESCRIPTIONS, SCALAR_COLUMNS
+from commons_assets.publish.columns import SCALAR_COLUMNS
+from commons_assets.records import COLUMN_DESCRIPTIONS
 
 CROISSANT_1_0 = "http://mlcommons.org/croissant/1.0"
 
@@ -54,7 +55,7 @@ def _field(config: str, column: str, data_type: str, json_path: str | None = Non
     return mlc.Field(
         id=f"{config}/{column}",
         name=column,
-        description=DESCRIPTIONS[column],
+        description=COLUMN_DESCRIPTIONS[column],
         data_types=[data_type],
         source=mlc.Source(
             file_set=f"{config}-shards",

@@ -334,3 +334,14 @@ def test_attribution_says_when_none_is_required_and_the_card_names_other_licence
     assert front["license_name"] == "commons-per-record"
     assert front["license_link"] == "README.md#licences"
     assert "- Free to use, credit the archive: 1 (Hub id other)" in card
+
+
+def test_every_column_is_described() -> None:
+    from commons_assets.publish.columns import COLUMNS
+    from commons_assets.records import COLUMN_DESCRIPTIONS, RECORD_SCHEMA
+    from commons_assets.reporting import column_schema
+
+    for columns in COLUMNS.values():
+        assert all(COLUMN_DESCRIPTIONS.get(column) for column in columns)
+    described = column_schema(RECORD_SCHEMA).columns  # what the UI shows for every stage
+    assert all(column.description for column in described)
