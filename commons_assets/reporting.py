@@ -14,6 +14,7 @@ from commons_assets.records import COLUMN_DESCRIPTIONS
 PREVIEW_ROWS = 5
 QUARANTINE_ROWS = 50
 CELL_CHARS = 90
+PREVIEW_CHARS = 300
 
 _DAGSTER_TYPES = {
     pl.String: "string",
@@ -70,6 +71,20 @@ def table(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> dg.Metadata
         records=[dg.TableRecord({c: _cell(row.get(c)) for c in columns}) for row in rows],
         schema=dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in columns]),
     )
+
+
+def preview(rows: Iterable[dict[str, Any]], text: str, facts: Sequence[str]) -> dg.MetadataValue:
+    """Records to read, as Markdown: each record's facts on one line, then the start of its
+    text as a quote. (A table put the text in a column beside a URL, which the UI does not
+    wrap, and squeezed the text to a sliver.)"""
+    blocks = []
+    for row in rows:
+        shown = [md(row[f]) for f in facts if row.get(f) not in (None, "")]
+        body = " ".join(str(row.get(text) or "").split())
+        if len(body) > PREVIEW_CHARS:
+            body = body[: PREVIEW_CHARS - 1] + "…"
+        blocks.append(f"**{' · '.join(shown) or 'record'}**\n\n> {md(body) or '(empty)'}")
+    return dg.MetadataValue.md("\n\n".join(blocks) or "none")
 
 
 def outcome_table(outcomes: Sequence[tuple[str, str, int]]) -> dg.MetadataValue:

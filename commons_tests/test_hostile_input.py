@@ -482,3 +482,17 @@ def test_a_limits_file_with_a_wrong_value_fails_naming_it(tmp_path: Path) -> Non
     (tmp_path / "policy" / "sources.toml").write_text("[limits]\nmax_image_pixels = 0\n")
     with pytest.raises(LimitsError, match="max_image_pixels must be above 0"):
         load_limits(tmp_path)
+
+
+def test_a_preview_shows_record_text_as_inert_markdown() -> None:
+    from commons_assets.reporting import PREVIEW_CHARS, preview
+
+    rows = [
+        {"source_id": "https://a.example/x", "licence_raw": None, "text": "# Not a heading " * 40},
+        {"source_id": "e2", "licence_raw": "CC0", "text": "<script>alert(1)</script> [l](u)"},
+    ]
+    shown = preview(rows, "text", ("source_id", "licence_raw")).md_str
+    first, second = shown.split("\n\n**")
+    assert first.startswith("**https://a.example/x**") and "\\# Not a heading" in first
+    assert len(first.split("> ", 1)[1]) <= PREVIEW_CHARS + 40  # escapes add characters
+    assert "&lt;script&gt;" in second and "<script>" not in second and "\\[l\\]" in second

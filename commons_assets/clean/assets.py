@@ -15,7 +15,7 @@ from commons_assets.clean.records import CLEAN_SCHEMA, DROPPED_SCHEMA
 from commons_assets.clean.settings import CleanSettings, SettingsError, load_clean_settings
 from commons_assets.lake import Lake
 from commons_assets.operations import CPU_POOL, TRANSIENT_RETRY
-from commons_assets.reporting import PREVIEW_ROWS, column_schema, table
+from commons_assets.reporting import PREVIEW_ROWS, column_schema, preview, table
 from commons_assets.sources.assets import archive_pages, corpus_texts, image_records, social_posts
 from commons_assets.sources.partitions import (
     archive_partitions,
@@ -25,8 +25,8 @@ from commons_assets.sources.partitions import (
 )
 
 GROUP = "clean"
-KEPT_COLUMNS = ("source_id", "language", "language_score", "licence_raw", "text")
-DROPPED_COLUMNS = ("source_id", "stage", "reason", "language", "excerpt")
+KEPT_FACTS = ("source_id", "language", "licence_raw")
+DROPPED_FACTS = ("reason", "source_id", "stage", "language")
 
 
 def _upstream_rows(
@@ -96,8 +96,8 @@ def _write_clean(
         **{f"lines_removed/{r}": n for r, n in sorted(outcome.lines_removed.items())},
         **{f"pii/{kind_}": n for kind_, n in sorted(outcome.pii.items())},
         **{f"wrappers_stripped/{w}": n for w, n in sorted(outcome.wrappers_stripped.items())},
-        "kept_preview": table(kept.head(PREVIEW_ROWS).to_dicts(), KEPT_COLUMNS),
-        "dropped_preview": table(dropped.head(PREVIEW_ROWS).to_dicts(), DROPPED_COLUMNS),
+        "kept_preview": preview(kept.head(PREVIEW_ROWS).to_dicts(), "text", KEPT_FACTS),
+        "dropped_preview": preview(dropped.head(PREVIEW_ROWS).to_dicts(), "excerpt", DROPPED_FACTS),
         "settings": dg.MetadataValue.json(documents.settings_summary(settings, kind)),
         "path": dg.MetadataValue.path(lake.relative(path)),
         "seconds": round(elapsed, 3),

@@ -18,6 +18,7 @@ from commons_assets.reporting import (
     QUARANTINE_ROWS,
     column_schema,
     outcome_table,
+    preview,
     table,
     visible_text,
 )
@@ -35,7 +36,7 @@ from commons_assets.sources.texts import read_text_collection
 from commons_assets.sources.warc import read_warc
 
 GROUP = "sources"
-PREVIEW_COLUMNS = ("source_id", "record_role", "licence_raw", "preview")
+PREVIEW_FACTS = ("source_id", "record_role", "licence_raw")
 QUARANTINE_COLUMNS = ("reason", "location", "detail", "excerpt", "source_file")
 
 
@@ -89,7 +90,7 @@ def _write_partition(
             "not_carried": not_carried,
             "outcomes": outcome_table(read.outcomes()),
             "quarantine": table(quarantine.head(QUARANTINE_ROWS).to_dicts(), QUARANTINE_COLUMNS),
-            "preview": table(preview_rows, PREVIEW_COLUMNS),
+            "preview": preview(preview_rows, "preview", PREVIEW_FACTS),
             "path": dg.MetadataValue.path(lake.relative(path)),
             "seconds": round(elapsed, 3),
             "limits": dg.MetadataValue.json(source_limits(lake).summary()),

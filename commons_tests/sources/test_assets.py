@@ -74,7 +74,8 @@ def test_materializing_a_partition_writes_records_quarantine_and_metadata(
     assert outcomes[("kept", "")] == len(kept)
     for reason in reasons:
         assert outcomes[("quarantined", reason)] == reasons.count(reason)
-    assert len(metadata["preview"].value.records) == min(len(kept), 5)
+    shown = metadata["preview"].value  # each record: its facts, then its text quoted
+    assert shown.count("\n\n> ") == min(len(kept), 5)
     assert [r.data["reason"] for r in metadata["quarantine"].value.records] == reasons
     assert {c.name for c in metadata["dagster/column_schema"].value.columns} == set(RECORD_SCHEMA)
 
