@@ -213,20 +213,25 @@ def test_collection_terms_that_cannot_be_read_hold_its_records(
     assert (decision, gate) == ("HOLD", "collection-terms") and problem in reason
 
 
-def test_shards_load_with_the_datasets_parquet_loader(
-    data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def load_with_datasets(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
+    """A config's shards through `datasets`' parquet loader, offline."""
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     import datasets
 
-    release = build(data_root)
-    text = datasets.load_dataset(
+    return datasets.load_dataset(
         "parquet",
-        data_files={"train": sorted(str(p) for p in (release / "text").glob("*"))},
+        data_files={"train": sorted(str(p) for p in folder.glob("*"))},
         split="train",
         cache_dir=str(tmp_path / "hf-cache"),
     )
+
+
+def test_shards_load_with_the_datasets_parquet_loader(
+    data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = build(data_root)
+    text = load_with_datasets(release / "text", tmp_path, monkeypatch)
     assert sorted(text["source_id"]) == ["e1", "e3"]
     assert {"licence", "attribution", "consent", "provenance"} <= set(text.column_names)
 
@@ -234,9 +239,6 @@ def test_shards_load_with_the_datasets_parquet_loader(
 def test_a_release_copied_elsewhere_loads_with_its_images(
     data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    import datasets
     from PIL import Image
 
     release = build(data_root)
@@ -252,12 +254,9 @@ def test_a_release_copied_elsewhere_loads_with_its_images(
     ).fetchall()
     assert data == original and hashlib.sha256(data).hexdigest() == sha
     assert name == f"{sha}.png"  # the image's name in the release, not a source path
-    loaded = datasets.load_dataset(
-        "parquet",
-        data_files={"train": sorted(str(p) for p in (away / "image_text").glob("*"))},
-        split="train",
-        cache_dir=str(tmp_path / "hf-cache"),
-    )
+    loaded = load_with_datasets(away / "image_text", tmp_path, monkeypatch)
+    import datasets  # imported once the loader has set it offline
+
     assert isinstance(loaded.features["image_data"], datasets.Image)
     image = loaded[0]["image_data"]
     assert isinstance(image, Image.Image) and image.size == (32, 24)
