@@ -35,6 +35,9 @@ from commons_assets.reporting import md
 
 SHARD_ROWS = 50_000  # ~100-250 MB of text per shard at web-page sizes: easy to stream
 ROW_GROUP_ROWS = 5_000
+# What a release folder holds for the same rows; a new layout (2: image bytes in the shards)
+# makes the next build cut a new version even when no row changed, so an upgrade reaches users.
+RELEASE_LAYOUT = 2
 CHANGES_LISTED = 500  # record ids listed in CHANGES.md; more go to CHANGES_TABLE beside it
 CHANGES_TABLE = "CHANGES.parquet"
 # Our normalised licences → Hugging Face Hub licence ids for the card's front matter.
@@ -99,8 +102,9 @@ def file_sha256(path: Path) -> str:
 
 
 def content_fingerprint(frames: dict[str, pl.DataFrame]) -> str:
-    """Ids and content hashes of every published row: equal fingerprints, equal releases."""
-    digest = hashlib.sha256()
+    """Ids and content hashes of every published row, and the release layout they are written
+    in: equal fingerprints, equal releases."""
+    digest = hashlib.sha256(f"layout {RELEASE_LAYOUT}\n".encode())
     for name in sorted(frames):
         for record_id, sha in frames[name].select("id", "sha256").sort("id").iter_rows():
             digest.update(f"{name}\t{record_id}\t{sha}\n".encode())

@@ -103,6 +103,19 @@ def test_same_input_same_bytes_and_no_new_version(data_root: Path, tmp_path: Pat
     assert sorted(p.name for p in (data_root / "releases").iterdir()) == [first.name, "LATEST"]
 
 
+def test_a_new_release_layout_cuts_a_new_version(
+    data_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from commons_assets.publish import release as release_module
+
+    first = build(data_root)
+    monkeypatch.setattr(release_module, "RELEASE_LAYOUT", release_module.RELEASE_LAYOUT + 1)
+    second = build(data_root)  # the same rows, written in a newer layout
+    assert (
+        second != first and (data_root / "releases" / "LATEST").read_text().strip() == second.name
+    )
+
+
 def test_a_takedown_reaches_the_next_release_and_the_old_one_is_untouched(
     data_root: Path,
 ) -> None:
