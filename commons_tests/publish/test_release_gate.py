@@ -155,6 +155,30 @@ def test_verification_reads_the_evidence_not_the_recorded_class(
     assert any("bytes differ" in p for p in gate.manifest_problems(copy))
 
 
+def test_a_swapped_image_is_refused_by_the_gate(
+    built_sample: tuple[Lake, dg.DagsterInstance], tmp_path: Path
+) -> None:
+    """The shipped bytes of an image replaced in a staged shard: the row's sha256 no longer
+    matches them, and the gate names the row."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    lake, _ = built_sample
+    copy = tmp_path / "copy"
+    shutil.copytree(releases(lake) / latest(lake), copy)
+    shard = sorted((copy / "image_text").glob("*.parquet"))[0]
+    table = pq.read_table(shard)
+    data = table.column("image_data").to_pylist()
+    swapped = [None if d is None else {**d, "bytes": d["bytes"] + b"tampered"} for d in data]
+    assert any(swapped)
+    index = table.schema.get_field_index("image_data")
+    column = pa.array(swapped, type=table.schema.field(index).type)
+    pq.write_table(table.set_column(index, "image_data", column), shard)
+    _, violations = gate.row_violations(copy, [])
+    assert len(violations) == sum(d is not None for d in swapped)
+    assert all("image bytes do not match" in v["problems"] for v in violations)
+
+
 def test_the_manifest_check_finds_added_removed_and_changed_files(
     built_sample: tuple[Lake, dg.DagsterInstance], tmp_path: Path
 ) -> None:
