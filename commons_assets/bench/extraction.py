@@ -24,7 +24,7 @@ from commons_assets.clean.documents import clean_pages
 from commons_assets.clean.extraction import extract_page
 from commons_assets.clean.language import identify_language
 from commons_assets.clean.normalise import normalise_text
-from commons_assets.clean.quality import PRESETS, QUALITY_BY_KIND, QualityConfig, judge
+from commons_assets.clean.quality import PRESETS, QUALITY_BY_KIND, judge
 from commons_assets.clean.settings import CleanSettings
 from commons_assets.sources.decoding import decode_body
 
@@ -169,7 +169,8 @@ def commons_steps(
     language = identify_language(normalised).language if normalised else None
     texts = {COMMONS_STEPS[0]: extracted, COMMONS_STEPS[1]: normalised}
     reasons: dict[str, str | None] = {}
-    for name, config in (("default", QUALITY_BY_KIND["archives"]), *_presets(presets)):
+    rule_sets = [("default", QUALITY_BY_KIND["archives"]), *((n, PRESETS[n]) for n in presets)]
+    for name, config in rule_sets:
         filtered, reason, _ = judge(normalised, config, language) if normalised else ("", None, 0)
         reason = reason if normalised else "no_main_text"
         if name == "default":
@@ -179,10 +180,6 @@ def commons_steps(
             texts[f"preset {name} (final)"] = "" if reason else filtered
         reasons[name] = str(reason) if reason else None
     return texts, reasons
-
-
-def _presets(names: tuple[str, ...]) -> list[tuple[str, QualityConfig]]:
-    return [(name, PRESETS[name]) for name in names]
 
 
 COMMONS_STEPS = (

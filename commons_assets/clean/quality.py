@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-WORD = re.compile(r"\S+")
 # A whitespace token with a letter or digit; one with a letter (the lookbehind anchors each try
 # at a token's start, so a long token costs linear time).
 REAL_WORD = re.compile(r"(?<!\S)\S*?\w\S*")

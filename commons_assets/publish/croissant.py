@@ -34,18 +34,22 @@ def semantic_version(version: str) -> str:
     return f"{year}.{month * 100 + date}.{int(number)}+{version}"
 
 
+def licence_link(licence: str) -> str:
+    """Where a licence's text is: a URI (CC, rightsstatements.org) is its own link, an SPDX id
+    its page on spdx.org; anything else (an expression, free text) has none."""
+    if licence.startswith(("http://", "https://")):
+        return licence
+    if SPDX_ID.fullmatch(licence):
+        return f"https://spdx.org/licenses/{licence}.html"
+    return ""
+
+
 def licence_entries(licences: set[str], unlicensed: bool) -> list[str | mlc.CreativeWork]:
-    """Croissant `license` values for every licence form a release holds: a URI as it is (CC,
-    rightsstatements.org), an SPDX id as its page on spdx.org, anything else (an expression,
-    free text) as a CreativeWork named by it."""
-    entries: list[str | mlc.CreativeWork] = []
-    for licence in sorted(licences):
-        if licence.startswith(("http://", "https://")):
-            entries.append(licence)
-        elif SPDX_ID.fullmatch(licence):
-            entries.append(f"https://spdx.org/licenses/{licence}.html")
-        else:
-            entries.append(mlc.CreativeWork(name=licence))
+    """Croissant `license` values for every licence form a release holds: its link where it has
+    one, else a CreativeWork named by it."""
+    entries: list[str | mlc.CreativeWork] = [
+        licence_link(licence) or mlc.CreativeWork(name=licence) for licence in sorted(licences)
+    ]
     if unlicensed:
         entries.append(mlc.CreativeWork(name=CONSENT_TERMS))
     return entries

@@ -29,7 +29,7 @@ import polars as pl
 import yaml
 
 from commons_assets.publish.columns import COLUMNS
-from commons_assets.publish.croissant import croissant, write_croissant
+from commons_assets.publish.croissant import croissant, licence_link, write_croissant
 from commons_assets.publish.images import image_batches, with_image_data, write_image_shard
 from commons_assets.reporting import md
 
@@ -276,15 +276,6 @@ def _card(
         "- Consent signals are those present when the source was captured or built.",
     ]
     return "\n".join([*front_matter, "", *body]) + "\n"
-
-
-def licence_link(licence: str) -> str:
-    """Where a licence's text is: a URI is its own link, an SPDX id its page on spdx.org."""
-    if licence.startswith(("http://", "https://")):
-        return licence
-    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.+-]*", licence):
-        return f"https://spdx.org/licenses/{licence}.html"
-    return ""
 
 
 def _licence_lines(everything: pl.DataFrame) -> list[str]:
