@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import graphlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
+from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
 from commons_assets.rights.inputs import load_takedowns
 from commons_assets.rights.reviews import load_reviews
@@ -164,9 +165,11 @@ def build(
     instance: dg.DagsterInstance,
     echo: Callable[[str], None] = print,
     log_level: str = "CRITICAL",
+    kinds: Sequence[SourceKind] = KINDS,
 ) -> bool:
-    """Materialize everything; returns False if any partition failed (the rest still runs)."""
-    on_disk = sync_partitions(instance, lake)
+    """Materialize everything; returns False if any partition failed (the rest still runs).
+    `kinds` are the source kinds `defs` was built from (definitions.build_defs)."""
+    on_disk = sync_partitions(instance, lake, kinds)
     echo(
         "partitions: "
         + ", ".join(f"{name} {len(keys)}" for name, keys in on_disk.items())

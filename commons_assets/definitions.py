@@ -1,27 +1,46 @@
-"""The Commons code location: every stage's definitions, sharing one lake resource."""
+"""The Commons code location: every stage's definitions, generated from the registry of source
+kinds (kinds.py) and sharing one lake resource."""
+
+from collections.abc import Sequence
 
 import dagster as dg
 
-import commons_assets.clean.definitions
-import commons_assets.dedupe.definitions
-import commons_assets.governance.definitions
-import commons_assets.publish.definitions
-import commons_assets.rights.definitions
-import commons_assets.sources.definitions
+from commons_assets.clean import definitions as clean
+from commons_assets.dedupe import definitions as dedupe
+from commons_assets.governance import definitions as governance
+from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
 from commons_assets.operations import follow_upstream_sensor, operated
+from commons_assets.publish import definitions as publish
+from commons_assets.rights import definitions as rights
+from commons_assets.sources import definitions as sources
 
 
-def _definitions() -> dg.Definitions:
-    # Stage modules are referenced, not their `defs` imported, and merged here: Dagster allows
-    # one Definitions object at module scope.
+def _of(stage: dg.Definitions, prefix: str) -> list[dg.AssetsDefinition]:
+    """A stage's assets whose names start with `prefix`, in the registry's order."""
+    return [
+        asset
+        for asset in stage.assets or []
+        if isinstance(asset, dg.AssetsDefinition) and asset.key.to_user_string().startswith(prefix)
+    ]
+
+
+def build_defs(kinds: Sequence[SourceKind] = KINDS) -> dg.Definitions:
+    """Every stage for the given source kinds (the registry by default)."""
+    source_stage = sources.definitions(kinds)
+    source_assets = [a for a in source_stage.assets or [] if isinstance(a, dg.AssetsDefinition)]
+    clean_stage = clean.definitions(kinds, source_assets)
+    rights_stage = rights.definitions(kinds, _of(clean_stage, "clean_"))
+    audits = _of(rights_stage, "rights_")
+    dedupe_stage = dedupe.definitions(kinds, audits)
+    (clusters,) = _of(dedupe_stage, "dedup_clusters")
     stages = dg.Definitions.merge(
-        commons_assets.sources.definitions.defs,
-        commons_assets.clean.definitions.defs,
-        commons_assets.rights.definitions.defs,
-        commons_assets.dedupe.definitions.defs,
-        commons_assets.publish.definitions.defs,
-        commons_assets.governance.definitions.defs,
+        source_stage,
+        clean_stage,
+        rights_stage,
+        dedupe_stage,
+        publish.definitions(kinds, audits, clusters),
+        governance.definitions(kinds, audits),
     )
     return dg.Definitions(
         assets=operated(list(stages.assets or [])),
@@ -38,4 +57,4 @@ def _definitions() -> dg.Definitions:
     )
 
 
-defs = _definitions()
+defs = build_defs()

@@ -38,17 +38,63 @@ class Lake(dg.ConfigurableResource):
     def sources(self) -> Path:
         return self.root_path / "sources"
 
+    @property
+    def tables(self) -> Path:
+        """`lake/`: one folder per asset, one Parquet file per partition."""
+        return self.root_path / "lake"
+
+    @property
+    def releases(self) -> Path:
+        return self.root_path / "releases"
+
     def table_path(self, asset: str, partition: str) -> Path:
-        return self.root_path / "lake" / asset / f"{partition}.parquet"
+        return self.tables / asset / f"{partition}.parquet"
 
     def quarantine_path(self, asset: str, partition: str) -> Path:
-        return self.root_path / "lake" / QUARANTINE_FOLDER / asset / f"{partition}.parquet"
+        return self.tables / QUARANTINE_FOLDER / asset / f"{partition}.parquet"
 
     def dropped_path(self, asset: str, partition: str) -> Path:
-        return self.root_path / "lake" / DROPPED_FOLDER / asset / f"{partition}.parquet"
+        return self.tables / DROPPED_FOLDER / asset / f"{partition}.parquet"
 
     def not_carried_path(self, asset: str, partition: str) -> Path:
-        return self.root_path / "lake" / NOT_CARRIED_FOLDER / asset / f"{partition}.parquet"
+        return self.tables / NOT_CARRIED_FOLDER / asset / f"{partition}.parquet"
+
+    def side_tables(self, folder: str) -> list[Path]:
+        """Every partition file of a side folder (QUARANTINE_FOLDER, DROPPED_FOLDER,
+        NOT_CARRIED_FOLDER), across assets."""
+        return sorted((self.tables / folder).glob("*/*.parquet"))
+
+    def tables_of(self, asset_prefix: str) -> list[Path]:
+        """Every partition file of the assets whose name starts with `asset_prefix`, whether
+        its partition still exists or not (what `commons trace` searches)."""
+        return sorted(self.tables.glob(f"{asset_prefix}*/*.parquet"))
+
+    def current_tables(
+        self,
+        asset: str,
+        partitions: dg.PartitionsDefinition | None,
+        instance: dg.DagsterInstance,
+    ) -> dict[str, Path]:
+        """partition -> table, for the partitions of `asset` that exist now and were
+        materialized: a stage that needs every partition reads these (a source removed from
+        disk drops out with its partition)."""
+        if partitions is None:
+            path = self.table_path(asset, "all")
+            return {"all": path} if path.exists() else {}
+        keys = partitions.get_partition_keys(dynamic_partitions_store=instance)
+        return {key: path for key in keys if (path := self.table_path(asset, key)).exists()}
+
+    def scan_current(
+        self,
+        asset: str,
+        partitions: dg.PartitionsDefinition | None,
+        instance: dg.DagsterInstance,
+    ) -> dict[str, pl.LazyFrame]:
+        """partition -> lazy table, for every current partition of `asset`."""
+        return {
+            key: pl.scan_parquet(path)
+            for key, path in self.current_tables(asset, partitions, instance).items()
+        }
 
     def write_table(self, asset: str, partition: str, frame: pl.DataFrame) -> Path:
         return write_parquet_atomic(frame, self.table_path(asset, partition))

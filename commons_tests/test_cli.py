@@ -7,8 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from commons_assets import cli
-from commons_assets.sources import assets as source_assets
+from commons_assets import cli, kinds
 
 
 @pytest.fixture(autouse=True)
@@ -82,7 +81,7 @@ def test_build_exits_non_zero_when_a_partition_fails(
     def broken_reader(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(source_assets, "read_text_collection", broken_reader)
+    monkeypatch.setattr(kinds, "read_text_collection", broken_reader)
     assert cli.main(["build", "--data", str(data_root)]) == 1
     out = capsys.readouterr().out
     assert "FAIL  corpus_texts[essays]" in out and "disk on fire" in out

@@ -13,16 +13,11 @@ from commons_assets.clean import documents
 from commons_assets.clean.documents import CleanOutcome
 from commons_assets.clean.records import CLEAN_SCHEMA, DROPPED_SCHEMA
 from commons_assets.clean.settings import CleanSettings, SettingsError, load_clean_settings
+from commons_assets.kinds import KINDS, SourceKind, quality_defaults
 from commons_assets.lake import Lake
 from commons_assets.operations import CPU_POOL, TRANSIENT_RETRY
 from commons_assets.reporting import PREVIEW_ROWS, column_schema, preview, table
-from commons_assets.sources.assets import archive_pages, corpus_texts, image_records, social_posts
-from commons_assets.sources.partitions import (
-    archive_partitions,
-    image_partitions,
-    social_partitions,
-    text_partitions,
-)
+from commons_assets.sources.assets import SOURCE_ASSETS
 
 GROUP = "clean"
 KEPT_FACTS = ("source_id", "language", "licence_raw")
@@ -57,9 +52,9 @@ def _reason_table(outcome: CleanOutcome) -> dg.MetadataValue:
     )
 
 
-def _settings(lake: Lake) -> CleanSettings:
+def _settings(lake: Lake, kind: SourceKind) -> CleanSettings:
     try:
-        return load_clean_settings(lake.root_path)
+        return load_clean_settings(lake.root_path, quality_defaults([*KINDS, kind]))
     except SettingsError as error:
         raise dg.Failure(
             description=f"Invalid clean settings: {error}", allow_retries=False
@@ -70,13 +65,13 @@ def _write_clean(
     context: dg.AssetExecutionContext,
     lake: Lake,
     upstream: dg.AssetsDefinition,
-    kind: str,
+    kind: SourceKind,
     clean: Callable[[list[dict[str, Any]], CleanSettings], CleanOutcome],
 ) -> dg.MaterializeResult:
     asset = context.asset_key.to_user_string()
     partition = context.partition_key
     started = time.perf_counter()
-    settings = _settings(lake)
+    settings = _settings(lake, kind)
     outcome = clean(_upstream_rows(context, lake, upstream), settings)
     kept = pl.DataFrame(outcome.kept, schema=CLEAN_SCHEMA)
     dropped = pl.DataFrame(outcome.dropped, schema=DROPPED_SCHEMA)
@@ -98,7 +93,7 @@ def _write_clean(
         **{f"wrappers_stripped/{w}": n for w, n in sorted(outcome.wrappers_stripped.items())},
         "kept_preview": preview(kept.head(PREVIEW_ROWS).to_dicts(), "text", KEPT_FACTS),
         "dropped_preview": preview(dropped.head(PREVIEW_ROWS).to_dicts(), "excerpt", DROPPED_FACTS),
-        "settings": dg.MetadataValue.json(documents.settings_summary(settings, kind)),
+        "settings": dg.MetadataValue.json(documents.settings_summary(settings, kind.name)),
         "path": dg.MetadataValue.path(lake.relative(path)),
         "seconds": round(elapsed, 3),
     }
@@ -111,88 +106,28 @@ def _write_clean(
     return dg.MaterializeResult(metadata=metadata)
 
 
-@dg.asset(
-    partitions_def=archive_partitions,
-    deps=[archive_pages],
-    group_name=GROUP,
-    retry_policy=TRANSIENT_RETRY,
-    pool=CPU_POOL,
-    kinds={"parquet", "polars"},
-    description=(
-        "Main text of each archived HTML page (trafilatura), with the page's licence and "
-        "consent evidence from its markup, normalised (ftfy, NFC), language-identified "
-        "(fastText lid.176), filtered by C4 line rules, Gopher and FineWeb quality rules, and "
-        "PII-redacted. Dropped pages are kept in lake/_dropped with their reason."
-    ),
-)
-def clean_pages(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
-    return _write_clean(context, lake, archive_pages, "archives", documents.clean_pages)
+def clean_asset(kind: SourceKind, source: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    """The clean asset of a kind, partitioned like its source asset."""
 
-
-@dg.asset(
-    partitions_def=text_partitions,
-    deps=[corpus_texts],
-    group_name=GROUP,
-    retry_policy=TRANSIENT_RETRY,
-    pool=CPU_POOL,
-    kinds={"parquet", "polars"},
-    description=(
-        "Text collection documents normalised, language-identified, filtered by Gopher "
-        "repetition and quality rules (book-friendly settings) and PII-redacted."
-    ),
-)
-def clean_texts(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
-    return _write_clean(
-        context,
-        lake,
-        corpus_texts,
-        "texts",
-        lambda rows, settings: documents.clean_documents(rows, "texts", settings),
+    @dg.asset(
+        name=kind.clean_asset,
+        partitions_def=kind.partitions,
+        deps=[source],
+        group_name=GROUP,
+        retry_policy=TRANSIENT_RETRY,
+        pool=CPU_POOL,
+        kinds=set(kind.clean_tags),
+        description=kind.clean_description,
     )
+    def clean(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+        return _write_clean(
+            context, lake, source, kind, lambda rows, settings: kind.clean(rows, settings, lake)
+        )
+
+    return clean
 
 
-@dg.asset(
-    partitions_def=image_partitions,
-    deps=[image_records],
-    group_name=GROUP,
-    retry_policy=TRANSIENT_RETRY,
-    pool=CPU_POOL,
-    kinds={"image", "parquet", "polars"},
-    description=(
-        "Image-text rows: cleaned captions, perceptual hashes (pHash) of the verified images, "
-        "caption language and PII redaction. Records without a caption are dropped."
-    ),
-)
-def clean_images(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
-    return _write_clean(
-        context,
-        lake,
-        image_records,
-        "images",
-        lambda rows, settings: documents.clean_images(rows, lake.root_path, settings),
-    )
-
-
-@dg.asset(
-    partitions_def=social_partitions,
-    deps=[social_posts],
-    group_name=GROUP,
-    retry_policy=TRANSIENT_RETRY,
-    pool=CPU_POOL,
-    kinds={"parquet", "polars"},
-    description=(
-        "Social posts normalised, language-identified and PII-redacted; judged by post "
-        "rules (length), not by web-page rules."
-    ),
-)
-def clean_posts(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
-    return _write_clean(
-        context,
-        lake,
-        social_posts,
-        "social",
-        lambda rows, settings: documents.clean_documents(rows, "social", settings),
-    )
-
-
-CLEAN_ASSETS = [clean_pages, clean_texts, clean_images, clean_posts]
+CLEAN_ASSETS = [
+    clean_asset(kind, source) for kind, source in zip(KINDS, SOURCE_ASSETS, strict=True)
+]
+clean_pages, clean_texts, clean_images, clean_posts = CLEAN_ASSETS

@@ -1,7 +1,16 @@
-"""The clean stage's definitions."""
+"""The clean stage's definitions: one clean asset per registered kind."""
+
+from collections.abc import Sequence
 
 import dagster as dg
 
-from commons_assets.clean.assets import CLEAN_ASSETS
+from commons_assets.clean.assets import clean_asset
+from commons_assets.kinds import SourceKind
 
-defs = dg.Definitions(assets=CLEAN_ASSETS)
+
+def definitions(
+    kinds: Sequence[SourceKind], sources: Sequence[dg.AssetsDefinition]
+) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[clean_asset(kind, source) for kind, source in zip(kinds, sources, strict=True)]
+    )

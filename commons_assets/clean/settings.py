@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,23 +111,26 @@ def _override(kind: str, base: QualityConfig, overrides: dict[str, Any]) -> Qual
     return dataclasses.replace(base, notes=notes, **changes)
 
 
-def load_clean_settings(root: Path) -> CleanSettings:
-    """Settings from `<root>/policy/clean.toml`, or the defaults when there is none."""
+def load_clean_settings(
+    root: Path, defaults: Mapping[str, QualityConfig] = QUALITY_BY_KIND
+) -> CleanSettings:
+    """Settings from `<root>/policy/clean.toml`, or the defaults when there is none. `defaults`
+    holds each registered source kind's rules (kinds.quality_defaults)."""
     path = root / SETTINGS_FILE
     if not path.exists():
-        return CleanSettings(quality=dict(QUALITY_BY_KIND))
+        return CleanSettings(quality=dict(defaults))
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise SettingsError(f"{SETTINGS_FILE.as_posix()}: {error}") from error
     try:
-        return _settings(data)
+        return _settings(data, defaults)
     except SettingsError as error:  # every message names the file it is about
         raise SettingsError(f"{SETTINGS_FILE.as_posix()}: {error}") from error
 
 
-def _settings(data: dict[str, Any]) -> CleanSettings:
-    quality = dict(QUALITY_BY_KIND)
+def _settings(data: dict[str, Any], defaults: Mapping[str, QualityConfig]) -> CleanSettings:
+    quality = dict(defaults)
     tables = data.get("quality", {})
     if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
         raise SettingsError("quality must be a table of tables ([quality.archives], …)")

@@ -4,6 +4,8 @@ the records the rights audit admitted (partitions run in parallel; a partition i
 the clusters across partitions and source kinds, with one survivor each."""
 
 import time
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -14,23 +16,12 @@ from commons_assets.dedupe.index import endpoint_records, update_index
 from commons_assets.dedupe.minhash import MinHashConfig, band_keys, text_signatures
 from commons_assets.dedupe.schemas import IMAGE_SIGNATURE_SCHEMA, SIGNATURE_SCHEMA
 from commons_assets.dedupe.settings import DedupeConfig, DedupeSettingsError, load_dedupe_config
+from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
 from commons_assets.operations import CPU_POOL, TRANSIENT_RETRY
 from commons_assets.reporting import column_schema, table
-from commons_assets.rights.assets import (
-    require_cleared,
-    rights_images,
-    rights_pages,
-    rights_posts,
-    rights_texts,
-)
+from commons_assets.rights.assets import RIGHTS_ASSETS, require_cleared
 from commons_assets.rights.audit import ADMITTED
-from commons_assets.sources.partitions import (
-    archive_partitions,
-    image_partitions,
-    social_partitions,
-    text_partitions,
-)
 
 GROUP = "dedupe"
 CONFIG = MinHashConfig()
@@ -107,49 +98,6 @@ def signature_frame(audited: pl.DataFrame, config: MinHashConfig = CONFIG) -> pl
     )
 
 
-def _signature_asset(
-    name: str, audit: dg.AssetsDefinition, partitions: dg.PartitionsDefinition
-) -> dg.AssetsDefinition:
-    @dg.asset(
-        name=name,
-        partitions_def=partitions,
-        deps=[audit],
-        group_name=GROUP,
-        retry_policy=TRANSIENT_RETRY,
-        pool=CPU_POOL,
-        kinds={"parquet", "polars", "numpy"},
-        description=(
-            "MinHash signatures (word 5-grams, 112 permutations, datasketch-compatible "
-            "LeanMinHash rows) and LSH band keys (14 bands x 8 rows, FineWeb's setting) of the "
-            "records this partition's rights audit admitted."
-        ),
-    )
-    def signatures(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
-        started = time.perf_counter()
-        require_cleared(context.instance, audit, context.partition_key)
-        audited = lake.read_upstream(audit.key.to_user_string(), context.partition_key)
-        config = _config(lake)
-        frame = signature_frame(audited, config.minhash)
-        path = lake.write_table(name, context.partition_key, frame)
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": frame.height,
-                "dagster/column_schema": column_schema(SIGNATURE_SCHEMA),
-                "settings": dg.MetadataValue.json(config.summary()),
-                "path": dg.MetadataValue.path(lake.relative(path)),
-                "seconds": round(time.perf_counter() - started, 3),
-            }
-        )
-
-    return signatures
-
-
-signatures_pages = _signature_asset("signatures_pages", rights_pages, archive_partitions)
-signatures_texts = _signature_asset("signatures_texts", rights_texts, text_partitions)
-signatures_posts = _signature_asset("signatures_posts", rights_posts, social_partitions)
-SIGNATURE_ASSETS = [signatures_pages, signatures_texts, signatures_posts]
-
-
 def image_signature_frame(audited: pl.DataFrame) -> pl.DataFrame:
     rows = admitted(audited).filter(pl.col("phash").is_not_null())
     if not rows.height:
@@ -166,120 +114,169 @@ def image_signature_frame(audited: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@dg.asset(
-    partitions_def=image_partitions,
-    deps=[rights_images],
-    group_name=GROUP,
-    retry_policy=TRANSIENT_RETRY,
-    pool=CPU_POOL,
-    kinds={"parquet", "polars", "image"},
-    description=(
-        "Perceptual hashes of the admitted images of this partition, cut into 9 LSH keys so "
-        "that images within 8 bits of each other share a key."
-    ),
-)
-def signatures_images(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
-    require_cleared(context.instance, rights_images, context.partition_key)
-    audited = lake.read_upstream("rights_images", context.partition_key)
-    frame = image_signature_frame(audited)
-    path = lake.write_table("signatures_images", context.partition_key, frame)
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": frame.height,
-            "dagster/column_schema": column_schema(IMAGE_SIGNATURE_SCHEMA),
-            "path": dg.MetadataValue.path(lake.relative(path)),
-        }
-    )
-
-
-ALL_SIGNATURE_ASSETS = [*SIGNATURE_ASSETS, signatures_images]
-
-
-def current_signature_files(lake: Lake, instance: dg.DagsterInstance) -> dict[str, Any]:
-    """label -> file, for every partition that exists now (a removed source drops out)."""
-    files = {}
-    for asset in ALL_SIGNATURE_ASSETS:
-        name = asset.key.to_user_string()
-        for key in asset.partitions_def.get_partition_keys(dynamic_partitions_store=instance):
-            if (path := lake.table_path(name, key)).exists():
-                files[f"{name}/{key}"] = path
-    return files
-
-
-@dg.asset(
-    deps=ALL_SIGNATURE_ASSETS,
-    group_name=GROUP,
-    retry_policy=TRANSIENT_RETRY,
-    kinds={"parquet", "polars", "duckdb"},
-    description=(
-        "Duplicate clusters across all partitions and source kinds: exact (same normalised "
-        "text or file hash), near (LSH candidates with estimated Jaccard >= 0.8) and images "
-        "(pHash Hamming distance <= 8). Incremental: a new partition is looked up against the "
-        "persisted index and added to it. Each cluster keeps one survivor: most permissive "
-        "admissible licence, then richest provenance, then earliest source, then id."
-    ),
-)
-def dedup_clusters(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+def _write_signatures(
+    context: dg.AssetExecutionContext,
+    lake: Lake,
+    kind: SourceKind,
+    audit: dg.AssetsDefinition,
+) -> dg.MaterializeResult:
     started = time.perf_counter()
-    config = _config(lake)
-    settings = config.clusters
-    current = current_signature_files(lake, context.instance)
-    edges, update = update_index(lake.root_path, current, settings, config.fingerprint())
-    records = endpoint_records(lake.root_path, edges)
-    frame = pl.DataFrame(
-        build_clusters(
-            records, edges.select("first_id", "second_id", "match", "similarity").rows()
-        ),
-        schema=CLUSTER_SCHEMA,
-    )
-    path = lake.write_table("dedup_clusters", "all", frame)
-    clusters = frame.filter(pl.col("role") != "duplicate").filter(pl.col("match") == "self")
-    sizes = clusters.group_by("cluster_size").len(name="clusters").sort("cluster_size")
-    top = clusters.sort(["cluster_size", "cluster_id"], descending=[True, False]).head(10)
-    duplicates = frame.filter(pl.col("role") == "duplicate").height
-    indexed_records = update.records_indexed
+    require_cleared(context.instance, audit.key, context.partition_key)
+    audited = lake.read_upstream(kind.audit_asset, context.partition_key)
+    metadata: dict[str, Any] = {}
+    if kind.shard == "image_text":
+        frame, schema = image_signature_frame(audited), IMAGE_SIGNATURE_SCHEMA
+    else:
+        config = _config(lake)
+        frame, schema = signature_frame(audited, config.minhash), SIGNATURE_SCHEMA
+        metadata["settings"] = dg.MetadataValue.json(config.summary())
+    path = lake.write_table(kind.signature_asset, context.partition_key, frame)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": frame.height,
-            "dagster/column_schema": column_schema(CLUSTER_SCHEMA),
-            "records_indexed": indexed_records,
-            "clusters": clusters.height,
-            "duplicates_removed": duplicates,
-            "withdrawn_by_work_takedown": frame.filter(pl.col("role") == "withdrawn").height,
-            "duplicate_ratio": round(duplicates / indexed_records, 4) if indexed_records else 0.0,
-            **{
-                f"matches/{m}": n
-                for m, n in frame.filter(pl.col("role") == "duplicate")
-                .group_by("match")
-                .len()
-                .iter_rows()
-            },
-            "partitions_added": dg.MetadataValue.json(update.added),
-            "partitions_removed": dg.MetadataValue.json(update.removed),
-            "partitions_reindexed": dg.MetadataValue.json(update.reindexed),
-            "rows_read_in_full": update.rows_read_in_full,
-            "lookup_rows": update.lookup_rows,
-            "new_pairs": update.new_pairs,
-            "cluster_sizes": table(sizes.to_dicts(), ("cluster_size", "clusters")),
-            "top_clusters": table(
-                [
-                    {
-                        **row,
-                        "members": ", ".join(
-                            frame.filter(pl.col("cluster_id") == row["cluster_id"])[
-                                "source_id"
-                            ].to_list()
-                        ),
-                    }
-                    for row in top.to_dicts()
-                ],
-                ("cluster_size", "source_kind", "source_id", "members"),
-            ),
-            "settings": dg.MetadataValue.json(config.summary()),
+            "dagster/column_schema": column_schema(schema),
+            **metadata,
             "path": dg.MetadataValue.path(lake.relative(path)),
             "seconds": round(time.perf_counter() - started, 3),
         }
     )
 
 
+TEXT_SIGNATURES = (
+    "MinHash signatures (word 5-grams, 112 permutations, datasketch-compatible LeanMinHash "
+    "rows) and LSH band keys (14 bands x 8 rows, FineWeb's setting) of the records this "
+    "partition's rights audit admitted."
+)
+IMAGE_SIGNATURES = (
+    "Perceptual hashes of the admitted images of this partition, cut into 9 LSH keys so that "
+    "images within 8 bits of each other share a key."
+)
+
+
+def signature_asset(kind: SourceKind, audit: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    """Signatures of a kind's admitted records: MinHash for text, perceptual hashes for images."""
+    images = kind.shard == "image_text"
+
+    @dg.asset(
+        name=kind.signature_asset,
+        partitions_def=kind.partitions,
+        deps=[audit],
+        group_name=GROUP,
+        retry_policy=TRANSIENT_RETRY,
+        pool=CPU_POOL,
+        kinds={"parquet", "polars", "image"} if images else {"parquet", "polars", "numpy"},
+        description=IMAGE_SIGNATURES if images else TEXT_SIGNATURES,
+    )
+    def signatures(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+        return _write_signatures(context, lake, kind, audit)
+
+    return signatures
+
+
+ALL_SIGNATURE_ASSETS = [
+    signature_asset(kind, audit) for kind, audit in zip(KINDS, RIGHTS_ASSETS, strict=True)
+]
+signatures_pages, signatures_texts, signatures_images, signatures_posts = ALL_SIGNATURE_ASSETS
+
+
+def current_signature_files(
+    lake: Lake, instance: dg.DagsterInstance, kinds: Sequence[SourceKind]
+) -> dict[str, Path]:
+    """label -> file, for every partition that exists now (a removed source drops out)."""
+    return {
+        f"{kind.signature_asset}/{key}": path
+        for kind in kinds
+        for key, path in lake.current_tables(
+            kind.signature_asset, kind.partitions, instance
+        ).items()
+    }
+
+
+def dedup_clusters_asset(
+    kinds: Sequence[SourceKind], signatures: Sequence[dg.AssetsDefinition]
+) -> dg.AssetsDefinition:
+    """The clusters across every partition of every kind's signatures."""
+
+    @dg.asset(
+        name="dedup_clusters",
+        deps=signatures,
+        group_name=GROUP,
+        retry_policy=TRANSIENT_RETRY,
+        kinds={"parquet", "polars", "duckdb"},
+        description=(
+            "Duplicate clusters across all partitions and source kinds: exact (same normalised "
+            "text or file hash), near (LSH candidates with estimated Jaccard >= 0.8) and images "
+            "(pHash Hamming distance <= 8). Incremental: a new partition is looked up against the "
+            "persisted index and added to it. Each cluster keeps one survivor: most permissive "
+            "admissible licence, then richest provenance, then earliest source, then id."
+        ),
+    )
+    def dedup_clusters(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+        started = time.perf_counter()
+        config = _config(lake)
+        settings = config.clusters
+        current = current_signature_files(lake, context.instance, kinds)
+        edges, update = update_index(lake.root_path, current, settings, config.fingerprint())
+        records = endpoint_records(lake.root_path, edges)
+        frame = pl.DataFrame(
+            build_clusters(
+                records, edges.select("first_id", "second_id", "match", "similarity").rows()
+            ),
+            schema=CLUSTER_SCHEMA,
+        )
+        path = lake.write_table("dedup_clusters", "all", frame)
+        clusters = frame.filter(pl.col("role") != "duplicate").filter(pl.col("match") == "self")
+        sizes = clusters.group_by("cluster_size").len(name="clusters").sort("cluster_size")
+        top = clusters.sort(["cluster_size", "cluster_id"], descending=[True, False]).head(10)
+        duplicates = frame.filter(pl.col("role") == "duplicate").height
+        indexed_records = update.records_indexed
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": frame.height,
+                "dagster/column_schema": column_schema(CLUSTER_SCHEMA),
+                "records_indexed": indexed_records,
+                "clusters": clusters.height,
+                "duplicates_removed": duplicates,
+                "withdrawn_by_work_takedown": frame.filter(pl.col("role") == "withdrawn").height,
+                "duplicate_ratio": round(duplicates / indexed_records, 4)
+                if indexed_records
+                else 0.0,
+                **{
+                    f"matches/{m}": n
+                    for m, n in frame.filter(pl.col("role") == "duplicate")
+                    .group_by("match")
+                    .len()
+                    .iter_rows()
+                },
+                "partitions_added": dg.MetadataValue.json(update.added),
+                "partitions_removed": dg.MetadataValue.json(update.removed),
+                "partitions_reindexed": dg.MetadataValue.json(update.reindexed),
+                "rows_read_in_full": update.rows_read_in_full,
+                "lookup_rows": update.lookup_rows,
+                "new_pairs": update.new_pairs,
+                "cluster_sizes": table(sizes.to_dicts(), ("cluster_size", "clusters")),
+                "top_clusters": table(
+                    [
+                        {
+                            **row,
+                            "members": ", ".join(
+                                frame.filter(pl.col("cluster_id") == row["cluster_id"])[
+                                    "source_id"
+                                ].to_list()
+                            ),
+                        }
+                        for row in top.to_dicts()
+                    ],
+                    ("cluster_size", "source_kind", "source_id", "members"),
+                ),
+                "settings": dg.MetadataValue.json(config.summary()),
+                "path": dg.MetadataValue.path(lake.relative(path)),
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+        )
+
+    return dedup_clusters
+
+
+dedup_clusters = dedup_clusters_asset(KINDS, ALL_SIGNATURE_ASSETS)
 DEDUPE_ASSETS = [*ALL_SIGNATURE_ASSETS, dedup_clusters]

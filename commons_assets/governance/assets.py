@@ -4,6 +4,7 @@ partition and source kind."""
 
 import hashlib
 import warnings
+from collections.abc import Sequence
 
 import dagster as dg
 import polars as pl
@@ -58,44 +59,55 @@ with warnings.catch_warnings():
     )(_takedown_requests)
 
 
-@dg.asset(
-    deps=RIGHTS_ASSETS,
-    group_name="governance",
-    retry_policy=TRANSIENT_RETRY,
-    kinds={"parquet", "polars"},
-    description=(
-        "The steward's review queue: every record held for review, across all partitions and "
-        "source kinds, the longest-waiting first, with its age. Decide them with `commons review "
-        "decide` (policy/reviews/); the review_decisions sensor re-audits what a decision names. "
-        "Each audit partition's review_queue check shows its own part of the queue."
-    ),
-)
-def held_records(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
-    queue = held(lake.root_path)
-    path = lake.write_table("held_records", "all", queue)
-    by_partition = (
-        queue.group_by("source_kind", "source_partition")
-        .agg(held=pl.len(), oldest_days=pl.col("age_days").max())
-        .sort("oldest_days", "held", descending=True, nulls_last=True)
+def held_records_asset(audits: Sequence[dg.AssetsDefinition]) -> dg.AssetsDefinition:
+    """The review queue across every kind's audits."""
+
+    @dg.asset(
+        name="held_records",
+        deps=audits,
+        group_name="governance",
+        retry_policy=TRANSIENT_RETRY,
+        kinds={"parquet", "polars"},
+        description=(
+            "The steward's review queue: every record held for review, across all partitions "
+            "and source kinds, the longest-waiting first, with its age. Decide them with "
+            "`commons review decide` (policy/reviews/); the review_decisions sensor re-audits "
+            "what a decision names. Each audit partition's review_queue check shows its own "
+            "part of the queue."
+        ),
     )
-    oldest = queue["age_days"].max() if queue.height else None
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": queue.height,
-            "dagster/column_schema": column_schema(dict(queue.schema)),
-            "held": queue.height,
-            "oldest_hold_days": float(oldest) if oldest is not None else 0.0,
-            "by_partition": table(
-                by_partition.to_dicts(), ("source_kind", "source_partition", "held", "oldest_days")
-            ),
-            "queue": table(
-                queue.head(QUEUE_SHOWN).to_dicts(), (*QUEUE_COLUMNS[1:], "age_days", "id")
-            ),
-            "how_to_decide": dg.MetadataValue.md(
-                "`commons review show ID`, then `commons review decide ID --include --licence "
-                "SPDX --reason … --reviewer …` (or `--exclude`); bulk: `commons review decide "
-                "--licence-raw STATEMENT [--partition P] …`"
-            ),
-            "path": dg.MetadataValue.path(lake.relative(path)),
-        }
-    )
+    def held_records(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+        queue = held(lake.root_path)
+        path = lake.write_table("held_records", "all", queue)
+        by_partition = (
+            queue.group_by("source_kind", "source_partition")
+            .agg(held=pl.len(), oldest_days=pl.col("age_days").max())
+            .sort("oldest_days", "held", descending=True, nulls_last=True)
+        )
+        oldest = queue["age_days"].max() if queue.height else None
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": queue.height,
+                "dagster/column_schema": column_schema(dict(queue.schema)),
+                "held": queue.height,
+                "oldest_hold_days": float(oldest) if oldest is not None else 0.0,
+                "by_partition": table(
+                    by_partition.to_dicts(),
+                    ("source_kind", "source_partition", "held", "oldest_days"),
+                ),
+                "queue": table(
+                    queue.head(QUEUE_SHOWN).to_dicts(), (*QUEUE_COLUMNS[1:], "age_days", "id")
+                ),
+                "how_to_decide": dg.MetadataValue.md(
+                    "`commons review show ID`, then `commons review decide ID --include --licence "
+                    "SPDX --reason … --reviewer …` (or `--exclude`); bulk: `commons review decide "
+                    "--licence-raw STATEMENT [--partition P] …`"
+                ),
+                "path": dg.MetadataValue.path(lake.relative(path)),
+            }
+        )
+
+    return held_records
+
+
+held_records = held_records_asset(RIGHTS_ASSETS)

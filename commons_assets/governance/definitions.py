@@ -1,17 +1,18 @@
 """The governance stage's definitions."""
 
+from collections.abc import Sequence
+
 import dagster as dg
 
-from commons_assets.governance.assets import held_records, takedown_requests
-from commons_assets.governance.sensors import (
-    REAUDIT_JOBS,
-    REBUILD_JOB,
-    review_sensor,
-    takedown_sensor,
-)
+from commons_assets.governance.assets import held_records_asset, takedown_requests
+from commons_assets.governance.sensors import governance_sensors
+from commons_assets.kinds import SourceKind
 
-defs = dg.Definitions(
-    assets=[takedown_requests, held_records],
-    jobs=[*REAUDIT_JOBS.values(), REBUILD_JOB],
-    sensors=[takedown_sensor, review_sensor],
-)
+
+def definitions(
+    kinds: Sequence[SourceKind], audits: Sequence[dg.AssetsDefinition]
+) -> dg.Definitions:
+    return dg.Definitions.merge(
+        dg.Definitions(assets=[takedown_requests, held_records_asset(audits)]),
+        governance_sensors(kinds),
+    )

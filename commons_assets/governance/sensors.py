@@ -4,53 +4,46 @@ rebuilds the duplicate clusters and the release, so the request reaches the next
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
 import polars as pl
-
-from commons_assets.dedupe.assets import (
-    dedup_clusters,
-    signatures_images,
-    signatures_pages,
-    signatures_posts,
-    signatures_texts,
+from dagster._core.definitions.unresolved_asset_job_definition import (
+    UnresolvedAssetJobDefinition,  # what define_asset_job returns; not exported in 1.13
 )
+
+from commons_assets.dedupe.assets import dedup_clusters
 from commons_assets.governance.assets import held_records
+from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
 from commons_assets.publish.assets import release
-from commons_assets.rights.assets import (
-    audit_check_keys,
-    current_takedowns,
-    rights_images,
-    rights_pages,
-    rights_posts,
-    rights_texts,
-)
+from commons_assets.rights.assets import audit_check_keys, current_takedowns
 from commons_assets.rights.audit import Takedown, takedown_hits
 from commons_assets.rights.reviews import Review, load_reviews, review_for
 
-# clean table -> (audit asset, signature asset) that must be re-run for its partitions
-STAGES = {
-    "clean_pages": (rights_pages, signatures_pages),
-    "clean_texts": (rights_texts, signatures_texts),
-    "clean_images": (rights_images, signatures_images),
-    "clean_posts": (rights_posts, signatures_posts),
-}
-# One job per source kind (a job has one partitions definition), and one for the rebuild.
-REAUDIT_JOBS = {
-    clean: dg.define_asset_job(
-        f"reaudit_{clean.removeprefix('clean_')}",
-        selection=[audit, signatures],
-        description=f"Re-audit {clean.removeprefix('clean_')} partitions after a takedown.",
-    )
-    for clean, (audit, signatures) in STAGES.items()
-}
+
+def reaudit_job_name(kind: SourceKind) -> str:
+    return f"reaudit_{kind.suffix}"
+
+
+def reaudit_jobs(kinds: Sequence[SourceKind]) -> list[UnresolvedAssetJobDefinition]:
+    """One job per source kind (a job has one partitions definition): its audit and signatures,
+    re-run for the partitions a new takedown or review names."""
+    return [
+        dg.define_asset_job(
+            reaudit_job_name(kind),
+            selection=[dg.AssetKey(kind.audit_asset), dg.AssetKey(kind.signature_asset)],
+            description=f"Re-audit {kind.suffix} partitions after a takedown.",
+        )
+        for kind in kinds
+    ]
+
+
 REBUILD_JOB = dg.define_asset_job(
     "rebuild_release",
-    selection=[dedup_clusters, release, held_records],
+    selection=[dedup_clusters.key, release.key, held_records.key],
     description="Rebuild the duplicate clusters, the release and the review queue after re-audits.",
 )
 TRIGGER_TAG = "commons/trigger"
@@ -116,22 +109,24 @@ def affected_partitions(
     new: list[Any],
     instance: dg.DagsterInstance,
     names: Callable[[dict[str, Any], list[Any]], bool] = TAKEDOWNS.names,
-) -> list[tuple[str, str]]:
-    """(clean asset, partition) pairs holding a record that one of the `new` entries names."""
+    kinds: Sequence[SourceKind] = KINDS,
+) -> list[tuple[SourceKind, str]]:
+    """(kind, partition) pairs whose clean table holds a record one of the `new` entries names."""
     affected = []
-    for clean, (audit, _) in STAGES.items():
-        for key in audit.partitions_def.get_partition_keys(dynamic_partitions_store=instance):
-            path = lake.table_path(clean, key)
-            if not path.exists():
-                continue
+    for kind in kinds:
+        for key, path in lake.current_tables(kind.clean_asset, kind.partitions, instance).items():
             rows = pl.read_parquet(path, columns=ROW_COLUMNS).to_dicts()
             if any(names(row, new) for row in rows):
-                affected.append((clean, key))
+                affected.append((kind, key))
     return affected
 
 
 def evaluate(
-    cursor: str | None, lake: Lake, instance: dg.DagsterInstance, watch: Watch = TAKEDOWNS
+    cursor: str | None,
+    lake: Lake,
+    instance: dg.DagsterInstance,
+    watch: Watch = TAKEDOWNS,
+    kinds: Sequence[SourceKind] = KINDS,
 ) -> tuple[list[dg.RunRequest], dict[str, Any], str]:
     """The sensor's decision (pure apart from reading the lake and the run list):
     (run requests, new cursor state, a description)."""
@@ -142,13 +137,13 @@ def evaluate(
     if new:
         batch = hashlib.sha256("\n".join(sorted(map(watch.key, new))).encode()).hexdigest()[:12]
         requests = []
-        for clean, partition in affected_partitions(lake, new, instance, watch.names):
-            audit, signatures = STAGES[clean]
+        for kind, partition in affected_partitions(lake, new, instance, watch.names, kinds):
+            audit = dg.AssetKey(kind.audit_asset)
             requests.append(
                 dg.RunRequest(
-                    run_key=f"{watch.reaudit_tag}-{batch}-{audit.key.to_user_string()}-{partition}",
-                    job_name=REAUDIT_JOBS[clean].name,
-                    asset_selection=[audit.key, signatures.key],
+                    run_key=f"{watch.reaudit_tag}-{batch}-{kind.audit_asset}-{partition}",
+                    job_name=reaudit_job_name(kind),
+                    asset_selection=[audit, dg.AssetKey(kind.signature_asset)],
                     # The audit's checks run with it: the release waits for them to pass.
                     asset_check_keys=audit_check_keys(audit),
                     partition_key=partition,
@@ -177,16 +172,22 @@ def evaluate(
     return [], state, f"no new {watch.name}"
 
 
-def _governance_sensor(watch: Watch, name: str, description: str) -> dg.SensorDefinition:
+def _governance_sensor(
+    watch: Watch,
+    name: str,
+    description: str,
+    kinds: Sequence[SourceKind],
+    jobs: Sequence[UnresolvedAssetJobDefinition],
+) -> dg.SensorDefinition:
     @dg.sensor(
         name=name,
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        jobs=[*REAUDIT_JOBS.values(), REBUILD_JOB],
+        jobs=list(jobs),
         description=description,
     )
     def sensor(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorResult:
-        requests, state, note = evaluate(context.cursor, lake, context.instance, watch)
+        requests, state, note = evaluate(context.cursor, lake, context.instance, watch, kinds)
         context.log.info(note)
         return dg.SensorResult(
             run_requests=requests,
@@ -197,17 +198,26 @@ def _governance_sensor(watch: Watch, name: str, description: str) -> dg.SensorDe
     return sensor
 
 
-takedown_sensor = _governance_sensor(
-    TAKEDOWNS,
-    "takedown_requests",
-    "Watches policy/takedowns/*.jsonl and social deletions. A new request re-audits the "
-    "partitions that hold a matching record; when those runs are done, the duplicate "
-    "clusters and the release are rebuilt, so the next release omits the records.",
-)
-review_sensor = _governance_sensor(
-    REVIEWS,
-    "review_decisions",
-    "Watches policy/reviews/*.jsonl (commons review decide). A new decision re-audits the "
-    "partitions that hold a record it names; when those runs are done, the duplicate "
-    "clusters and the release are rebuilt, so the next release carries or omits the records.",
-)
+def governance_sensors(kinds: Sequence[SourceKind]) -> dg.Definitions:
+    """The re-audit jobs of every kind, the rebuild job, and the two sensors that launch them."""
+    jobs = [*reaudit_jobs(kinds), REBUILD_JOB]
+    takedowns = _governance_sensor(
+        TAKEDOWNS,
+        "takedown_requests",
+        "Watches policy/takedowns/*.jsonl and social deletions. A new request re-audits the "
+        "partitions that hold a matching record; when those runs are done, the duplicate "
+        "clusters and the release are rebuilt, so the next release omits the records.",
+        kinds,
+        jobs,
+    )
+    reviews = _governance_sensor(
+        REVIEWS,
+        "review_decisions",
+        "Watches policy/reviews/*.jsonl (commons review decide). A new decision re-audits the "
+        "partitions that hold a record it names; when those runs are done, the duplicate "
+        "clusters and the release are rebuilt, so the next release carries or omits the "
+        "records.",
+        kinds,
+        jobs,
+    )
+    return dg.Definitions(jobs=jobs, sensors=[takedowns, reviews])

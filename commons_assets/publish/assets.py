@@ -4,7 +4,7 @@ a new immutable version under `releases/` (DESIGN.md §5)."""
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,8 @@ import polars as pl
 
 from commons_assets.dedupe.assets import dedup_clusters
 from commons_assets.dedupe.clusters import not_published
-from commons_assets.lake import Lake
+from commons_assets.kinds import KINDS, SourceKind, by_name
+from commons_assets.lake import DROPPED_FOLDER, QUARANTINE_FOLDER, Lake
 from commons_assets.operations import TRANSIENT_RETRY
 from commons_assets.publish import gate
 from commons_assets.publish.columns import COLUMNS
@@ -30,7 +31,6 @@ from commons_assets.rights.assets import (
     RIGHTS_ASSETS,
     cleared_partitions,
     current_takedowns,
-    rights_pages,
     stale_site_audits,
 )
 from commons_assets.rights.audit import REVIEW_CHANNEL, Takedown
@@ -38,46 +38,45 @@ from commons_assets.rights.policy import RightsPolicy, load_policy
 from commons_assets.rights.reviews import Review, load_reviews
 
 GROUP = "publish"
-# Where a release row's source partition comes from: source asset and rights audit per kind
-# (the asset pages to open, with the row's source_partition, to follow its lineage upstream).
-LINEAGE = {
-    "archives": ("archive_pages", "rights_pages"),
-    "texts": ("corpus_texts", "rights_texts"),
-    "images": ("image_records", "rights_images"),
-    "social": ("social_posts", "rights_posts"),
-}
 
 
-def audit_partitions(lake: Lake, instance: dg.DagsterInstance) -> dict[str, list[str]]:
+def audit_partitions(
+    lake: Lake, instance: dg.DagsterInstance, kinds: Sequence[SourceKind] = KINDS
+) -> dict[str, list[str]]:
     """The audit partitions that exist now, per audit asset (a removed source is not published)."""
-    found = {}
-    for audit in RIGHTS_ASSETS:
-        name = audit.key.to_user_string()
-        keys = audit.partitions_def.get_partition_keys(dynamic_partitions_store=instance)
-        found[name] = [key for key in keys if lake.table_path(name, key).exists()]
-    return found
+    return {
+        kind.audit_asset: list(lake.current_tables(kind.audit_asset, kind.partitions, instance))
+        for kind in kinds
+    }
 
 
-def uncleared_audits(lake: Lake, instance: dg.DagsterInstance) -> list[dict[str, str]]:
+def uncleared_audits(
+    lake: Lake, instance: dg.DagsterInstance, kinds: Sequence[SourceKind] = KINDS
+) -> list[dict[str, str]]:
     """Audit partitions whose blocking check failed or did not run on their current table, and
     page audits older than their sites' captures: while there is one, no release is cut
     (DESIGN.md §5: LATEST never moves past a failed or missing blocking check upstream)."""
-    by_name = {audit.key.to_user_string(): audit for audit in RIGHTS_ASSETS}
     found = []
-    for name, keys in audit_partitions(lake, instance).items():
-        _, held = cleared_partitions(instance, by_name[name], keys)
-        if name == rights_pages.key.to_user_string():
+    for kind in kinds:
+        keys = list(lake.current_tables(kind.audit_asset, kind.partitions, instance))
+        _, held = cleared_partitions(instance, dg.AssetKey(kind.audit_asset), keys)
+        if kind.site_policies:
             held = {**stale_site_audits(lake, instance, keys), **held}
-        found += [{"partition": f"{name}[{key}]", "why": why} for key, why in sorted(held.items())]
+        found += [
+            {"partition": f"{kind.audit_asset}[{key}]", "why": why}
+            for key, why in sorted(held.items())
+        ]
     return found
 
 
-def audited_rows(lake: Lake, instance: dg.DagsterInstance) -> pl.DataFrame:
+def audited_rows(
+    lake: Lake, instance: dg.DagsterInstance, kinds: Sequence[SourceKind] = KINDS
+) -> pl.DataFrame:
     """All audit tables of the partitions that exist now."""
     frames = [
-        pl.read_parquet(lake.table_path(name, key))
-        for name, keys in audit_partitions(lake, instance).items()
-        for key in keys
+        table.collect()
+        for kind in kinds
+        for table in lake.scan_current(kind.audit_asset, kind.partitions, instance).values()
     ]
     return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
 
@@ -102,10 +101,10 @@ def filter_counts(lake: Lake, audited: pl.DataFrame) -> dict[str, int]:
     """How many records each stage left out and why, for the card."""
     counts: dict[str, int] = {}
     for folder, label in (
-        ("_quarantine", "quarantined (unreadable input)"),
-        ("_dropped", "dropped by the clean stage"),
+        (QUARANTINE_FOLDER, "quarantined (unreadable input)"),
+        (DROPPED_FOLDER, "dropped by the clean stage"),
     ):
-        files = sorted((lake.root_path / "lake" / folder).glob("*/*.parquet"))
+        files = lake.side_tables(folder)
         if files:
             reasons = pl.concat([pl.read_parquet(f, columns=["reason"]) for f in files])
             for reason, count in reasons.group_by("reason").len().iter_rows():
@@ -232,199 +231,219 @@ def applied_reviews(audited: pl.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-@dg.asset(
-    deps=[*RIGHTS_ASSETS, dedup_clusters],
-    group_name=GROUP,
-    retry_policy=TRANSIENT_RETRY,
-    kinds={"parquet", "polars"},
-    check_specs=RELEASE_CHECKS,
-    description=(
-        "A versioned, immutable release in releases/VERSION/: Parquet shards for text and "
-        "image_text (every row with licence, attribution, consent evidence and provenance), "
-        "README.md dataset card, ATTRIBUTION.md, CHANGES.md, MANIFEST.json; records admitted "
-        "only by consent go to the separate `consented/` tier. Write-audit-publish: the "
-        "candidate is staged in releases/.staging/, verified by the blocking checks, and only "
-        "then promoted and named in LATEST. An unchanged build makes no new version."
-    ),
-)
-def release(
-    context: dg.AssetExecutionContext, lake: Lake
-) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
-    if uncleared := uncleared_audits(lake, context.instance):
-        yield dg.AssetCheckResult(
-            check_name=UPSTREAM_CHECK,
-            passed=False,
-            metadata={
-                "uncleared": len(uncleared),
-                "partitions": table(uncleared[:VIOLATIONS_SHOWN], ("partition", "why")),
-            },
-        )
-        for check in (ROWS_CHECK, MANIFEST_CHECK):  # nothing was staged to verify
-            yield dg.AssetCheckResult(
-                check_name=check, passed=False, metadata={"note": f"not run: {UPSTREAM_CHECK}"}
-            )
-        shown = "; ".join(f"{u['partition']}: {u['why']}" for u in uncleared[:5])
-        raise dg.Failure(
-            description=f"No release: {len(uncleared)} audit partition(s) did not pass their "
-            f"blocking check ({shown}). LATEST stays {latest(lake.root_path / 'releases')}.",
-            allow_retries=False,
-        )
-    yield dg.AssetCheckResult(check_name=UPSTREAM_CHECK, passed=True)
-    audited = audited_rows(lake, context.instance)
-    clusters_path = lake.table_path("dedup_clusters", "all")
-    clusters = (
-        pl.read_parquet(clusters_path)
-        if clusters_path.exists()
-        else pl.DataFrame(
-            schema={
-                "record_id": pl.String,
-                "role": pl.String,
-                "match": pl.String,
-                "survivor_id": pl.String,
-            }
-        )
+def release_asset(
+    kinds: Sequence[SourceKind],
+    audits: Sequence[dg.AssetsDefinition],
+    clusters_asset: dg.AssetsDefinition,
+) -> dg.AssetsDefinition:
+    """The release of every kind's admitted, deduplicated records."""
+    # Where a release row's source partition comes from: its kind's source asset and rights
+    # audit (the asset pages to open, with the row's source_partition, to follow its lineage).
+    lineage = by_name(kinds)
+    image_kinds = [kind.name for kind in kinds if kind.shard == "image_text"]
+
+    @dg.asset(
+        name="release",
+        deps=[*audits, clusters_asset],
+        group_name=GROUP,
+        retry_policy=TRANSIENT_RETRY,
+        kinds={"parquet", "polars"},
+        check_specs=RELEASE_CHECKS,
+        description=(
+            "A versioned, immutable release in releases/VERSION/: Parquet shards for text and "
+            "image_text (every row with licence, attribution, consent evidence and provenance), "
+            "README.md dataset card, ATTRIBUTION.md, CHANGES.md, MANIFEST.json; records admitted "
+            "only by consent go to the separate `consented/` tier. Write-audit-publish: the "
+            "candidate is staged in releases/.staging/, verified by the blocking checks, and only "
+            "then promoted and named in LATEST. An unchanged build makes no new version."
+        ),
     )
-    excluded = not_published(clusters.to_dicts())
-    rows = publishable(audited, excluded) if audited.height else audited
-    images = pl.col("source_kind") == "images"
-    tiers: dict[str, dict[str, pl.DataFrame]] = {"open": {}, "consented": {}, "gated": {}}
-    for tier in tiers:
-        in_tier = rows.filter(pl.col("tier") == tier) if rows.height else rows
-        if in_tier.height:
-            if (text := in_tier.filter(~images)).height:
-                tiers[tier]["text"] = text
-            if (image_text := in_tier.filter(images)).height:
-                tiers[tier]["image_text"] = image_text
-    tiers = {tier: frames for tier, frames in tiers.items() if frames or tier == "open"}
-    if not tiers["open"]:
-        if not audited.height:
-            why = "no audit table exists: the rights audits have not run, or they failed"
-        else:
-            counts = dict(audited.group_by("decision").len().iter_rows())
-            why = f"none of {audited.height} audited records is admitted ({counts})"
-        raise dg.Failure(
-            description=f"No release: nothing is admitted for the open tier; {why}.",
-            allow_retries=False,
-        )
-    policy = load_policy(lake.root_path)
-    dedupe = {
-        "clusters": clusters.filter(pl.col("role") != "duplicate")
-        .filter(pl.col("match") == "self")
-        .height,
-        "removed": len(excluded),
-    }
-    releases = lake.root_path / "releases"
-    takedowns, takedown_problems = current_takedowns(lake)
-    takedown_report = applied_takedowns(takedowns, takedown_problems, audited)
-    with releases_locked(releases):
-        previous = latest(releases)
-        version, staged = stage_release(
-            releases,
-            tiers,
-            _policy_record(rows, policy),
-            dedupe,
-            why_not_published(audited, clusters),
-            takedown_report,
-            dt.datetime.now(dt.UTC).date(),
-            filter_counts(lake, audited),
-            applied_reviews(audited),
-        )
-        # Unchanged content: the release in force is verified again (against today's takedowns).
-        violations, manifest, results = _gate(
-            staged or releases / version, takedowns, policy, load_reviews(lake.root_path)[0]
-        )
-        yield from results
-        if violations or manifest:
-            shown = "; ".join(f"{v['source_id']}: {v['problems']}" for v in violations[:5])
+    def release(
+        context: dg.AssetExecutionContext, lake: Lake
+    ) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
+        if uncleared := uncleared_audits(lake, context.instance, kinds):
+            yield dg.AssetCheckResult(
+                check_name=UPSTREAM_CHECK,
+                passed=False,
+                metadata={
+                    "uncleared": len(uncleared),
+                    "partitions": table(uncleared[:VIOLATIONS_SHOWN], ("partition", "why")),
+                },
+            )
+            for check in (ROWS_CHECK, MANIFEST_CHECK):  # nothing was staged to verify
+                yield dg.AssetCheckResult(
+                    check_name=check, passed=False, metadata={"note": f"not run: {UPSTREAM_CHECK}"}
+                )
+            shown = "; ".join(f"{u['partition']}: {u['why']}" for u in uncleared[:5])
             raise dg.Failure(
-                description=(
-                    f"Release {version} refused by its blocking checks: {len(violations)} "
-                    f"row(s) must not be published ({shown}){'; manifest: ' if manifest else ''}"
-                    f"{'; '.join(manifest[:3])}. LATEST stays {previous}."
-                ),
+                description=f"No release: {len(uncleared)} audit partition(s) did not pass their "
+                f"blocking check ({shown}). LATEST stays {latest(lake.releases)}.",
                 allow_retries=False,
             )
-        if staged is not None:
-            promote(releases, staged)
-        elif version != previous:  # a verified release a killed run did not name in LATEST
-            point_latest(releases, version)
-    created = staged is not None or version != previous
-    published = pl.concat(
-        [
-            f.select(
-                "source_kind",
-                "source_partition",
-                "licence_class",
-                "language",
-                "tier",
-                pl.coalesce("text", "caption").alias("content"),
+        yield dg.AssetCheckResult(check_name=UPSTREAM_CHECK, passed=True)
+        audited = audited_rows(lake, context.instance, kinds)
+        clusters_path = lake.table_path("dedup_clusters", "all")
+        clusters = (
+            pl.read_parquet(clusters_path)
+            if clusters_path.exists()
+            else pl.DataFrame(
+                schema={
+                    "record_id": pl.String,
+                    "role": pl.String,
+                    "match": pl.String,
+                    "survivor_id": pl.String,
+                }
             )
-            for frames in tiers.values()
-            for f in frames.values()
-        ],
-        how="diagonal_relaxed",
-    )
-    shares = published.group_by("licence_class").len().to_dicts()
-    shard = "text" if "text" in tiers["open"] else "image_text"
-    frame = tiers["open"][shard]
-    yield dg.MaterializeResult(
-        metadata={
-            "version": version,
-            "created": created,
-            "dagster/row_count": published.height,
-            "rows_open": sum(f.height for f in tiers["open"].values()),
-            "rows_consented": sum(f.height for f in tiers.get("consented", {}).values()),
-            "tokens_approx": int(
-                published["content"].fill_null("").str.split(" ").list.len().sum()
-            ),
-            "bytes": sum(
-                entry["bytes"]
-                for entry in json.loads(
-                    (lake.root_path / "releases" / version / "MANIFEST.json").read_text()
-                )["files"]
-            ),
-            **{
-                f"licence_share/{row['licence_class'] or 'consent'}": round(
-                    row["len"] / published.height, 4
-                )
-                for row in shares
-            },
-            "rows_by_source": table(
-                published.group_by("source_kind").len().sort("source_kind").to_dicts(),
-                ("source_kind", "len"),
-            ),
-            "rows_by_licence_class": table(
-                published.group_by("licence_class").len().sort("licence_class").to_dicts(),
-                ("licence_class", "len"),
-            ),
-            "rows_by_language": table(
-                published.group_by("language").len().sort("language").to_dicts(),
-                ("language", "len"),
-            ),
-            "rows_by_source_partition": table(
-                [
-                    {
-                        **row,
-                        "audit": f"{LINEAGE[row['source_kind']][1]}[{row['source_partition']}]",
-                        "source": f"{LINEAGE[row['source_kind']][0]}[{row['source_partition']}]",
-                    }
-                    for row in published.group_by("source_kind", "source_partition")
-                    .len()
-                    .sort("source_kind", "source_partition")
-                    .to_dicts()
-                ],
-                ("source_kind", "source_partition", "len", "audit", "source"),
-            ),
-            "dagster/column_schema": column_schema(
-                {name: frame.schema[name] for name in COLUMNS[shard] if name in frame.schema}
-            ),
-            "rows_by_tier": table(
-                published.group_by("tier").len().sort("tier").to_dicts(), ("tier", "len")
-            ),
-            "path": dg.MetadataValue.path(f"releases/{version}"),
-            "unmatched_takedowns": table(
-                [t for t in takedown_report if not t["records"] and not t.get("problem")],
-                ("source", "match", "value", "scope", "reason"),
-            ),
+        )
+        excluded = not_published(clusters.to_dicts())
+        rows = publishable(audited, excluded) if audited.height else audited
+        images = pl.col("source_kind").is_in(image_kinds)
+        tiers: dict[str, dict[str, pl.DataFrame]] = {"open": {}, "consented": {}, "gated": {}}
+        for tier in tiers:
+            in_tier = rows.filter(pl.col("tier") == tier) if rows.height else rows
+            if in_tier.height:
+                if (text := in_tier.filter(~images)).height:
+                    tiers[tier]["text"] = text
+                if (image_text := in_tier.filter(images)).height:
+                    tiers[tier]["image_text"] = image_text
+        tiers = {tier: frames for tier, frames in tiers.items() if frames or tier == "open"}
+        if not tiers["open"]:
+            if not audited.height:
+                why = "no audit table exists: the rights audits have not run, or they failed"
+            else:
+                counts = dict(audited.group_by("decision").len().iter_rows())
+                why = f"none of {audited.height} audited records is admitted ({counts})"
+            raise dg.Failure(
+                description=f"No release: nothing is admitted for the open tier; {why}.",
+                allow_retries=False,
+            )
+        policy = load_policy(lake.root_path)
+        dedupe = {
+            "clusters": clusters.filter(pl.col("role") != "duplicate")
+            .filter(pl.col("match") == "self")
+            .height,
+            "removed": len(excluded),
         }
-    )
+        releases = lake.releases
+        takedowns, takedown_problems = current_takedowns(lake)
+        takedown_report = applied_takedowns(takedowns, takedown_problems, audited)
+        with releases_locked(releases):
+            previous = latest(releases)
+            version, staged = stage_release(
+                releases,
+                tiers,
+                _policy_record(rows, policy),
+                dedupe,
+                why_not_published(audited, clusters),
+                takedown_report,
+                dt.datetime.now(dt.UTC).date(),
+                filter_counts(lake, audited),
+                applied_reviews(audited),
+            )
+            # Unchanged content: the release in force is verified again (against today's takedowns).
+            violations, manifest, results = _gate(
+                staged or releases / version, takedowns, policy, load_reviews(lake.root_path)[0]
+            )
+            yield from results
+            if violations or manifest:
+                shown = "; ".join(f"{v['source_id']}: {v['problems']}" for v in violations[:5])
+                raise dg.Failure(
+                    description=(
+                        f"Release {version} refused by its blocking checks: {len(violations)} "
+                        f"row(s) must not be published ({shown})"
+                        f"{'; manifest: ' if manifest else ''}{'; '.join(manifest[:3])}. "
+                        f"LATEST stays {previous}."
+                    ),
+                    allow_retries=False,
+                )
+            if staged is not None:
+                promote(releases, staged)
+            elif version != previous:  # a verified release a killed run did not name in LATEST
+                point_latest(releases, version)
+        created = staged is not None or version != previous
+        published = pl.concat(
+            [
+                f.select(
+                    "source_kind",
+                    "source_partition",
+                    "licence_class",
+                    "language",
+                    "tier",
+                    pl.coalesce("text", "caption").alias("content"),
+                )
+                for frames in tiers.values()
+                for f in frames.values()
+            ],
+            how="diagonal_relaxed",
+        )
+        shares = published.group_by("licence_class").len().to_dicts()
+        shard = "text" if "text" in tiers["open"] else "image_text"
+        frame = tiers["open"][shard]
+        yield dg.MaterializeResult(
+            metadata={
+                "version": version,
+                "created": created,
+                "dagster/row_count": published.height,
+                "rows_open": sum(f.height for f in tiers["open"].values()),
+                "rows_consented": sum(f.height for f in tiers.get("consented", {}).values()),
+                "tokens_approx": int(
+                    published["content"].fill_null("").str.split(" ").list.len().sum()
+                ),
+                "bytes": sum(
+                    entry["bytes"]
+                    for entry in json.loads((releases / version / "MANIFEST.json").read_text())[
+                        "files"
+                    ]
+                ),
+                **{
+                    f"licence_share/{row['licence_class'] or 'consent'}": round(
+                        row["len"] / published.height, 4
+                    )
+                    for row in shares
+                },
+                "rows_by_source": table(
+                    published.group_by("source_kind").len().sort("source_kind").to_dicts(),
+                    ("source_kind", "len"),
+                ),
+                "rows_by_licence_class": table(
+                    published.group_by("licence_class").len().sort("licence_class").to_dicts(),
+                    ("licence_class", "len"),
+                ),
+                "rows_by_language": table(
+                    published.group_by("language").len().sort("language").to_dicts(),
+                    ("language", "len"),
+                ),
+                "rows_by_source_partition": table(
+                    [
+                        {
+                            **row,
+                            "audit": f"{lineage[row['source_kind']].audit_asset}"
+                            f"[{row['source_partition']}]",
+                            "source": f"{lineage[row['source_kind']].source_asset}"
+                            f"[{row['source_partition']}]",
+                        }
+                        for row in published.group_by("source_kind", "source_partition")
+                        .len()
+                        .sort("source_kind", "source_partition")
+                        .to_dicts()
+                    ],
+                    ("source_kind", "source_partition", "len", "audit", "source"),
+                ),
+                "dagster/column_schema": column_schema(
+                    {name: frame.schema[name] for name in COLUMNS[shard] if name in frame.schema}
+                ),
+                "rows_by_tier": table(
+                    published.group_by("tier").len().sort("tier").to_dicts(), ("tier", "len")
+                ),
+                "path": dg.MetadataValue.path(f"releases/{version}"),
+                "unmatched_takedowns": table(
+                    [t for t in takedown_report if not t["records"] and not t.get("problem")],
+                    ("source", "match", "value", "scope", "reason"),
+                ),
+            }
+        )
+
+    return release
+
+
+release = release_asset(KINDS, RIGHTS_ASSETS, dedup_clusters)

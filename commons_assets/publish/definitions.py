@@ -1,7 +1,16 @@
-"""The publish stage's definitions."""
+"""The publish stage's definitions: the release of every registered kind."""
+
+from collections.abc import Sequence
 
 import dagster as dg
 
-from commons_assets.publish.assets import release
+from commons_assets.kinds import SourceKind
+from commons_assets.publish.assets import release_asset
 
-defs = dg.Definitions(assets=[release])
+
+def definitions(
+    kinds: Sequence[SourceKind],
+    audits: Sequence[dg.AssetsDefinition],
+    clusters: dg.AssetsDefinition,
+) -> dg.Definitions:
+    return dg.Definitions(assets=[release_asset(kinds, audits, clusters)])

@@ -16,7 +16,8 @@ from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionRecordStatus,  # not exported by `dagster` in 1.13
 )
 
-from commons_assets.clean.assets import clean_images, clean_pages, clean_posts, clean_texts
+from commons_assets.clean.assets import CLEAN_ASSETS
+from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
 from commons_assets.operations import TRANSIENT_RETRY
 from commons_assets.reporting import column_schema, md, md_list, table
@@ -36,12 +37,7 @@ from commons_assets.rights.site_policies import (
 )
 from commons_assets.sources.assets import archive_pages
 from commons_assets.sources.layout import within
-from commons_assets.sources.partitions import (
-    archive_partitions,
-    image_partitions,
-    social_partitions,
-    text_partitions,
-)
+from commons_assets.sources.partitions import archive_partitions
 
 # Partitioned asset checks are a preview feature in Dagster 1.13 (constraints.txt pins the
 # release they are tested with); its warning would print on every import of the code location.
@@ -209,12 +205,10 @@ def audit_summary(audited: pl.DataFrame, reasons: pl.DataFrame) -> str:
 GATED_TIER = "gated"
 
 
-def collection_terms(lake: Lake, kind: str | None, partition: str) -> tuple[bool, str | None]:
-    """(gated, problem) from a text or image collection's collection.json (`"gated": true`).
-    A collection.json that exists but cannot be read, or whose `gated` is not true or false, is
+def collection_terms(lake: Lake, kind: str, partition: str) -> tuple[bool, str | None]:
+    """(gated, problem) from a collection's collection.json (`"gated": true`). A
+    collection.json that exists but cannot be read, or whose `gated` is not true or false, is
     a problem: the collection's terms are unknown, and the audit fails closed on it."""
-    if kind not in ("texts", "images"):
-        return False, None
     path = lake.sources / kind / partition / "collection.json"
     if not path.exists():
         return False, None
@@ -371,12 +365,12 @@ def stale_site_audits(lake: Lake, instance: dg.DagsterInstance, keys: list[str])
 
 
 def _write_audit(
-    context: dg.AssetExecutionContext, lake: Lake, clean_asset: str, with_sites: bool
+    context: dg.AssetExecutionContext, lake: Lake, kind: SourceKind, clean_asset: str
 ) -> dg.MaterializeResult:
     started = time.perf_counter()
     policy = _policy(lake)
     rows = _read(context, lake, clean_asset)
-    sites = load_site_policies(lake) if with_sites else None
+    sites = load_site_policies(lake) if kind.site_policies else None
     takedowns, problems = current_takedowns(lake)
     reviews, review_problems = load_reviews(lake.root_path)
     asset = context.asset_key.to_user_string()
@@ -385,8 +379,11 @@ def _write_audit(
         rows, sites, takedowns, policy, reviews, previously_held(lake, asset, context), now
     )
     audited = pl.DataFrame(rows_audited, schema=AUDIT_SCHEMA)
-    kind = audited["source_kind"][0] if audited.height else None
-    gated, terms_problem = collection_terms(lake, kind, context.partition_key)
+    gated, terms_problem = (
+        collection_terms(lake, kind.name, context.partition_key)
+        if kind.collection_terms
+        else (False, None)
+    )
     audited = apply_collection_terms(audited, gated, terms_problem, now)
     path = lake.write_table(asset, context.partition_key, audited)
     metadata = _report(
@@ -404,41 +401,32 @@ def _write_audit(
     return dg.MaterializeResult(metadata=metadata)
 
 
-def _audit_asset(
-    name: str,
-    clean_asset: dg.AssetsDefinition,
-    partitions: dg.PartitionsDefinition,
-    kind: str,
-    extra_deps: list[dg.AssetsDefinition],
-) -> dg.AssetsDefinition:
+def audit_asset(kind: SourceKind, clean_asset: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    """The rights audit of a kind, partitioned like its clean asset."""
+    extra_deps = [site_policies] if kind.site_policies else []
+
     @dg.asset(
-        name=name,
-        partitions_def=partitions,
+        name=kind.audit_asset,
+        partitions_def=kind.partitions,
         deps=[clean_asset, *extra_deps, dg.AssetKey("takedown_requests")],
         group_name=GROUP,
         retry_policy=TRANSIENT_RETRY,
         kinds={"parquet", "polars"},
         description=(
-            f"Rights audit of {kind}: every cleaned record with its decision (INCLUDE, "
+            f"Rights audit of {kind.noun}: every cleaned record with its decision (INCLUDE, "
             "INCLUDE_ATTRIB, EXCLUDE, HOLD), the deciding gate (takedown → opt-out → licence → "
             "consent → default) and the evidence (channel, raw value, verdict, location). "
             "Policy: policy/licence_policy.toml (conservative defaults)."
         ),
     )
     def audit(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
-        return _write_audit(context, lake, clean_asset.key.to_user_string(), bool(extra_deps))
+        return _write_audit(context, lake, kind, clean_asset.key.to_user_string())
 
     return audit
 
 
-rights_pages = _audit_asset(
-    "rights_pages", clean_pages, archive_partitions, "web pages", [site_policies]
-)
-rights_texts = _audit_asset("rights_texts", clean_texts, text_partitions, "text collections", [])
-rights_images = _audit_asset("rights_images", clean_images, image_partitions, "images", [])
-rights_posts = _audit_asset("rights_posts", clean_posts, social_partitions, "social posts", [])
-
-RIGHTS_ASSETS = [rights_pages, rights_texts, rights_images, rights_posts]
+RIGHTS_ASSETS = [audit_asset(kind, clean) for kind, clean in zip(KINDS, CLEAN_ASSETS, strict=True)]
+rights_pages, rights_texts, rights_images, rights_posts = RIGHTS_ASSETS
 SITE_ASSETS = [site_policies]
 
 
@@ -446,7 +434,7 @@ ADMISSIBLE_CHECK = "admitted_records_are_admissible"
 REVIEW_CHECK = "review_queue"
 
 
-def _audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
+def audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
     """The audit's checks, partitioned like the audit: each evaluation names its partition, so
     a single run, a backfill, `commons build` and a sensor's run all record them per partition
     (a run tag names the partition of a single run only)."""
@@ -529,8 +517,8 @@ def _audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
     return [admissible, review]
 
 
-def audit_check_keys(audit: dg.AssetsDefinition) -> list[dg.AssetCheckKey]:
-    return [dg.AssetCheckKey(audit.key, name) for name in (ADMISSIBLE_CHECK, REVIEW_CHECK)]
+def audit_check_keys(audit: dg.AssetKey) -> list[dg.AssetCheckKey]:
+    return [dg.AssetCheckKey(audit, name) for name in (ADMISSIBLE_CHECK, REVIEW_CHECK)]
 
 
 def _age_days(since: str | None) -> float:
@@ -542,11 +530,11 @@ def _age_days(since: str | None) -> float:
 
 
 def cleared_partitions(
-    instance: dg.DagsterInstance, audit: dg.AssetsDefinition, keys: list[str]
+    instance: dg.DagsterInstance, audit: dg.AssetKey, keys: list[str]
 ) -> tuple[list[str], dict[str, str]]:
     """(the partitions whose latest blocking check passed on their current materialization,
     {partition: why not} for the others): only cleared partitions go on to a release."""
-    check = dg.AssetCheckKey(audit.key, ADMISSIBLE_CHECK)
+    check = dg.AssetCheckKey(audit, ADMISSIBLE_CHECK)
     infos = {
         info.partition_key: info
         for info in instance.event_log_storage.get_asset_check_partition_info(
@@ -567,18 +555,18 @@ def cleared_partitions(
     return cleared, held
 
 
-def require_cleared(instance: dg.DagsterInstance, audit: dg.AssetsDefinition, key: str) -> None:
+def require_cleared(instance: dg.DagsterInstance, audit: dg.AssetKey, key: str) -> None:
     """Stop a step downstream of an audit partition that its blocking check did not clear (it
     failed, or never ran on the current table): whatever launched the step, a run, a backfill
     or `dagster asset materialize`, nothing is built on an unverified audit."""
     _, held = cleared_partitions(instance, audit, [key])
     if key in held:
         raise dg.Failure(
-            description=f"{audit.key.to_user_string()}[{key}] is not cleared: {held[key]}. "
+            description=f"{audit.to_user_string()}[{key}] is not cleared: {held[key]}. "
             "Materialize it again with its checks; nothing is built on it until they pass.",
             allow_retries=False,
         )
 
 
-AUDIT_CHECKS = {audit.key: _audit_checks(audit) for audit in RIGHTS_ASSETS}
+AUDIT_CHECKS = {audit.key: audit_checks(audit) for audit in RIGHTS_ASSETS}
 RIGHTS_CHECKS = [check for checks in AUDIT_CHECKS.values() for check in checks]

@@ -1,7 +1,19 @@
-"""The rights stage's definitions."""
+"""The rights stage's definitions: the site policies, one audit per registered kind and each
+audit's partitioned checks."""
+
+from collections.abc import Sequence
 
 import dagster as dg
 
-from commons_assets.rights.assets import RIGHTS_ASSETS, RIGHTS_CHECKS, SITE_ASSETS
+from commons_assets.kinds import SourceKind
+from commons_assets.rights.assets import audit_asset, audit_checks, site_policies
 
-defs = dg.Definitions(assets=[*SITE_ASSETS, *RIGHTS_ASSETS], asset_checks=RIGHTS_CHECKS)
+
+def definitions(
+    kinds: Sequence[SourceKind], cleans: Sequence[dg.AssetsDefinition]
+) -> dg.Definitions:
+    audits = [audit_asset(kind, clean) for kind, clean in zip(kinds, cleans, strict=True)]
+    return dg.Definitions(
+        assets=[site_policies, *audits],
+        asset_checks=[check for audit in audits for check in audit_checks(audit)],
+    )

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import dagster as dg
 
+from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
 from commons_assets.operations import TRANSIENT_RETRY
 from commons_assets.records import RECORD_SCHEMA, PartitionRead
@@ -22,18 +23,7 @@ from commons_assets.reporting import (
     table,
     visible_text,
 )
-from commons_assets.sources import layout
-from commons_assets.sources.images import read_image_collection
 from commons_assets.sources.limits import LimitsError, SourceLimits, load_limits
-from commons_assets.sources.partitions import (
-    archive_partitions,
-    image_partitions,
-    social_partitions,
-    text_partitions,
-)
-from commons_assets.sources.social import read_social_day
-from commons_assets.sources.texts import read_text_collection
-from commons_assets.sources.warc import read_warc
 
 GROUP = "sources"
 PREVIEW_FACTS = ("source_id", "record_role", "licence_raw")
@@ -98,91 +88,29 @@ def _write_partition(
     )
 
 
-@dg.asset(
-    partitions_def=archive_partitions,
-    group_name=GROUP,
-    retry_policy=TRANSIENT_RETRY,
-    kinds={"warc", "parquet", "polars"},
-    description=(
-        "Web archive captures, one partition per WARC file in `sources/archives/`. HTML pages "
-        "and the site files (robots.txt, ai.txt, .well-known/tdmrep.json) with their HTTP "
-        "headers; unreadable records are quarantined with their byte offset."
-    ),
-)
-def archive_pages(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
-    def read() -> PartitionRead:
-        key = context.partition_key
-        path = layout.archive_files(lake.sources).get(key)
-        if path is None:
-            return _missing_source("archives", key, f"sources/archives/{key}.warc[.gz]")
-        return read_warc(path, key, lake.relative(path), source_limits(lake))
+def source_asset(kind: SourceKind) -> dg.AssetsDefinition:
+    """The source asset of a kind: its reader over one partition's file or folder."""
 
-    return _write_partition(context, lake, read)
+    @dg.asset(
+        name=kind.source_asset,
+        partitions_def=kind.partitions,
+        group_name=GROUP,
+        retry_policy=TRANSIENT_RETRY,
+        kinds=set(kind.source_tags),
+        description=kind.source_description,
+    )
+    def source(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+        def read() -> PartitionRead:
+            key = context.partition_key
+            location = kind.locate(lake.sources).get(key)
+            if location is None and kind.dynamic:
+                return _missing_source(kind.name, key, f"sources/{kind.name}/{key}")
+            return kind.read(lake, key, location, source_limits(lake))
 
+        return _write_partition(context, lake, read)
 
-@dg.asset(
-    partitions_def=text_partitions,
-    group_name=GROUP,
-    retry_policy=TRANSIENT_RETRY,
-    kinds={"parquet", "polars"},
-    description=(
-        "Text collections (Common-Corpus style), one partition per folder in `sources/texts/`: "
-        "every JSON Lines document with its declared licence, author and URL; defaults from "
-        "`collection.json`. Bad lines are quarantined with their line number."
-    ),
-)
-def corpus_texts(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
-    def read() -> PartitionRead:
-        key = context.partition_key
-        folder = layout.collection_folders(lake.sources, layout.TEXTS).get(key)
-        if folder is None:
-            return _missing_source("texts", key, f"sources/texts/{key}/")
-        return read_text_collection(folder, key, lake.root_path, source_limits(lake))
-
-    return _write_partition(context, lake, read)
+    return source
 
 
-@dg.asset(
-    partitions_def=image_partitions,
-    group_name=GROUP,
-    retry_policy=TRANSIENT_RETRY,
-    kinds={"image", "parquet", "polars"},
-    description=(
-        "Image collections, one partition per folder in `sources/images/`: each record of "
-        "`records.jsonl` with its rights statement, the image decoded under a pixel limit, its "
-        "size, format and SHA-256. Files that are not images, too large or missing are "
-        "quarantined."
-    ),
-)
-def image_records(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
-    def read() -> PartitionRead:
-        key = context.partition_key
-        folder = layout.collection_folders(lake.sources, layout.IMAGES).get(key)
-        if folder is None:
-            return _missing_source("images", key, f"sources/images/{key}/")
-        return read_image_collection(folder, key, lake.root_path, source_limits(lake))
-
-    return _write_partition(context, lake, read)
-
-
-@dg.asset(
-    partitions_def=social_partitions,
-    group_name=GROUP,
-    retry_policy=TRANSIENT_RETRY,
-    kinds={"parquet", "polars"},
-    description=(
-        "Social posts, one daily partition per `sources/social/<YYYY-MM-DD>/`: posts with their "
-        "author's user-intent declaration as consent evidence. Posts deleted by their author or "
-        "account are not carried (only counted). A day with no folder has no posts."
-    ),
-)
-def social_posts(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
-    def read() -> PartitionRead:
-        key = context.partition_key
-        day = lake.sources / layout.SOCIAL / key
-        return read_social_day(day, key, lake.root_path, source_limits(lake))
-
-    return _write_partition(context, lake, read)
-
-
-SOURCE_ASSETS = [archive_pages, corpus_texts, image_records, social_posts]
+SOURCE_ASSETS = [source_asset(kind) for kind in KINDS]
+archive_pages, corpus_texts, image_records, social_posts = SOURCE_ASSETS

@@ -1,8 +1,17 @@
-"""The source stage's definitions."""
+"""The source stage's definitions: one source asset per registered kind, and the sensor that
+registers their partitions."""
+
+from collections.abc import Sequence
 
 import dagster as dg
 
-from commons_assets.sources.assets import SOURCE_ASSETS
-from commons_assets.sources.sensors import source_partitions_sensor
+from commons_assets.kinds import SourceKind
+from commons_assets.sources.assets import source_asset
+from commons_assets.sources.sensors import source_partitions_sensor_for
 
-defs = dg.Definitions(assets=SOURCE_ASSETS, sensors=[source_partitions_sensor])
+
+def definitions(kinds: Sequence[SourceKind]) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[source_asset(kind) for kind in kinds],
+        sensors=[source_partitions_sensor_for(kinds)],
+    )

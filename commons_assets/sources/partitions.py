@@ -29,9 +29,3 @@ def social_start_date() -> str:
 
 # end_offset=1 makes today a partition too: posts arrive during the day.
 social_partitions = dg.DailyPartitionsDefinition(start_date=social_start_date(), end_offset=1)
-
-DYNAMIC_PARTITIONS = {
-    "archives": archive_partitions,
-    "texts": text_partitions,
-    "images": image_partitions,
-}

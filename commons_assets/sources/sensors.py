@@ -1,20 +1,21 @@
 """Keeps the dynamic partitions in step with the files under `sources/`: a new WARC file or
 collection folder becomes a partition without a code change or a click."""
 
+from collections.abc import Sequence
+
 import dagster as dg
 
+from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
 from commons_assets.sources import layout
-from commons_assets.sources.partitions import DYNAMIC_PARTITIONS
 
 
-def partition_keys_on_disk(lake: Lake) -> dict[str, list[str]]:
+def partition_keys_on_disk(lake: Lake, kinds: Sequence[SourceKind] = KINDS) -> dict[str, list[str]]:
     """Dynamic partitions definition name -> keys the files under `sources/` define."""
-    sources = lake.sources
     return {
-        DYNAMIC_PARTITIONS["archives"].name: list(layout.archive_files(sources)),
-        DYNAMIC_PARTITIONS["texts"].name: list(layout.collection_folders(sources, layout.TEXTS)),
-        DYNAMIC_PARTITIONS["images"].name: list(layout.collection_folders(sources, layout.IMAGES)),
+        kind.partitions.name: list(kind.locate(lake.sources))
+        for kind in kinds
+        if isinstance(kind.partitions, dg.DynamicPartitionsDefinition) and kind.partitions.name
     }
 
 
@@ -45,32 +46,42 @@ def apply_partition_requests(
                 instance.delete_dynamic_partition(request.partitions_def_name, key)
 
 
-def sync_partitions(instance: dg.DagsterInstance, lake: Lake) -> dict[str, list[str]]:
+def sync_partitions(
+    instance: dg.DagsterInstance, lake: Lake, kinds: Sequence[SourceKind] = KINDS
+) -> dict[str, list[str]]:
     """Register the keys on disk directly (for `commons build` and tests, which run no daemon).
     Returns the keys on disk."""
-    on_disk = partition_keys_on_disk(lake)
+    on_disk = partition_keys_on_disk(lake, kinds)
     registered = {name: instance.get_dynamic_partitions(name) for name in on_disk}
     apply_partition_requests(instance, partition_requests(on_disk, registered))
     return on_disk
 
 
-@dg.sensor(
-    name="source_partitions",
-    minimum_interval_seconds=15,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description=(
-        "Registers a partition for every WARC file and collection folder under sources/ and "
-        "removes partitions whose source is gone."
-    ),
-)
-def source_partitions_sensor(
-    context: dg.SensorEvaluationContext, lake: Lake
-) -> dg.SensorResult | dg.SkipReason:
-    on_disk = partition_keys_on_disk(lake)
-    registered = {name: context.instance.get_dynamic_partitions(name) for name in on_disk}
-    requests = partition_requests(on_disk, registered)
-    if unusable := layout.unusable_names(lake.sources):
-        context.log.warning(f"these entries define no partition (name or type): {unusable}")
-    if not requests:
-        return dg.SkipReason("partitions match the files under sources/")
-    return dg.SensorResult(dynamic_partitions_requests=requests)
+def source_partitions_sensor_for(kinds: Sequence[SourceKind]) -> dg.SensorDefinition:
+    """The sensor that keeps every dynamic kind's partitions in step with sources/."""
+
+    @dg.sensor(
+        name="source_partitions",
+        minimum_interval_seconds=15,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=(
+            "Registers a partition for every WARC file and collection folder under sources/ and "
+            "removes partitions whose source is gone."
+        ),
+    )
+    def source_partitions_sensor(
+        context: dg.SensorEvaluationContext, lake: Lake
+    ) -> dg.SensorResult | dg.SkipReason:
+        on_disk = partition_keys_on_disk(lake, kinds)
+        registered = {name: context.instance.get_dynamic_partitions(name) for name in on_disk}
+        requests = partition_requests(on_disk, registered)
+        if unusable := layout.unusable_names(lake.sources):
+            context.log.warning(f"these entries define no partition (name or type): {unusable}")
+        if not requests:
+            return dg.SkipReason("partitions match the files under sources/")
+        return dg.SensorResult(dynamic_partitions_requests=requests)
+
+    return source_partitions_sensor
+
+
+source_partitions_sensor = source_partitions_sensor_for(KINDS)

@@ -11,7 +11,7 @@ import duckdb
 
 from commons_assets.build import build
 from commons_assets.definitions import defs
-from commons_assets.governance.sensors import evaluate, takedown_sensor
+from commons_assets.governance.sensors import evaluate
 from commons_assets.lake import Lake
 from commons_tests.builders import write_jsonl
 
@@ -89,7 +89,7 @@ def test_the_sensor_runs_through_dagster(data_root: Path) -> None:
     lake = Lake(root=str(data_root))
     with dg.DagsterInstance.ephemeral() as instance:
         context = dg.build_sensor_context(instance=instance, resources={"lake": lake})
-        result = takedown_sensor(context)
+        result = defs.get_sensor_def("takedown_requests")(context)
         assert isinstance(result, dg.SensorResult)
         assert json.loads(result.cursor)["pending"] is False
 
