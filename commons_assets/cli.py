@@ -13,17 +13,32 @@ from commons_assets.settings import DATA_ROOT_ENV
 DEFAULT_CORPORA = Path("..") / "shared" / "corpora"
 
 
-def _instance() -> dg.DagsterInstance:  # noqa: F821 (dagster is imported lazily)
+def _instance(root: Path) -> dg.DagsterInstance | None:  # noqa: F821 (imported lazily)
+    """The instance that serves `root`: $DAGSTER_HOME's; else, from the repository root, the
+    one `dagster dev` shows, unless it serves another data root (then an ephemeral one).
+    None when $DAGSTER_HOME's instance serves another data root (the build is refused)."""
     import dagster as dg
 
+    from commons_assets.lake import DataRootMismatch, claim_data_root
+
     home = os.environ.get("DAGSTER_HOME")
+    chosen = bool(home)
     if not home and Path("dagster.yaml").exists():
-        # From the repository root, record runs in the same instance `dagster dev` shows.
         home = str(Path.cwd())
-        os.environ["DAGSTER_HOME"] = home
     if home:
+        os.environ["DAGSTER_HOME"] = home
+        instance = dg.DagsterInstance.get()
+        try:
+            claim_data_root(instance, root)
+        except DataRootMismatch as error:
+            instance.dispose()
+            if chosen:
+                print(f"refused: {error}", file=sys.stderr)
+                return None
+            print(f"instance: ephemeral ({home}/dagster.yaml serves another data root)")
+            return dg.DagsterInstance.ephemeral()
         print(f"instance: {home}/dagster.yaml")
-        return dg.DagsterInstance.get()
+        return instance
     print("instance: ephemeral (set DAGSTER_HOME to keep run history)")
     return dg.DagsterInstance.ephemeral()
 
@@ -41,8 +56,11 @@ def build_command(args: argparse.Namespace) -> int:
         print(f"no sources folder at {lake.sources}", file=sys.stderr)
         return 2
     print(f"data root: {lake.root_path.resolve()}")
-    print(f"lake: {(lake.root_path / 'lake').resolve()}")
-    with _instance() as instance:
+    print(f"lake: {lake.tables.resolve()}")
+    instance = _instance(lake.root_path)
+    if instance is None:
+        return 2
+    with instance:
         ok = build(
             defs,
             lake,

@@ -22,6 +22,37 @@ DROPPED_FOLDER = "_dropped"  # readable records a filter dropped, with the reaso
 NOT_CARRIED_FOLDER = "_not_carried"  # records a reader deliberately left out, with the reason
 
 
+# The instance's key-value store records which data root its runs, partitions and checks
+# belong to: one instance per data root.
+DATA_ROOT_KEY = "commons/data_root"
+
+
+class DataRootMismatch(Exception):
+    """The Dagster instance already serves another data root."""
+
+
+def claim_data_root(instance: dg.DagsterInstance, root: Path) -> None:
+    """Record `root` as the instance's data root, or refuse when it serves another one: two
+    roots in one instance would share dynamic partitions, check results and release history
+    (the UI would show one root's release under the other's name)."""
+    resolved = str(root.expanduser().resolve())
+    storage = instance.run_storage
+    recorded = storage.get_cursor_values({DATA_ROOT_KEY}).get(DATA_ROOT_KEY)
+    if recorded is None:
+        storage.set_cursor_values({DATA_ROOT_KEY: resolved})
+    elif recorded != resolved:
+        raise DataRootMismatch(
+            f"this Dagster instance serves the data root {recorded}, not {resolved}: give each "
+            "data root an instance of its own (DAGSTER_HOME=<another folder>; README: Set up "
+            "and run)"
+        )
+
+
+def instance_data_root(instance: dg.DagsterInstance) -> str | None:
+    """The data root an instance serves, if one has claimed it."""
+    return instance.run_storage.get_cursor_values({DATA_ROOT_KEY}).get(DATA_ROOT_KEY)
+
+
 class Lake(dg.ConfigurableResource):
     """Data root of a Commons deployment: `sources/` in, `lake/` and `releases/` out."""
 
@@ -29,6 +60,19 @@ class Lake(dg.ConfigurableResource):
         default_factory=lambda: str(data_root()),
         description="Data root (the COMMONS_DATA environment variable, default ./data).",
     )
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Every run claims the instance for its data root, or fails before any step runs."""
+        if context.instance is not None:
+            try:
+                claim_data_root(context.instance, self.root_path)
+            except DataRootMismatch as error:
+                raise dg.Failure(description=str(error), allow_retries=False) from error
+
+    @property
+    def root_metadata(self) -> dict[str, dg.MetadataValue]:
+        """The data root, for every materialization's metadata."""
+        return {"data_root": dg.MetadataValue.path(str(self.root_path.resolve()))}
 
     @property
     def root_path(self) -> Path:

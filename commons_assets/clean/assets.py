@@ -95,6 +95,7 @@ def _write_clean(
         "dropped_preview": preview(dropped.head(PREVIEW_ROWS).to_dicts(), "excerpt", DROPPED_FACTS),
         "settings": dg.MetadataValue.json(documents.settings_summary(settings, kind.name)),
         "path": dg.MetadataValue.path(lake.relative(path)),
+        **lake.root_metadata,
         "seconds": round(elapsed, 3),
     }
     if kept.height:

@@ -137,6 +137,7 @@ def _write_signatures(
             "dagster/column_schema": column_schema(schema),
             **metadata,
             "path": dg.MetadataValue.path(lake.relative(path)),
+            **lake.root_metadata,
             "seconds": round(time.perf_counter() - started, 3),
         }
     )
@@ -271,6 +272,7 @@ def dedup_clusters_asset(
                 ),
                 "settings": dg.MetadataValue.json(config.summary()),
                 "path": dg.MetadataValue.path(lake.relative(path)),
+                **lake.root_metadata,
                 "seconds": round(time.perf_counter() - started, 3),
             }
         )

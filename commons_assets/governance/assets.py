@@ -104,6 +104,7 @@ def held_records_asset(audits: Sequence[dg.AssetsDefinition]) -> dg.AssetsDefini
                     "--licence-raw STATEMENT [--partition P] …`"
                 ),
                 "path": dg.MetadataValue.path(lake.relative(path)),
+                **lake.root_metadata,
             }
         )
 

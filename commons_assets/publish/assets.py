@@ -436,6 +436,7 @@ def release_asset(
                     published.group_by("tier").len().sort("tier").to_dicts(), ("tier", "len")
                 ),
                 "path": dg.MetadataValue.path(f"releases/{version}"),
+                **lake.root_metadata,
                 "unmatched_takedowns": table(
                     [t for t in takedown_report if not t["records"] and not t.get("problem")],
                     ("source", "match", "value", "scope", "reason"),

@@ -322,6 +322,7 @@ def site_policies(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materiali
                 ("host", "robots_captures", "ai_txt_captures", "tdmrep_captures", "partitions"),
             ),
             "path": dg.MetadataValue.path(lake.relative(path)),
+            **lake.root_metadata,
         }
     )
 
@@ -394,6 +395,7 @@ def _write_audit(
         lake.relative(path),
         review_problems,
     )
+    metadata.update(lake.root_metadata)
     if terms_problem is not None:
         metadata["collection_terms_problem"] = terms_problem
     if sites is not None:  # the release refuses an audit made before its sites' captures changed

@@ -82,6 +82,7 @@ def _write_partition(
             "quarantine": table(quarantine.head(QUARANTINE_ROWS).to_dicts(), QUARANTINE_COLUMNS),
             "preview": preview(preview_rows, "preview", PREVIEW_FACTS),
             "path": dg.MetadataValue.path(lake.relative(path)),
+            **lake.root_metadata,
             "seconds": round(elapsed, 3),
             "limits": dg.MetadataValue.json(source_limits(lake).summary()),
         }
