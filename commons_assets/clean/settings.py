@@ -23,11 +23,12 @@ standard PII redaction).
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_type_hints
+
+from pydantic import Field, create_model
 
 from commons_assets.clean.pii import PII_MODES
 from commons_assets.clean.quality import (
@@ -40,7 +41,7 @@ from commons_assets.clean.quality import (
     QualityConfig,
 )
 from commons_assets.clean.wrappers import WRAPPERS
-from commons_assets.settings import wrong_types
+from commons_assets.settings import SettingsFileError, SettingsModel, read_settings_file
 
 SETTINGS_FILE = Path("policy") / "clean.toml"
 RULE_FAMILIES: dict[str, type] = {
@@ -49,10 +50,9 @@ RULE_FAMILIES: dict[str, type] = {
     "gopher_repetition": GopherRepetition,
     "fineweb": FineWebRules,
 }
-LENGTH_FIELDS = ("min_chars", "max_chars")
 
 
-class SettingsError(ValueError):
+class SettingsError(SettingsFileError):
     """The settings file says something Commons cannot apply."""
 
 
@@ -63,51 +63,64 @@ class CleanSettings:
     source: str = "defaults"
 
 
-def _tuples(value: Any) -> Any:
-    """TOML arrays to the tuples the frozen rule dataclasses use."""
-    if isinstance(value, list):
-        return tuple(_tuples(item) for item in value)
-    return value
+def _thresholds(family: type) -> type[SettingsModel]:
+    """A table that may set any threshold of a rule family (its dataclass holds the defaults)."""
+    hints = get_type_hints(family)
+    fields: dict[str, Any] = {
+        f.name: (hints[f.name] | None, None) for f in dataclasses.fields(family)
+    }
+    return create_model(f"{family.__name__}Table", __base__=SettingsModel, **fields)
 
 
-def _override(kind: str, base: QualityConfig, overrides: dict[str, Any]) -> QualityConfig:
+RULE_TABLES = {name: _thresholds(family) for name, family in RULE_FAMILIES.items()}
+FAMILY = "a table of the rule's thresholds, or false to switch the rule off"
+
+
+# `[quality.<kind>]`: a preset to start from, then single settings over it.
+KindTable: type[SettingsModel] = create_model(
+    "KindTable",
+    __base__=SettingsModel,
+    preset=(Literal[tuple(PRESETS)] | None, None),
+    min_chars=(int | None, None),
+    max_chars=(int | None, None),
+    wrappers=(
+        tuple[Literal[tuple(WRAPPERS)], ...] | None,
+        Field(None, description=f"a list of {sorted(WRAPPERS)}"),
+    ),
+    **{
+        name: (table | Literal[False] | None, Field(None, description=FAMILY))
+        for name, table in RULE_TABLES.items()
+    },
+)
+
+
+PiiTable: type[SettingsModel] = create_model(
+    "PiiTable", __base__=SettingsModel, mode=(Literal[tuple(PII_MODES)], "standard")
+)
+CleanFile: type[SettingsModel] = create_model(
+    "CleanFile",
+    __base__=SettingsModel,
+    quality=(dict[str, KindTable], Field(default_factory=dict)),  # type: ignore[valid-type]
+    pii=(PiiTable, PiiTable()),
+)
+
+
+def _override(kind: str, base: QualityConfig, table: Any) -> QualityConfig:
+    if table.preset is not None:
+        base = PRESETS[table.preset]
+    set_keys = table.model_fields_set
     changes: dict[str, Any] = {}
-    if "preset" in overrides:
-        preset = overrides["preset"]
-        if preset not in PRESETS:
-            raise SettingsError(f"quality.{kind}.preset {preset!r}: use one of {sorted(PRESETS)}")
-        base = PRESETS[preset]
-    for key, value in overrides.items():
-        if key == "preset":
-            continue
+    for key in set_keys - {"preset"}:
+        value = getattr(table, key)
         if key in RULE_FAMILIES:
-            if value is False:
+            if value is False or value is None:
                 changes[key] = None
                 continue
-            if not isinstance(value, dict):
-                raise SettingsError(f"quality.{kind}.{key} must be a table or false")
             current = getattr(base, key) or RULE_FAMILIES[key]()
-            known = {f.name for f in dataclasses.fields(current)}
-            if unknown := set(value) - known:
-                raise SettingsError(f"quality.{kind}.{key}: unknown thresholds {sorted(unknown)}")
-            if wrong := wrong_types(current, value):
-                raise SettingsError(f"quality.{kind}.{key}.{wrong[0]}")
-            changes[key] = dataclasses.replace(
-                current, **{name: _tuples(v) for name, v in value.items()}
-            )
-        elif key in LENGTH_FIELDS:
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise SettingsError(f"quality.{kind}.{key} must be an integer, not {value!r}")
-            changes[key] = value
-        elif key == "wrappers":
-            if not isinstance(value, list) or any(name not in WRAPPERS for name in value):
-                raise SettingsError(
-                    f"quality.{kind}.wrappers must be a list of {sorted(WRAPPERS)}, not {value!r}"
-                )
-            changes[key] = tuple(value)
+            changes[key] = dataclasses.replace(current, **value.model_dump(exclude_unset=True))
         else:
-            raise SettingsError(f"quality.{kind}: unknown setting {key!r}")
-    notes = f"{base.notes}; overridden in {SETTINGS_FILE.as_posix()}: {sorted(overrides)}"
+            changes[key] = value
+    notes = f"{base.notes}; overridden in {SETTINGS_FILE.as_posix()}: {sorted(set_keys)}"
     return dataclasses.replace(base, notes=notes, **changes)
 
 
@@ -116,33 +129,19 @@ def load_clean_settings(
 ) -> CleanSettings:
     """Settings from `<root>/policy/clean.toml`, or the defaults when there is none. `defaults`
     holds each registered source kind's rules (kinds.quality_defaults)."""
-    path = root / SETTINGS_FILE
-    if not path.exists():
+    read = read_settings_file(root, SETTINGS_FILE, CleanFile, SettingsError)
+    if read is None:
         return CleanSettings(quality=dict(defaults))
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise SettingsError(f"{SETTINGS_FILE.as_posix()}: {error}") from error
-    try:
-        return _settings(data, defaults)
-    except SettingsError as error:  # every message names the file it is about
-        raise SettingsError(f"{SETTINGS_FILE.as_posix()}: {error}") from error
-
-
-def _settings(data: dict[str, Any], defaults: Mapping[str, QualityConfig]) -> CleanSettings:
     quality = dict(defaults)
-    tables = data.get("quality", {})
-    if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
-        raise SettingsError("quality must be a table of tables ([quality.archives], …)")
-    if not isinstance(data.get("pii", {}), dict):
-        raise SettingsError("pii must be a table ([pii])")
-    for kind, overrides in tables.items():
+    for kind, table in read.quality.items():  # type: ignore[attr-defined]
         if kind not in quality:
             raise SettingsError(
-                f"quality.{kind}: unknown source kind; use one of {sorted(quality)}"
+                f"{SETTINGS_FILE.as_posix()}: quality.{kind}: unknown source kind; use one of "
+                f"{sorted(quality)}"
             )
-        quality[kind] = _override(kind, quality[kind], overrides)
-    mode = data.get("pii", {}).get("mode", "standard")
-    if mode not in PII_MODES:
-        raise SettingsError(f"pii.mode {mode!r}: use one of {PII_MODES}")
-    return CleanSettings(quality=quality, pii_mode=mode, source=SETTINGS_FILE.as_posix())
+        quality[kind] = _override(kind, quality[kind], table)
+    return CleanSettings(
+        quality=quality,
+        pii_mode=read.pii.mode,  # type: ignore[attr-defined]
+        source=SETTINGS_FILE.as_posix(),
+    )

@@ -19,19 +19,19 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from pydantic import Field
 
 from commons_assets.dedupe.clusters import DedupeSettings
 from commons_assets.dedupe.minhash import MinHashConfig
-from commons_assets.settings import wrong_types
+from commons_assets.settings import SettingsFileError, SettingsModel, read_settings_file
 
 SETTINGS_FILE = Path("policy") / "dedupe.toml"
 
 
-class DedupeSettingsError(ValueError):
+class DedupeSettingsError(SettingsFileError):
     """The settings file says something Commons cannot apply."""
 
 
@@ -56,43 +56,30 @@ class DedupeConfig:
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _section(data: dict, name: str, cls: type) -> object:
-    values = data.get(name, {})
-    if not isinstance(values, dict):
-        raise DedupeSettingsError(f"[{name}] must be a table")
-    known = {f.name for f in dataclasses.fields(cls)}
-    if unknown := set(values) - known:
-        raise DedupeSettingsError(f"[{name}]: unknown settings {sorted(unknown)}")
-    if wrong := wrong_types(cls(), values):
-        raise DedupeSettingsError(f"[{name}] {wrong[0]}")
-    return cls(**values)
+class MinHashTable(SettingsModel):
+    n_grams: int | None = Field(None, gt=0)
+    num_bands: int | None = Field(None, gt=0)
+    rows_per_band: int | None = Field(None, gt=0)
+    seed: int | None = None
+
+
+class ClustersTable(SettingsModel):
+    near_duplicate_jaccard: float | None = Field(None, gt=0, le=1)
+    # 9 pHash chunks guarantee a shared key only up to 8 differing bits.
+    image_hamming_distance: int | None = Field(None, ge=0, le=8)
+
+
+class DedupeFile(SettingsModel):
+    minhash: MinHashTable = MinHashTable()
+    clusters: ClustersTable = ClustersTable()
 
 
 def load_dedupe_config(root: Path) -> DedupeConfig:
-    path = root / SETTINGS_FILE
-    if not path.exists():
+    read = read_settings_file(root, SETTINGS_FILE, DedupeFile, DedupeSettingsError)
+    if read is None:
         return DedupeConfig()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise DedupeSettingsError(f"{SETTINGS_FILE.as_posix()}: {error}") from error
-    try:
-        return _config(data)
-    except DedupeSettingsError as error:  # every message names the file it is about
-        raise DedupeSettingsError(f"{SETTINGS_FILE.as_posix()}: {error}") from error
-
-
-def _config(data: dict[str, Any]) -> DedupeConfig:
-    if unknown := set(data) - {"minhash", "clusters"}:
-        raise DedupeSettingsError(f"unknown sections {sorted(unknown)}")
-    config = DedupeConfig(
-        _section(data, "minhash", MinHashConfig),
-        _section(data, "clusters", DedupeSettings),
+    return DedupeConfig(
+        MinHashConfig(**read.minhash.model_dump(exclude_unset=True)),
+        DedupeSettings(**read.clusters.model_dump(exclude_unset=True)),
         SETTINGS_FILE.as_posix(),
     )
-    if not 0 < config.clusters.near_duplicate_jaccard <= 1:
-        raise DedupeSettingsError("near_duplicate_jaccard must be in (0, 1]")
-    if not 0 <= config.clusters.image_hamming_distance <= 8:
-        # 9 pHash chunks guarantee a shared key only up to 8 differing bits.
-        raise DedupeSettingsError("image_hamming_distance must be between 0 and 8")
-    return config

@@ -14,22 +14,22 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from commons_assets.rights.aliases import AliasError, LicenceAlias, load_aliases
+from commons_assets.settings import SettingsFileError, SettingsModel, read_settings_file
 
 POLICY_FILE = Path("policy") / "licence_policy.toml"
-DECISIONS = ("HOLD", "EXCLUDE")
-NEVER_CAPTURED = (*DECISIONS, "ignore")
-PRODUCT_TOKEN = re.compile(r"[A-Za-z0-9_-]+")  # RFC 9309 §2.2.1, and digits (AI2Bot)
+PRODUCT_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")  # RFC 9309 §2.2.1, and digits (AI2Bot)
 
 
-class PolicyError(ValueError):
+class PolicyError(SettingsFileError):
     """The policy file says something Commons cannot apply."""
 
 
@@ -83,50 +83,26 @@ def load_policy(root: Path) -> RightsPolicy:
     return replace(_policy_file(root), licence_aliases=aliases)
 
 
+ProductToken = Annotated[str, Field(pattern=PRODUCT_TOKEN.pattern)]
+
+
+class PolicyFile(SettingsModel):
+    """What `policy/licence_policy.toml` may set (RightsPolicy holds the defaults)."""
+
+    crawler_token: ProductToken | None = Field(
+        None, description="a product token (letters, digits, '_' and '-')"
+    )
+    legacy_labels: bool | None = None
+    extra_training_tokens: tuple[ProductToken, ...] | None = Field(
+        None, description='a list of product tokens, e.g. ["GPTBot"]'
+    )
+    bhl_allow_list: bool | None = None
+    robots_unreachable: Literal["HOLD", "EXCLUDE"] | None = None
+    robots_never_captured: Literal["HOLD", "EXCLUDE", "ignore"] | None = None
+
+
 def _policy_file(root: Path) -> RightsPolicy:
-    path = root / POLICY_FILE
-    if not path.exists():
+    read = read_settings_file(root, POLICY_FILE, PolicyFile, PolicyError)
+    if read is None:
         return RightsPolicy()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise PolicyError(f"{POLICY_FILE.as_posix()}: {error}") from error
-    where = POLICY_FILE.as_posix()
-    if unknown := set(data) - set(SETTINGS):
-        raise PolicyError(f"{where}: unknown settings {sorted(unknown)}")
-    for key, value in data.items():
-        if problem := SETTINGS[key](value):
-            raise PolicyError(f"{where}: {key} must be {problem}, not {value!r}")
-    if "extra_training_tokens" in data:
-        data["extra_training_tokens"] = tuple(data["extra_training_tokens"])
-    return RightsPolicy(**data, source=where)
-
-
-def _one_of(choices: tuple[str, ...]) -> Callable[[object], str | None]:
-    return lambda value: None if value in choices else f"one of {', '.join(choices)}"
-
-
-def _boolean(value: object) -> str | None:
-    # TOML has true and false; "no" or 0 must not count as anything (a wrong type fails).
-    return None if isinstance(value, bool) else "true or false"
-
-
-def _token(value: object) -> str | None:
-    valid = isinstance(value, str) and PRODUCT_TOKEN.fullmatch(value)
-    return None if valid else "a product token (letters, digits, '_' and '-')"
-
-
-def _tokens(value: object) -> str | None:
-    valid = isinstance(value, list) and all(_token(item) is None for item in value)
-    return None if valid else 'a list of product tokens, e.g. ["GPTBot"]'
-
-
-# Each setting's check: None when the value is usable, else what it must be.
-SETTINGS: dict[str, Callable[[object], str | None]] = {
-    "crawler_token": _token,
-    "legacy_labels": _boolean,
-    "extra_training_tokens": _tokens,
-    "bhl_allow_list": _boolean,
-    "robots_unreachable": _one_of(DECISIONS),
-    "robots_never_captured": _one_of(NEVER_CAPTURED),
-}
+    return RightsPolicy(**read.model_dump(exclude_unset=True), source=POLICY_FILE.as_posix())

@@ -6,17 +6,23 @@ limit is held in memory whole (a line or a WARC body is read only up to the limi
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from commons_assets.settings import DEFAULT_MAX_IMAGE_PIXELS, wrong_types
+from pydantic import Field
+
+from commons_assets.settings import (
+    DEFAULT_MAX_IMAGE_PIXELS,
+    SettingsFileError,
+    SettingsModel,
+    read_settings_file,
+)
 
 LIMITS_FILE = Path("policy") / "sources.toml"
 MIB = 1024 * 1024
 
 
-class LimitsError(ValueError):
+class LimitsError(SettingsFileError):
     """The limits file says something Commons cannot apply."""
 
 
@@ -37,27 +43,24 @@ class SourceLimits:
         return dataclasses.asdict(self)
 
 
+class LimitsTable(SettingsModel):
+    max_line_bytes: int | None = Field(None, gt=0)
+    max_record_bytes: int | None = Field(None, gt=0)
+    max_file_bytes: int | None = Field(None, gt=0)
+    max_image_bytes: int | None = Field(None, gt=0)
+    max_image_pixels: int | None = Field(None, gt=0)
+
+
+class LimitsFile(SettingsModel):
+    limits: LimitsTable = LimitsTable()
+
+
 def load_limits(root: Path) -> SourceLimits:
     """The limits in `<root>/policy/sources.toml`, or the defaults without one."""
-    path = root / LIMITS_FILE
-    if not path.exists():
+    read = read_settings_file(root, LIMITS_FILE, LimitsFile, LimitsError)
+    if read is None:
         return SourceLimits()
-    where = LIMITS_FILE.as_posix()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise LimitsError(f"{where}: {error}") from error
-    if set(data) - {"limits"} or not isinstance(data.get("limits", {}), dict):
-        raise LimitsError(f"{where}: holds one table, [limits]")
-    values = data.get("limits", {})
-    known = {f.name for f in dataclasses.fields(SourceLimits)} - {"source"}
-    if unknown := set(values) - known:
-        raise LimitsError(f"{where}: unknown limits {sorted(unknown)}")
-    if wrong := wrong_types(SourceLimits(), values):
-        raise LimitsError(f"{where}: [limits] {wrong[0]}")
-    if not_positive := [key for key, value in values.items() if value <= 0]:
-        raise LimitsError(f"{where}: [limits] {not_positive[0]} must be above 0")
-    return SourceLimits(**values, source=where)
+    return SourceLimits(**read.limits.model_dump(exclude_unset=True), source=LIMITS_FILE.as_posix())
 
 
 DEFAULT_LIMITS = SourceLimits()
