@@ -16,6 +16,7 @@ from commons_assets.rights.inputs import load_takedowns
 from commons_assets.rights.reviews import load_reviews
 from commons_assets.sources import layout
 from commons_assets.sources.sensors import sync_partitions
+from commons_assets.steward import resources_for
 
 RELEASE = dg.AssetKey("release")
 
@@ -182,7 +183,7 @@ def build(
     for check in defs.asset_checks or []:
         for check_key in check.check_keys:
             checks_by_asset.setdefault(check_key.asset_key, []).append(check)
-    resources = {"lake": lake}
+    resources = resources_for(lake)
     succeeded = True
     started = time.perf_counter()
     # (asset, partition) pairs that failed or whose blocking check failed: the same partition

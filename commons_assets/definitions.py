@@ -14,6 +14,7 @@ from commons_assets.operations import follow_upstream_sensor, operated
 from commons_assets.publish import definitions as publish
 from commons_assets.rights import definitions as rights
 from commons_assets.sources import definitions as sources
+from commons_assets.steward import resources_for
 
 
 def _of(stage: dg.Definitions, prefix: str) -> list[dg.AssetsDefinition]:
@@ -47,7 +48,7 @@ def build_defs(kinds: Sequence[SourceKind] = KINDS) -> dg.Definitions:
         asset_checks=stages.asset_checks,
         jobs=stages.jobs,
         sensors=[*(stages.sensors or []), follow_upstream_sensor],
-        resources={"lake": Lake()},
+        resources=resources_for(Lake()),
         # A run's steps depend on each other (source -> clean -> rights -> signatures), so they
         # run in sequence anyway: one process per run instead of one per step saves the
         # start-up of a Python process with Dagster and the libraries for every step (measured:

@@ -13,6 +13,7 @@ from commons_assets import cli
 from commons_assets.lake import Lake, instance_data_root
 from commons_assets.sources.assets import corpus_texts
 from commons_assets.sources.sensors import source_partitions_sensor, sync_partitions
+from commons_assets.steward import resources_for
 
 
 def test_a_run_claims_the_instance_and_another_root_is_refused(
@@ -21,7 +22,7 @@ def test_a_run_claims_the_instance_and_another_root_is_refused(
     lake = Lake(root=str(data_root))
     sync_partitions(instance, lake)
     result = dg.materialize(
-        [corpus_texts], partition_key="essays", instance=instance, resources={"lake": lake}
+        [corpus_texts], partition_key="essays", instance=instance, resources=resources_for(lake)
     )
     assert result.success
     assert instance_data_root(instance) == str(data_root.resolve())
@@ -34,7 +35,7 @@ def test_a_run_claims_the_instance_and_another_root_is_refused(
         [corpus_texts],
         partition_key="essays",
         instance=instance,
-        resources={"lake": other},
+        resources=resources_for(other),
         raise_on_error=False,
     )
     assert not refused.success
@@ -49,8 +50,11 @@ def test_the_partition_sensor_leaves_another_roots_partitions_out(
     Lake(root=str(data_root)).setup_for_execution(dg.build_init_resource_context(instance=instance))
     other = shutil.copytree(data_root, tmp_path / "other")
     (other / "sources" / "texts" / "essays").rename(other / "sources" / "texts" / "renamed")
-    context = dg.build_sensor_context(instance=instance, resources={"lake": Lake(root=str(other))})
-    with pytest.raises(Exception) as raised:  # the UI shows the sensor's error and its cause
+    resources = resources_for(Lake(root=str(other)))
+    with (  # the UI shows the sensor's error and its cause
+        pytest.raises(Exception) as raised,
+        dg.build_sensor_context(instance=instance, resources=resources) as context,
+    ):
         source_partitions_sensor(context)
     causes, error = [], raised.value
     while error is not None:

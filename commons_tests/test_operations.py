@@ -14,6 +14,7 @@ from commons_assets.definitions import defs
 from commons_assets.lake import Lake
 from commons_assets.operations import CPU_POOL
 from commons_assets.sources.sensors import sync_partitions
+from commons_assets.steward import resources_for
 from commons_tests.builders import write_jsonl
 
 GRAPH = defs.resolve_asset_graph()
@@ -75,7 +76,7 @@ def test_new_source_partitions_and_their_downstream_follow(
 
     source = defs.get_assets_def("corpus_texts")
     assert dg.materialize(
-        [source], partition_key="essays", resources={"lake": lake}, instance=instance
+        [source], partition_key="essays", resources=resources_for(lake), instance=instance
     ).success
     requested = _requested(instance, _requested.cursor)
     assert ("clean_texts", "essays") in requested  # the clean partition follows its source

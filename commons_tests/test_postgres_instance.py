@@ -16,6 +16,7 @@ import pytest
 from commons_assets.lake import Lake
 from commons_assets.sources.assets import corpus_texts
 from commons_assets.sources.sensors import sync_partitions
+from commons_assets.steward import resources_for
 from commons_tests.optional import import_or_skip
 from commons_tests.server import REPO
 
@@ -61,7 +62,7 @@ def test_the_postgres_instance_keeps_runs_partitions_and_materializations(
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         sync_partitions(instance, lake)
         assert dg.materialize(
-            [corpus_texts], partition_key="essays", resources={"lake": lake}, instance=instance
+            [corpus_texts], partition_key="essays", resources=resources_for(lake), instance=instance
         ).success
     # A second process (here: a second instance object) sees what the first one recorded.
     with dg.DagsterInstance.from_config(str(home)) as instance:

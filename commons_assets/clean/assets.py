@@ -3,7 +3,7 @@ UI shows lineage partition by partition. Each writes the kept rows to the lake a
 ones, with their reasons, beside them in `lake/_dropped/`."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import dagster as dg
@@ -12,12 +12,13 @@ import polars as pl
 from commons_assets.clean import documents
 from commons_assets.clean.documents import CleanOutcome
 from commons_assets.clean.records import CLEAN_SCHEMA, DROPPED_SCHEMA
-from commons_assets.clean.settings import CleanSettings, SettingsError, load_clean_settings
+from commons_assets.clean.settings import CleanSettings
 from commons_assets.kinds import KINDS, SourceKind, quality_defaults
 from commons_assets.lake import Lake
 from commons_assets.operations import CPU_POOL, TRANSIENT_RETRY
 from commons_assets.reporting import PREVIEW_ROWS, column_schema, preview, table
 from commons_assets.sources.assets import SOURCE_ASSETS
+from commons_assets.steward import StewardSettings
 
 GROUP = "clean"
 KEPT_FACTS = ("source_id", "language", "licence_raw")
@@ -52,26 +53,17 @@ def _reason_table(outcome: CleanOutcome) -> dg.MetadataValue:
     )
 
 
-def _settings(lake: Lake, kind: SourceKind) -> CleanSettings:
-    try:
-        return load_clean_settings(lake.root_path, quality_defaults([*KINDS, kind]))
-    except SettingsError as error:
-        raise dg.Failure(
-            description=f"Invalid clean settings: {error}", allow_retries=False
-        ) from error
-
-
 def _write_clean(
     context: dg.AssetExecutionContext,
     lake: Lake,
     upstream: dg.AssetsDefinition,
     kind: SourceKind,
+    settings: CleanSettings,
     clean: Callable[[list[dict[str, Any]], CleanSettings], CleanOutcome],
 ) -> dg.MaterializeResult:
     asset = context.asset_key.to_user_string()
     partition = context.partition_key
     started = time.perf_counter()
-    settings = _settings(lake, kind)
     outcome = clean(_upstream_rows(context, lake, upstream), settings)
     kept = pl.DataFrame(outcome.kept, schema=CLEAN_SCHEMA)
     dropped = pl.DataFrame(outcome.dropped, schema=DROPPED_SCHEMA)
@@ -107,8 +99,12 @@ def _write_clean(
     return dg.MaterializeResult(metadata=metadata)
 
 
-def clean_asset(kind: SourceKind, source: dg.AssetsDefinition) -> dg.AssetsDefinition:
-    """The clean asset of a kind, partitioned like its source asset."""
+def clean_asset(
+    kind: SourceKind, source: dg.AssetsDefinition, kinds: Sequence[SourceKind] = KINDS
+) -> dg.AssetsDefinition:
+    """The clean asset of a kind, partitioned like its source asset; `kinds` are every
+    registered kind (the clean settings may name any of them)."""
+    defaults = quality_defaults(kinds)
 
     @dg.asset(
         name=kind.clean_asset,
@@ -120,9 +116,16 @@ def clean_asset(kind: SourceKind, source: dg.AssetsDefinition) -> dg.AssetsDefin
         kinds=set(kind.clean_tags),
         description=kind.clean_description,
     )
-    def clean(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+    def clean(
+        context: dg.AssetExecutionContext, lake: Lake, settings: StewardSettings
+    ) -> dg.MaterializeResult:
         return _write_clean(
-            context, lake, source, kind, lambda rows, settings: kind.clean(rows, settings, lake)
+            context,
+            lake,
+            source,
+            kind,
+            settings.clean(defaults),
+            lambda rows, chosen: kind.clean(rows, chosen, lake),
         )
 
     return clean

@@ -12,5 +12,7 @@ def definitions(
     kinds: Sequence[SourceKind], sources: Sequence[dg.AssetsDefinition]
 ) -> dg.Definitions:
     return dg.Definitions(
-        assets=[clean_asset(kind, source) for kind, source in zip(kinds, sources, strict=True)]
+        assets=[
+            clean_asset(kind, source, kinds) for kind, source in zip(kinds, sources, strict=True)
+        ]
     )

@@ -15,13 +15,13 @@ from commons_assets.dedupe.clusters import build_clusters, phash_keys
 from commons_assets.dedupe.index import endpoint_records, update_index
 from commons_assets.dedupe.minhash import MinHashConfig, band_keys, text_signatures
 from commons_assets.dedupe.schemas import IMAGE_SIGNATURE_SCHEMA, SIGNATURE_SCHEMA
-from commons_assets.dedupe.settings import DedupeConfig, DedupeSettingsError, load_dedupe_config
 from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
 from commons_assets.operations import CPU_POOL, TRANSIENT_RETRY
 from commons_assets.reporting import column_schema, table
 from commons_assets.rights.assets import RIGHTS_ASSETS, require_cleared
 from commons_assets.rights.audit import ADMITTED
+from commons_assets.steward import StewardSettings
 
 GROUP = "dedupe"
 CONFIG = MinHashConfig()
@@ -71,15 +71,6 @@ RECORD_COLUMNS = (
 )
 
 
-def _config(lake: Lake) -> DedupeConfig:
-    try:
-        return load_dedupe_config(lake.root_path)
-    except DedupeSettingsError as error:
-        raise dg.Failure(
-            description=f"Invalid dedupe settings: {error}", allow_retries=False
-        ) from error
-
-
 def signature_frame(audited: pl.DataFrame, config: MinHashConfig = CONFIG) -> pl.DataFrame:
     rows = admitted(audited)
     signatures = text_signatures(rows["text"].fill_null("").to_list(), config)
@@ -117,6 +108,7 @@ def image_signature_frame(audited: pl.DataFrame) -> pl.DataFrame:
 def _write_signatures(
     context: dg.AssetExecutionContext,
     lake: Lake,
+    settings: StewardSettings,
     kind: SourceKind,
     audit: dg.AssetsDefinition,
 ) -> dg.MaterializeResult:
@@ -127,7 +119,7 @@ def _write_signatures(
     if kind.shard == "image_text":
         frame, schema = image_signature_frame(audited), IMAGE_SIGNATURE_SCHEMA
     else:
-        config = _config(lake)
+        config = settings.dedupe()
         frame, schema = signature_frame(audited, config.minhash), SIGNATURE_SCHEMA
         metadata["settings"] = dg.MetadataValue.json(config.summary())
     path = lake.write_table(kind.signature_asset, context.partition_key, frame)
@@ -168,8 +160,10 @@ def signature_asset(kind: SourceKind, audit: dg.AssetsDefinition) -> dg.AssetsDe
         kinds={"parquet", "polars", "image"} if images else {"parquet", "polars", "numpy"},
         description=IMAGE_SIGNATURES if images else TEXT_SIGNATURES,
     )
-    def signatures(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
-        return _write_signatures(context, lake, kind, audit)
+    def signatures(
+        context: dg.AssetExecutionContext, lake: Lake, settings: StewardSettings
+    ) -> dg.MaterializeResult:
+        return _write_signatures(context, lake, settings, kind, audit)
 
     return signatures
 
@@ -212,9 +206,11 @@ def dedup_clusters_asset(
             "admissible licence, then richest provenance, then earliest source, then id."
         ),
     )
-    def dedup_clusters(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+    def dedup_clusters(
+        context: dg.AssetExecutionContext, lake: Lake, settings: StewardSettings
+    ) -> dg.MaterializeResult:
         started = time.perf_counter()
-        config = _config(lake)
+        config = settings.dedupe()
         settings = config.clusters
         current = current_signature_files(lake, context.instance, kinds)
         edges, update = update_index(lake.root_path, current, settings, config.fingerprint())

@@ -34,8 +34,9 @@ from commons_assets.rights.assets import (
     stale_site_audits,
 )
 from commons_assets.rights.audit import REVIEW_CHANNEL, Takedown
-from commons_assets.rights.policy import RightsPolicy, load_policy
+from commons_assets.rights.policy import RightsPolicy
 from commons_assets.rights.reviews import Review, load_reviews
+from commons_assets.steward import StewardSettings
 
 GROUP = "publish"
 
@@ -259,7 +260,7 @@ def release_asset(
         ),
     )
     def release(
-        context: dg.AssetExecutionContext, lake: Lake
+        context: dg.AssetExecutionContext, lake: Lake, settings: StewardSettings
     ) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
         if uncleared := uncleared_audits(lake, context.instance, kinds):
             yield dg.AssetCheckResult(
@@ -317,7 +318,7 @@ def release_asset(
                 description=f"No release: nothing is admitted for the open tier; {why}.",
                 allow_retries=False,
             )
-        policy = load_policy(lake.root_path)
+        policy = settings.policy()
         dedupe = {
             "clusters": clusters.filter(pl.col("role") != "duplicate")
             .filter(pl.col("match") == "self")

@@ -25,7 +25,7 @@ from commons_assets.rights import verify
 from commons_assets.rights.audit import ADMITTED, SiteFiles, Takedown, decide
 from commons_assets.rights.inputs import load_takedowns, social_deletions
 from commons_assets.rights.licences import HOLD
-from commons_assets.rights.policy import PolicyError, RightsPolicy, load_policy
+from commons_assets.rights.policy import RightsPolicy
 from commons_assets.rights.records import AUDIT_SCHEMA
 from commons_assets.rights.reviews import Review, load_reviews
 from commons_assets.rights.site_policies import (
@@ -38,6 +38,7 @@ from commons_assets.rights.site_policies import (
 from commons_assets.sources.assets import archive_pages
 from commons_assets.sources.layout import within
 from commons_assets.sources.partitions import archive_partitions
+from commons_assets.steward import StewardSettings
 
 # Partitioned asset checks are a preview feature in Dagster 1.13 (constraints.txt pins the
 # release they are tested with); its warning would print on every import of the code location.
@@ -46,15 +47,6 @@ warnings.filterwarnings("ignore", message="Specifying a partitions_def", categor
 GROUP = "rights"
 EXAMPLES_PER_REASON = 3
 DECISIONS = ("INCLUDE", "INCLUDE_ATTRIB", "HOLD", "EXCLUDE")
-
-
-def _policy(lake: Lake) -> RightsPolicy:
-    try:
-        return load_policy(lake.root_path)
-    except PolicyError as error:
-        raise dg.Failure(
-            description=f"Invalid rights policy: {error}", allow_retries=False
-        ) from error
 
 
 def current_takedowns(lake: Lake) -> tuple[list[Takedown], list[str]]:
@@ -366,10 +358,13 @@ def stale_site_audits(lake: Lake, instance: dg.DagsterInstance, keys: list[str])
 
 
 def _write_audit(
-    context: dg.AssetExecutionContext, lake: Lake, kind: SourceKind, clean_asset: str
+    context: dg.AssetExecutionContext,
+    lake: Lake,
+    policy: RightsPolicy,
+    kind: SourceKind,
+    clean_asset: str,
 ) -> dg.MaterializeResult:
     started = time.perf_counter()
-    policy = _policy(lake)
     rows = _read(context, lake, clean_asset)
     sites = load_site_policies(lake) if kind.site_policies else None
     takedowns, problems = current_takedowns(lake)
@@ -421,8 +416,12 @@ def audit_asset(kind: SourceKind, clean_asset: dg.AssetsDefinition) -> dg.Assets
             "Policy: policy/licence_policy.toml (conservative defaults)."
         ),
     )
-    def audit(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
-        return _write_audit(context, lake, kind, clean_asset.key.to_user_string())
+    def audit(
+        context: dg.AssetExecutionContext, lake: Lake, settings: StewardSettings
+    ) -> dg.MaterializeResult:
+        return _write_audit(
+            context, lake, settings.policy(), kind, clean_asset.key.to_user_string()
+        )
 
     return audit
 
@@ -452,10 +451,12 @@ def audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
         "While a partition's latest evaluation has failed, no release is cut "
         "(release: upstream_audits_passed).",
     )
-    def admissible(context: dg.AssetCheckExecutionContext, lake: Lake) -> dg.AssetCheckResult:
+    def admissible(
+        context: dg.AssetCheckExecutionContext, lake: Lake, settings: StewardSettings
+    ) -> dg.AssetCheckResult:
         path = lake.table_path(name, context.partition_key)
         takedowns, _ = current_takedowns(lake)
-        policy = _policy(lake)
+        policy = settings.policy()
         reviews, _ = load_reviews(lake.root_path)
         failures = []
         checked = 0

@@ -23,19 +23,12 @@ from commons_assets.reporting import (
     table,
     visible_text,
 )
-from commons_assets.sources.limits import LimitsError, SourceLimits, load_limits
+from commons_assets.sources.limits import SourceLimits
+from commons_assets.steward import StewardSettings
 
 GROUP = "sources"
 PREVIEW_FACTS = ("source_id", "record_role", "licence_raw")
 QUARANTINE_COLUMNS = ("reason", "location", "detail", "excerpt", "source_file")
-
-
-def source_limits(lake: Lake) -> SourceLimits:
-    """The readers' size limits (policy/sources.toml); an invalid file fails at once."""
-    try:
-        return load_limits(lake.root_path)
-    except LimitsError as error:
-        raise dg.Failure(description=f"Invalid limits: {error}", allow_retries=False) from error
 
 
 def _missing_source(kind: str, partition: str, where: str) -> PartitionRead:
@@ -46,7 +39,10 @@ def _missing_source(kind: str, partition: str, where: str) -> PartitionRead:
 
 
 def _write_partition(
-    context: dg.AssetExecutionContext, lake: Lake, read_partition: Callable[[], PartitionRead]
+    context: dg.AssetExecutionContext,
+    lake: Lake,
+    limits: SourceLimits,
+    read_partition: Callable[[], PartitionRead],
 ) -> dg.MaterializeResult:
     asset = context.asset_key.to_user_string()
     partition = context.partition_key
@@ -84,7 +80,7 @@ def _write_partition(
             "path": dg.MetadataValue.path(lake.relative(path)),
             **lake.root_metadata,
             "seconds": round(elapsed, 3),
-            "limits": dg.MetadataValue.json(source_limits(lake).summary()),
+            "limits": dg.MetadataValue.json(limits.summary()),
         }
     )
 
@@ -100,15 +96,19 @@ def source_asset(kind: SourceKind) -> dg.AssetsDefinition:
         kinds=set(kind.source_tags),
         description=kind.source_description,
     )
-    def source(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+    def source(
+        context: dg.AssetExecutionContext, lake: Lake, settings: StewardSettings
+    ) -> dg.MaterializeResult:
+        limits = settings.limits()
+
         def read() -> PartitionRead:
             key = context.partition_key
             location = kind.locate(lake.sources).get(key)
             if location is None and kind.dynamic:
                 return _missing_source(kind.name, key, f"sources/{kind.name}/{key}")
-            return kind.read(lake, key, location, source_limits(lake))
+            return kind.read(lake, key, location, limits)
 
-        return _write_partition(context, lake, read)
+        return _write_partition(context, lake, limits, read)
 
     return source
 

@@ -16,6 +16,7 @@ from commons_assets.clean.settings import load_clean_settings
 from commons_assets.lake import Lake
 from commons_assets.sources.assets import archive_pages, corpus_texts, image_records, social_posts
 from commons_assets.sources.sensors import sync_partitions
+from commons_assets.steward import resources_for
 from commons_tests.builders import SAMPLE_DAY, write_jsonl
 
 PAIRS = [
@@ -33,7 +34,7 @@ def test_clean_partition_follows_its_source_partition(
     lake = Lake(root=str(data_root))
     sync_partitions(instance, lake)
     result = dg.materialize(
-        [source, clean], partition_key=partition, resources={"lake": lake}, instance=instance
+        [source, clean], partition_key=partition, resources=resources_for(lake), instance=instance
     )
     assert result.success
     events = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
@@ -59,7 +60,7 @@ def test_clean_pages_extracts_text_and_evidence(data_root: Path, instance) -> No
     assert dg.materialize(
         [archive_pages, clean_pages],
         partition_key="site-a",
-        resources={"lake": lake},
+        resources=resources_for(lake),
         instance=instance,
     ).success
     metadata_free = pl.read_parquet(lake.table_path("clean_pages", "site-a"))
@@ -80,7 +81,7 @@ def test_clean_fails_clearly_when_the_source_partition_is_missing(
     result = dg.materialize(
         [clean_texts],
         partition_key="essays",
-        resources={"lake": lake},
+        resources=resources_for(lake),
         instance=instance,
         raise_on_error=False,
     )
@@ -112,7 +113,7 @@ def test_images_without_caption_are_dropped(data_root: Path, instance) -> None:
     assert dg.materialize(
         [image_records, clean_images],
         partition_key="photos",
-        resources={"lake": lake},
+        resources=resources_for(lake),
         instance=instance,
     ).success
     dropped = pl.read_parquet(lake.dropped_path("clean_images", "photos"))

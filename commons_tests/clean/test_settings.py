@@ -15,6 +15,7 @@ from commons_assets.clean.settings import SettingsError, load_clean_settings
 from commons_assets.lake import Lake
 from commons_assets.sources.assets import corpus_texts, social_posts
 from commons_assets.sources.sensors import sync_partitions
+from commons_assets.steward import resources_for
 from commons_tests.builders import SAMPLE_DAY
 
 
@@ -77,13 +78,13 @@ def test_settings_change_what_the_asset_keeps(data_root: Path, instance) -> None
     run = dg.materialize(
         [social_posts, clean_posts],
         partition_key=SAMPLE_DAY,
-        resources={"lake": lake},
+        resources=resources_for(lake),
         instance=instance,
     )
     assert pl.read_parquet(lake.table_path("clean_posts", SAMPLE_DAY)).height == 2
     write_settings(data_root, "[quality.social]\nmin_chars = 6\n")  # "Hello" is 5 characters
     run = dg.materialize(
-        [clean_posts], partition_key=SAMPLE_DAY, resources={"lake": lake}, instance=instance
+        [clean_posts], partition_key=SAMPLE_DAY, resources=resources_for(lake), instance=instance
     )
     dropped = pl.read_parquet(lake.dropped_path("clean_posts", SAMPLE_DAY))
     assert dropped["reason"].to_list() == ["too_short"]
@@ -97,13 +98,13 @@ def test_invalid_settings_fail_the_run_with_the_reason(data_root: Path, instance
     lake = Lake(root=str(data_root))
     sync_partitions(instance, lake)
     assert dg.materialize(
-        [corpus_texts], partition_key="essays", resources={"lake": lake}, instance=instance
+        [corpus_texts], partition_key="essays", resources=resources_for(lake), instance=instance
     ).success
     write_settings(data_root, "[pii]\nmode = 'paranoid'\n")
     result = dg.materialize(
         [clean_texts],
         partition_key="essays",
-        resources={"lake": lake},
+        resources=resources_for(lake),
         instance=instance,
         raise_on_error=False,
     )

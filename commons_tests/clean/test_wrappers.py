@@ -16,6 +16,7 @@ from commons_assets.clean.wrappers import find_wrapper, strip_wrapper
 from commons_assets.lake import Lake
 from commons_assets.sources.assets import corpus_texts
 from commons_assets.sources.sensors import sync_partitions
+from commons_assets.steward import resources_for
 from commons_tests.clean.test_settings import write_settings
 
 # Written for these tests in the layout of a Project Gutenberg plain-text file (header, banner,
@@ -88,7 +89,7 @@ def clean_books(root: Path, instance: dg.DagsterInstance) -> dg.ExecuteInProcess
     return dg.materialize(
         [corpus_texts, clean_texts],
         partition_key="books",
-        resources={"lake": lake},
+        resources=resources_for(lake),
         instance=instance,
     )
 

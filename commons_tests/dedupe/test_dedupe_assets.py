@@ -15,6 +15,7 @@ from commons_assets.lake import Lake
 from commons_assets.rights.assets import AUDIT_CHECKS, rights_texts
 from commons_assets.sources.assets import corpus_texts
 from commons_assets.sources.sensors import sync_partitions
+from commons_assets.steward import resources_for
 from commons_tests.builders import write_jsonl
 
 # The audit's checks run with it: a signature is built only on a partition they cleared.
@@ -72,13 +73,13 @@ def test_clusters_span_partitions_and_keep_the_most_permissive_copy(
         assert dg.materialize(
             [corpus_texts, clean_texts, rights_texts, *TEXT_CHECKS, signatures_texts],
             partition_key=partition,
-            resources={"lake": lake},
+            resources=resources_for(lake),
             instance=instance,
         ).success
     signatures = pl.read_parquet(lake.table_path("signatures_texts", "second"))
     assert set(signatures["source_id"]) == {"ferry-copy", "ferry-edit"}
     assert signatures["signature"].list.len().unique().to_list() == [112]
-    result = dg.materialize([dedup_clusters], resources={"lake": lake}, instance=instance)
+    result = dg.materialize([dedup_clusters], resources=resources_for(lake), instance=instance)
     assert result.success
     clusters = pl.read_parquet(lake.table_path("dedup_clusters", "all"))
     roles = {row["source_id"]: (row["role"], row["match"]) for row in clusters.to_dicts()}
@@ -98,10 +99,12 @@ def _rebuild(lake: Lake, instance: dg.DagsterInstance) -> dict[str, tuple[str, s
         assert dg.materialize(
             [rights_texts, *TEXT_CHECKS, signatures_texts],
             partition_key=partition,
-            resources={"lake": lake},
+            resources=resources_for(lake),
             instance=instance,
         ).success
-    assert dg.materialize([dedup_clusters], resources={"lake": lake}, instance=instance).success
+    assert dg.materialize(
+        [dedup_clusters], resources=resources_for(lake), instance=instance
+    ).success
     clusters = pl.read_parquet(lake.table_path("dedup_clusters", "all"))
     return {row["source_id"]: (row["role"], row["survivor_id"]) for row in clusters.to_dicts()}
 
@@ -130,7 +133,7 @@ def test_takedown_scopes(tmp_path: Path, instance: dg.DagsterInstance) -> None:
         assert dg.materialize(
             [corpus_texts, clean_texts],
             partition_key=partition,
-            resources={"lake": lake},
+            resources=resources_for(lake),
             instance=instance,
         ).success
     assert _rebuild(lake, instance)["ferry-copy"][0] == "survivor"
@@ -185,10 +188,10 @@ def test_adding_a_partition_reads_only_that_partition_and_removal_leaves_no_stal
             assert dg.materialize(
                 [corpus_texts, clean_texts, rights_texts, *TEXT_CHECKS, signatures_texts],
                 partition_key=partition,
-                resources={"lake": lake},
+                resources=resources_for(lake),
                 instance=instance,
             ).success
-        result = dg.materialize([dedup_clusters], resources={"lake": lake}, instance=instance)
+        result = dg.materialize([dedup_clusters], resources=resources_for(lake), instance=instance)
         [event] = result.get_asset_materialization_events()
         return {k: v.value for k, v in event.materialization.metadata.items()}
 
@@ -237,12 +240,12 @@ def test_dedupe_settings_file_changes_thresholds_and_reindexes(
     assert dg.materialize(
         [corpus_texts, clean_texts, rights_texts, *TEXT_CHECKS, signatures_texts],
         partition_key="p1",
-        resources={"lake": lake},
+        resources=resources_for(lake),
         instance=instance,
     ).success
 
     def clusters() -> tuple[int, dict]:
-        result = dg.materialize([dedup_clusters], resources={"lake": lake}, instance=instance)
+        result = dg.materialize([dedup_clusters], resources=resources_for(lake), instance=instance)
         [event] = result.get_asset_materialization_events()
         metadata = event.materialization.metadata
         return metadata["clusters"].value, metadata["settings"].value
@@ -256,7 +259,7 @@ def test_dedupe_settings_file_changes_thresholds_and_reindexes(
     assert settings["clusters"]["near_duplicate_jaccard"] == 0.99
     (root / "policy" / "dedupe.toml").write_text("[clusters]\nimage_hamming_distance = 20\n")
     result = dg.materialize(
-        [dedup_clusters], resources={"lake": lake}, instance=instance, raise_on_error=False
+        [dedup_clusters], resources=resources_for(lake), instance=instance, raise_on_error=False
     )
     assert not result.success  # 9 pHash chunks cannot guarantee recall beyond 8 bits
 
@@ -273,7 +276,7 @@ def test_signatures_wait_for_the_audits_blocking_check(
     )
     lake = Lake(root=str(root))
     sync_partitions(instance, lake)
-    run = {"partition_key": "p1", "resources": {"lake": lake}, "instance": instance}
+    run = {"partition_key": "p1", "resources": resources_for(lake), "instance": instance}
     assert dg.materialize([corpus_texts, clean_texts, rights_texts], **run).success
     unchecked = dg.materialize([signatures_texts], raise_on_error=False, **run)
     assert not unchecked.success

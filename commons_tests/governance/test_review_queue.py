@@ -14,6 +14,7 @@ from commons_assets import cli
 from commons_assets.definitions import defs
 from commons_assets.governance.sensors import REVIEWS, evaluate
 from commons_assets.lake import Lake
+from commons_assets.steward import resources_for
 
 
 def run(request: dg.RunRequest, lake: Lake, instance: dg.DagsterInstance) -> None:
@@ -23,7 +24,7 @@ def run(request: dg.RunRequest, lake: Lake, instance: dg.DagsterInstance) -> Non
         [a for a in defs.assets if a.key in set(request.asset_selection)]
         + [c for c in defs.asset_checks if set(c.check_keys) & keys],
         partition_key=request.partition_key,
-        resources={"lake": lake},
+        resources=resources_for(lake),
         instance=instance,
         tags=request.tags,
     ).success

@@ -13,6 +13,7 @@ from commons_assets.build import build
 from commons_assets.definitions import defs
 from commons_assets.governance.sensors import evaluate
 from commons_assets.lake import Lake
+from commons_assets.steward import resources_for
 from commons_tests.builders import write_jsonl
 
 
@@ -25,7 +26,7 @@ def run(request: dg.RunRequest, lake: Lake, instance: dg.DagsterInstance) -> Non
     assert dg.materialize(
         [*selected, *checks],
         partition_key=request.partition_key,
-        resources={"lake": lake},
+        resources=resources_for(lake),
         instance=instance,
         tags=request.tags,
     ).success
@@ -87,8 +88,10 @@ def test_a_new_takedown_reaches_the_next_release(data_root: Path) -> None:
 
 def test_the_sensor_runs_through_dagster(data_root: Path) -> None:
     lake = Lake(root=str(data_root))
-    with dg.DagsterInstance.ephemeral() as instance:
-        context = dg.build_sensor_context(instance=instance, resources={"lake": lake})
+    with (
+        dg.DagsterInstance.ephemeral() as instance,
+        dg.build_sensor_context(instance=instance, resources=resources_for(lake)) as context,
+    ):
         result = defs.get_sensor_def("takedown_requests")(context)
         assert isinstance(result, dg.SensorResult)
         assert json.loads(result.cursor)["pending"] is False
@@ -108,7 +111,7 @@ def test_takedown_requests_are_observable(data_root: Path) -> None:
         # dagster.observe is not re-exported at the top level in this version
         from dagster._core.definitions.observe import observe
 
-        result = observe([takedown_requests], resources={"lake": lake}, instance=instance)
+        result = observe([takedown_requests], resources=resources_for(lake), instance=instance)
         [observation] = [
             e.event_specific_data.asset_observation
             for e in result.all_events

@@ -20,6 +20,7 @@ from commons_assets.publish.assets import MANIFEST_CHECK, ROWS_CHECK, UPSTREAM_C
 from commons_assets.publish.release import STAGING
 from commons_assets.rights.assets import ADMISSIBLE_CHECK, RIGHTS_CHECKS, rights_texts
 from commons_assets.rights.audit import Takedown
+from commons_assets.steward import resources_for
 
 FORBIDDEN = ("GPL-2.0-only", "CC-BY-NC", "All rights reserved")
 
@@ -62,10 +63,13 @@ def test_a_tampered_audit_table_does_not_reach_a_release(
         [signatures_texts],
         partition_key="community-writing",
         instance=instance,
-        resources={"lake": lake},
+        resources=resources_for(lake),
     ).success
     result = dg.materialize(
-        [dedup_clusters, release], instance=instance, resources={"lake": lake}, raise_on_error=False
+        [dedup_clusters, release],
+        instance=instance,
+        resources=resources_for(lake),
+        raise_on_error=False,
     )
 
     assert not result.success
@@ -217,7 +221,7 @@ def test_an_audit_materialized_without_its_check_stops_the_release(
 ) -> None:
     lake, instance = built_sample
     before = latest(lake)
-    run = {"instance": instance, "resources": {"lake": lake}, "raise_on_error": False}
+    run = {"instance": instance, "resources": resources_for(lake), "raise_on_error": False}
     assert dg.materialize([rights_texts], partition_key="community-writing", **run).success
     refused = dg.materialize([release], **run)
     assert not refused.success and latest(lake) == before

@@ -24,6 +24,7 @@ from commons_assets.rights.assets import (
 )
 from commons_assets.sources.assets import archive_pages, social_posts
 from commons_assets.sources.sensors import sync_partitions
+from commons_assets.steward import resources_for
 from commons_tests.builders import SAMPLE_DAY, WARC_DATE, warc_record_bytes, write_jsonl
 
 CC_BY = '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
@@ -123,14 +124,14 @@ def run_pages(
         dg.materialize(
             [archive_pages, clean_pages],
             partition_key=key,
-            resources={"lake": lake},
+            resources=resources_for(lake),
             instance=instance,
         )
-    dg.materialize([site_policies], resources={"lake": lake}, instance=instance)
+    dg.materialize([site_policies], resources=resources_for(lake), instance=instance)
     return dg.materialize(
         [rights_pages, *AUDIT_CHECKS[rights_pages.key]],
         partition_key=partition,
-        resources={"lake": lake},
+        resources=resources_for(lake),
         instance=instance,
         **kwargs,
     )
@@ -270,7 +271,7 @@ def test_posts_are_decided_by_intents_and_deletions(data_root: Path, instance) -
     assert dg.materialize(
         [social_posts, clean_posts, rights_posts],
         partition_key=SAMPLE_DAY,
-        resources={"lake": lake},
+        resources=resources_for(lake),
         instance=instance,
     ).success
     frame = pl.read_parquet(lake.table_path("rights_posts", SAMPLE_DAY))
@@ -374,9 +375,12 @@ def test_a_page_audit_made_before_its_sites_captures_changed_is_stale(
     )
     sync_partitions(instance, lake)
     dg.materialize(
-        [archive_pages], partition_key="robotstxt-late", resources={"lake": lake}, instance=instance
+        [archive_pages],
+        partition_key="robotstxt-late",
+        resources=resources_for(lake),
+        instance=instance,
     )
-    dg.materialize([site_policies], resources={"lake": lake}, instance=instance)
+    dg.materialize([site_policies], resources=resources_for(lake), instance=instance)
     assert stale_site_audits(lake, instance, ["sites"]) == {
         "sites": "its sites' robots.txt/ai.txt/tdmrep.json captures changed since the audit"
     }

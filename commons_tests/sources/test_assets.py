@@ -12,6 +12,7 @@ from commons_assets.lake import Lake
 from commons_assets.records import QUARANTINE_SCHEMA, RECORD_SCHEMA
 from commons_assets.sources.assets import archive_pages, corpus_texts, image_records, social_posts
 from commons_assets.sources.sensors import sync_partitions
+from commons_assets.steward import resources_for
 from commons_tests.builders import SAMPLE_DAY
 
 CASES = [
@@ -41,7 +42,7 @@ def materialize(
 ) -> dg.ExecuteInProcessResult:
     sync_partitions(instance, lake)
     return dg.materialize(
-        [asset], partition_key=partition, resources={"lake": lake}, instance=instance
+        [asset], partition_key=partition, resources=resources_for(lake), instance=instance
     )
 
 
@@ -110,7 +111,7 @@ def test_partition_whose_source_vanished_reports_it(data_root: Path, instance) -
     sync_partitions(instance, lake)
     (data_root / "sources" / "archives" / "site-a.warc.gz").unlink()
     result = dg.materialize(
-        [archive_pages], partition_key="site-a", resources={"lake": lake}, instance=instance
+        [archive_pages], partition_key="site-a", resources=resources_for(lake), instance=instance
     )
     assert result.success
     quarantine = pl.read_parquet(lake.quarantine_path("archive_pages", "site-a"))

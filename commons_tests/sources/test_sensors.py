@@ -13,10 +13,11 @@ from commons_assets.sources.sensors import (
     source_partitions_sensor,
     sync_partitions,
 )
+from commons_assets.steward import resources_for
 
 
 def tick(instance: dg.DagsterInstance, lake: Lake) -> dg.SensorResult | dg.SkipReason:
-    context = dg.build_sensor_context(instance=instance, resources={"lake": lake})
+    context = dg.build_sensor_context(instance=instance, resources=resources_for(lake))
     result = source_partitions_sensor(context)
     if isinstance(result, dg.SensorResult):
         apply_partition_requests(instance, list(result.dynamic_partitions_requests or []))
