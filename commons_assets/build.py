@@ -110,16 +110,14 @@ def kept_nothing(result: dg.ExecuteInProcessResult) -> str | None:
     return None
 
 
-def release_outcome(result: dg.ExecuteInProcessResult, root: Path) -> str | None:
+def release_outcome(result: dg.ExecuteInProcessResult, releases: Path) -> str | None:
     """What the release run did, as the build's last line says it."""
     for event in result.get_asset_materialization_events():
         metadata = event.materialization.metadata
         if "version" in metadata and "created" in metadata:
             version = metadata["version"].value
             if metadata["created"].value:
-                return (
-                    f"release: new version {version} at {(root / 'releases' / version).resolve()}"
-                )
+                return f"release: new version {version} at {(releases / version).resolve()}"
             return f"release: no change since {version} (LATEST stays)"
     return None
 
@@ -227,7 +225,7 @@ def build(
                     warnings += 1
                     echo(f"  WARN  {label:55s} {warning}")
                 if asset.key == RELEASE:
-                    release = release_outcome(result, lake.root_path) or release
+                    release = release_outcome(result, lake.releases) or release
             else:
                 succeeded = False
                 if partition is not None:

@@ -20,6 +20,7 @@ from commons_assets.settings import data_root
 QUARANTINE_FOLDER = "_quarantine"  # bad input: unreadable records, files, images
 DROPPED_FOLDER = "_dropped"  # readable records a filter dropped, with the reason
 NOT_CARRIED_FOLDER = "_not_carried"  # records a reader deliberately left out, with the reason
+INDEX_FOLDER = "_dedupe_index"  # the persisted duplicate index (DuckDB), across partitions
 
 
 # The instance's key-value store records which data root its runs, partitions and checks
@@ -90,6 +91,11 @@ class Lake(dg.ConfigurableResource):
     @property
     def releases(self) -> Path:
         return self.root_path / "releases"
+
+    @property
+    def index_path(self) -> Path:
+        """The duplicate index's DuckDB file (dedupe/index.py)."""
+        return self.tables / INDEX_FOLDER / "index.duckdb"
 
     def table_path(self, asset: str, partition: str) -> Path:
         return self.tables / asset / f"{partition}.parquet"

@@ -221,14 +221,14 @@ def incremental_cost(
             files[f"signatures/p{k:02d}"] = path
         # The process's one-time costs (DuckDB start-up, first query plans, imports) are not
         # the index's: one addition to a throwaway index pays them before the measured runs.
-        update_index(folder / "warm-up", {"signatures/p01": files["signatures/p01"]})
+        update_index(folder / "warm-up.duckdb", {"signatures/p01": files["signatures/p01"]})
         for round_number in range(rounds):
-            root = folder / f"round-{round_number}"
+            index = folder / f"round-{round_number}.duckdb"
             added: dict[str, Path] = {}
             for k, (label, path) in enumerate(files.items(), start=1):
                 added[label] = path
                 started = time.perf_counter()
-                _, update = update_index(root, dict(added))
+                _, update = update_index(index, dict(added))
                 elapsed = time.perf_counter() - started
                 samples.setdefault(k, []).append((elapsed, update.lookup_seconds))
     return {

@@ -213,8 +213,8 @@ def dedup_clusters_asset(
         config = settings.dedupe()
         settings = config.clusters
         current = current_signature_files(lake, context.instance, kinds)
-        edges, update = update_index(lake.root_path, current, settings, config.fingerprint())
-        records = endpoint_records(lake.root_path, edges)
+        edges, update = update_index(lake.index_path, current, settings, config.fingerprint())
+        records = endpoint_records(lake.index_path, edges)
         frame = pl.DataFrame(
             build_clusters(
                 records, edges.select("first_id", "second_id", "match", "similarity").rows()

@@ -27,9 +27,6 @@ import polars as pl
 from commons_assets.dedupe.clusters import DedupeSettings, find_edges
 from commons_assets.dedupe.schemas import RECORD_SCHEMA
 
-INDEX_FOLDER = ("lake", "_dedupe_index")
-INDEX_FILE = "index.duckdb"
-
 EDGE_SCHEMA: dict[str, pl.DataType] = {
     "first_id": pl.String,
     "second_id": pl.String,
@@ -89,15 +86,10 @@ class IndexUpdate:
     records_indexed: int = 0
 
 
-def index_path(root: Path) -> Path:
-    return root.joinpath(*INDEX_FOLDER, INDEX_FILE)
-
-
 @contextmanager
-def connect(root: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """The index database. DuckDB lets one process write a database file at a time, so a second
     writer (two `dedup_clusters` runs at once) waits for the lock instead of failing."""
-    path = index_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     while True:
@@ -143,7 +135,7 @@ def _forget(connection: duckdb.DuckDBPyConnection, labels: list[str]) -> None:
 
 
 def update_index(
-    root: Path,
+    index: Path,
     current: dict[str, Path],
     settings: DedupeSettings | None = None,
     fingerprint: str = "defaults",
@@ -153,8 +145,8 @@ def update_index(
     settings = settings or DedupeSettings()
     update = IndexUpdate()
     for legacy in ("manifest.json", "edges.parquet"):  # the Parquet index of earlier versions
-        index_path(root).with_name(legacy).unlink(missing_ok=True)
-    with connect(root) as connection:
+        index.with_name(legacy).unlink(missing_ok=True)
+    with connect(index) as connection:
         connection.begin()
         stored = connection.execute("SELECT fingerprint FROM settings").fetchall()
         if stored != [(fingerprint,)]:
@@ -196,12 +188,12 @@ def update_index(
     return edges.cast(EDGE_SCHEMA), update  # type: ignore[arg-type]
 
 
-def endpoint_records(root: Path, edges: pl.DataFrame) -> dict[str, dict[str, Any]]:
+def endpoint_records(index: Path, edges: pl.DataFrame) -> dict[str, dict[str, Any]]:
     """The indexed rows of every record that takes part in a pair (for the survivor rule)."""
     if not edges.height:
         return {}
     wanted = sorted(set(edges["first_id"]) | set(edges["second_id"]))
-    with connect(root, read_only=True) as connection:
+    with connect(index, read_only=True) as connection:
         frame = connection.sql(
             "SELECT * EXCLUDE (file, signature, band_keys) FROM records "
             "WHERE id IN (SELECT unnest($ids))",

@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from commons_assets.lake import Lake
 from commons_assets.rights.reviews import append_review, review_line
 
 UNREVIEWABLE_GATES = ("takedown", "opt-out")  # reviews come after them (rights/audit.py)
@@ -35,7 +36,7 @@ QUEUE_COLUMNS = [
 
 
 def audit_tables(root: Path) -> list[Path]:
-    return sorted((root / "lake").glob("rights_*/*.parquet"))
+    return Lake(root=str(root)).tables_of("rights_")
 
 
 def audited(root: Path) -> pl.DataFrame:

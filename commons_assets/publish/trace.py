@@ -9,6 +9,8 @@ from typing import Any
 
 import duckdb
 
+from commons_assets.lake import DROPPED_FOLDER, NOT_CARRIED_FOLDER, QUARANTINE_FOLDER, Lake
+
 
 def _query(files: list[Path], where: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     if not files:
@@ -23,13 +25,13 @@ def _query(files: list[Path], where: str, params: dict[str, Any]) -> list[dict[s
 
 
 def find_audited(root: Path, key: str) -> list[dict[str, Any]]:
-    files = sorted((root / "lake").glob("rights_*/*.parquet"))
+    files = Lake(root=str(root)).tables_of("rights_")
     return _query(files, "id = $key OR source_id = $key OR source_uri = $key", {"key": key})
 
 
 def releases_containing(root: Path, record_id: str) -> list[str]:
     found = []
-    releases = root / "releases"
+    releases = Lake(root=str(root)).releases
     for version in (
         sorted(p for p in releases.iterdir() if p.is_dir() and not p.name.startswith("."))
         if releases.is_dir()
@@ -42,7 +44,7 @@ def releases_containing(root: Path, record_id: str) -> list[str]:
 
 
 def cluster_of(root: Path, record_id: str) -> list[dict[str, Any]]:
-    path = root / "lake" / "dedup_clusters" / "all.parquet"
+    path = Lake(root=str(root)).table_path("dedup_clusters", "all")
     if not path.exists():
         return []
     mine = _query([path], "record_id = $id", {"id": record_id})
@@ -55,9 +57,10 @@ def before_the_audit(root: Path, key: str) -> list[str]:
     """Where a record stopped before the audit: dropped by a clean-stage rule (with what it
     measured), not carried by its reader (a deleted post, a non-HTML capture), or quarantined as
     unreadable input (named by source id, URL, file or file:line)."""
+    lake = Lake(root=str(root))
     lines = []
     dropped = _query(
-        sorted((root / "lake" / "_dropped").glob("*/*.parquet")),
+        lake.side_tables(DROPPED_FOLDER),
         "id = $key OR source_id = $key OR source_uri = $key",
         {"key": key},
     )
@@ -72,13 +75,13 @@ def before_the_audit(root: Path, key: str) -> list[str]:
             "",
         ]
     quarantined = _query(
-        sorted((root / "lake" / "_quarantine").glob("*/*.parquet")),
+        lake.side_tables(QUARANTINE_FOLDER),
         "source_id = $key OR source_file = $key "
         "OR source_file || ':' || coalesce(CAST(line AS VARCHAR), '') = $key",
         {"key": key},
     )
     skipped = _query(
-        sorted((root / "lake" / "_not_carried").glob("*/*.parquet")),
+        lake.side_tables(NOT_CARRIED_FOLDER),
         "source_id = $key",
         {"key": key},
     )

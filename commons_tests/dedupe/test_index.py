@@ -10,9 +10,11 @@ from pathlib import Path
 
 import polars as pl
 
-from commons_assets.dedupe.index import endpoint_records, index_path, update_index
+from commons_assets.dedupe.index import endpoint_records, update_index
 from commons_assets.dedupe.minhash import band_keys, text_signatures
 from commons_tests.dedupe.test_minhash import document, edited
+
+INDEX = "index.duckdb"
 
 
 def signature_file(path: Path, texts: dict[str, str]) -> Path:
@@ -33,30 +35,30 @@ def signature_file(path: Path, texts: dict[str, str]) -> Path:
 def test_pairs_are_found_once_and_leave_with_their_partition(tmp_path: Path) -> None:
     base = document(3)
     first = signature_file(tmp_path / "p1.parquet", {"a": base, "b": document(4)})
-    edges, update = update_index(tmp_path, {"p1": first})
+    edges, update = update_index(tmp_path / INDEX, {"p1": first})
     assert edges.height == 0 and update.records_indexed == 2
     second = signature_file(tmp_path / "p2.parquet", {"a-copy": edited(base, 2)})
-    edges, update = update_index(tmp_path, {"p1": first, "p2": second})
+    edges, update = update_index(tmp_path / INDEX, {"p1": first, "p2": second})
     assert update.added == ["p2"] and update.rows_read_in_full == 1
     assert update.lookup_rows == 1  # only "a" shares a bucket with the new row
     assert edges.select("first_id", "second_id", "match").rows() == [("a", "a-copy", "near")]
-    assert set(endpoint_records(tmp_path, edges)) == {"a", "a-copy"}
-    edges, update = update_index(tmp_path, {"p1": first, "p2": second})
+    assert set(endpoint_records(tmp_path / INDEX, edges)) == {"a", "a-copy"}
+    edges, update = update_index(tmp_path / INDEX, {"p1": first, "p2": second})
     assert update.added == [] and update.new_pairs == 0 and edges.height == 1
-    edges, update = update_index(tmp_path, {"p2": second})
+    edges, update = update_index(tmp_path / INDEX, {"p2": second})
     assert update.removed == ["p1"] and edges.height == 0 and update.records_indexed == 1
 
 
 def test_a_second_writer_waits_for_the_index_lock(tmp_path: Path) -> None:
     path = signature_file(tmp_path / "p1.parquet", {"a": document(1)})
-    update_index(tmp_path, {"p1": path})
+    update_index(tmp_path / INDEX, {"p1": path})
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', "
             "flush=True); time.sleep(2); c.close()",
-            str(index_path(tmp_path)),
+            str(tmp_path / INDEX),
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -64,7 +66,7 @@ def test_a_second_writer_waits_for_the_index_lock(tmp_path: Path) -> None:
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         started = time.monotonic()
-        edges, update = update_index(tmp_path, {"p1": path})
+        edges, update = update_index(tmp_path / INDEX, {"p1": path})
         assert time.monotonic() - started > 0.5  # it waited for the other process
         assert update.records_indexed == 1 and edges.height == 0
     finally:
