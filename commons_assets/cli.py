@@ -77,25 +77,25 @@ def build_command(args: argparse.Namespace) -> int:
 
 def bench_command(args: argparse.Namespace) -> int:
     if args.benchmark == "extraction":
-        from commons_assets.bench.extraction import run, run_both
+        from commons_bench.extraction import run, run_both
 
         if args.corpus and (Path(args.corpus) / "evaldata.json").exists():
             return run(Path(args.corpus), rounds=args.rounds)  # one snippet set, speed rounds
         return run_both(Path(args.corpus or DEFAULT_CORPORA))  # both sets, halves, clean steps
     if args.benchmark == "robots":
-        from commons_assets.bench.robots import run as run_robots
+        from commons_bench.robots import run as run_robots
 
         return run_robots(Path(args.corpus or DEFAULT_CORPORA / "optout" / "robotstxt_google"))
     if args.benchmark == "dedupe":
-        from commons_assets.bench.dedupe import run as run_dedupe
+        from commons_bench.dedupe import run as run_dedupe
 
         return run_dedupe(Path(args.corpus or DEFAULT_CORPORA), rounds=args.rounds)
     if args.benchmark == "licences":
-        from commons_assets.bench.licences import run as run_licences
+        from commons_bench.licences import run as run_licences
 
         return run_licences(Path(args.corpus or DEFAULT_CORPORA))
     if args.benchmark == "rules":
-        from commons_assets.bench.rules import run as run_rules
+        from commons_bench.rules import run as run_rules
 
         return run_rules(Path(args.corpus or DEFAULT_CORPORA))
     raise AssertionError(args.benchmark)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from commons_assets.bench.dedupe import labelled_pairs, quality, run
+from commons_bench.dedupe import labelled_pairs, quality, run
 
 
 def corpus(root: Path, words: int = 875 * 6) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from commons_assets.bench.extraction import Page, load_pages, run, score
+from commons_bench.extraction import Page, load_pages, run, score
 
 BODY = " ".join(f"Paragraph sentence {i} tells the story of the old mill." for i in range(12))
 
@@ -72,7 +72,7 @@ def aeb_corpus(root: Path) -> Path:
 
 
 def test_shingle_scores_and_halves() -> None:
-    from commons_assets.bench.extraction import halves, shingle_scores
+    from commons_bench.extraction import halves, shingle_scores
 
     assert shingle_scores("a b c d e", "a b c d e") == (1.0, 1.0, 1.0)
     precision, recall, _ = shingle_scores("a b c d e f g h", "a b c d e")
@@ -84,7 +84,7 @@ def test_shingle_scores_and_halves() -> None:
 def test_both_corpora_are_reported_by_half_and_clean_step(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from commons_assets.bench.extraction import RULE_SETS, SYSTEMS, run_both
+    from commons_bench.extraction import RULE_SETS, SYSTEMS, run_both
 
     corpus(tmp_path / "extraction")
     aeb_corpus(tmp_path / "extraction_aeb")

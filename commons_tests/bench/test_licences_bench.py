@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from commons_assets.bench.licences import EXPECTED, expected_outcomes, run
+from commons_bench.licences import EXPECTED, expected_outcomes, run
 
 
 def corpus(root: Path, wikimedia: list[dict]) -> Path:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from commons_assets.bench.robots import run
+from commons_bench.robots import run
 
 
 def test_robots_bench_prints_agreement_for_each_matcher(

@@ -13,7 +13,7 @@ from commons_tests.clean.test_wrappers import MODERN, WORK
 def test_books_are_unwrapped_and_judged_per_kind(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from commons_assets.bench.rules import GUTENBERG_FOLDER, load_books, per_kind
+    from commons_bench.rules import GUTENBERG_FOLDER, load_books, per_kind
 
     book = tmp_path / GUTENBERG_FOLDER / "pg1" / "1.txt"
     book.parent.mkdir(parents=True)
@@ -30,7 +30,7 @@ def test_books_are_unwrapped_and_judged_per_kind(
 def test_without_corpora_the_bench_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from commons_assets.bench.rules import run
+    from commons_bench.rules import run
 
     assert run(tmp_path) == 2
     out = capsys.readouterr().out

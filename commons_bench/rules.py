@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from commons_assets.bench.extraction import AEB_FOLDER, SNIPPET_FOLDER, load_articles, load_pages
 from commons_assets.clean.extraction import extract_page
 from commons_assets.clean.language import identify_language
 from commons_assets.clean.normalise import normalise_text
@@ -38,6 +37,7 @@ from commons_assets.clean.quality import (
 )
 from commons_assets.clean.wrappers import strip_wrapper
 from commons_assets.sources.decoding import decode_body
+from commons_bench.extraction import AEB_FOLDER, SNIPPET_FOLDER, load_articles, load_pages
 
 GUTENBERG_FOLDER = Path("texts") / "gutenberg"
 EDITIONS_FOLDER = Path("dedupe") / "gutenberg_editions"
