@@ -43,7 +43,7 @@ def partitions_to_build(
     partitions = asset.partitions_def
     if partitions is None:
         return [None]
-    if isinstance(partitions, dg.DynamicPartitionsDefinition):
+    if isinstance(partitions, dg.DynamicPartitionsDefinition) and partitions.name:
         return list(instance.get_dynamic_partitions(partitions.name))
     if isinstance(partitions, dg.TimeWindowPartitionsDefinition):
         valid = set(partitions.get_partition_keys(dynamic_partitions_store=instance))
@@ -89,7 +89,7 @@ def kept_nothing(result: dg.ExecuteInProcessResult) -> str | None:
         if "kept" not in metadata or metadata["kept"].value:
             continue
         lost = {
-            label: metadata[label].value
+            label: int(metadata[label].value)  # type: ignore[arg-type]
             for label in ("quarantined", "dropped")
             if label in metadata
         }
@@ -102,7 +102,7 @@ def kept_nothing(result: dg.ExecuteInProcessResult) -> str | None:
                 for record in value.records:
                     row = record.data
                     if row.get("outcome") in ("quarantined", "dropped") and row.get("count"):
-                        reasons[(row["outcome"], row["reason"])] = row["count"]
+                        reasons[(str(row["outcome"]), str(row["reason"]))] = int(row["count"] or 0)
         if not reasons:
             return f"kept nothing: {total} of {total} " + " / ".join(sorted(lost))
         (outcome, reason), count = max(reasons.items(), key=lambda item: item[1])
@@ -115,7 +115,7 @@ def release_outcome(result: dg.ExecuteInProcessResult, releases: Path) -> str | 
     for event in result.get_asset_materialization_events():
         metadata = event.materialization.metadata
         if "version" in metadata and "created" in metadata:
-            version = metadata["version"].value
+            version = str(metadata["version"].value)
             if metadata["created"].value:
                 return f"release: new version {version} at {(releases / version).resolve()}"
             return f"release: no change since {version} (LATEST stays)"
@@ -177,7 +177,7 @@ def build(
     for entry in layout.unusable_names(lake.sources):  # never left out in silence
         echo(f"  SKIP  sources/{entry}")
     assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
-    checks_by_asset: dict[dg.AssetKey, list[dg.AssetChecksDefinition]] = {}
+    checks_by_asset: dict[dg.AssetKey, list[dg.AssetsDefinition]] = {}
     for check in defs.asset_checks or []:
         for check_key in check.check_keys:
             checks_by_asset.setdefault(check_key.asset_key, []).append(check)
@@ -187,7 +187,7 @@ def build(
     # (asset, partition) pairs that failed or whose blocking check failed: the same partition
     # of what lies downstream is skipped, not built on them. Unpartitioned assets still run:
     # the release checks every audit partition itself (upstream_audits_passed).
-    stopped: dict[tuple[dg.AssetKey, str], str] = {}
+    stopped: dict[tuple[dg.AssetKey, str | None], str] = {}
     warnings = 0
     release = "release: none cut — the release asset did not run"
     for asset in dependency_order(assets):

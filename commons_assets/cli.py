@@ -6,14 +6,18 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from commons_assets.settings import DATA_ROOT_ENV
+
+if TYPE_CHECKING:  # dagster is imported when a command needs it: `commons --help` stays quick
+    from dagster import DagsterInstance
 
 # Evaluation corpora live beside a checkout, not in it (see ../shared/corpora/MANIFEST.md).
 DEFAULT_CORPORA = Path("..") / "shared" / "corpora"
 
 
-def _instance(root: Path) -> dg.DagsterInstance | None:  # noqa: F821 (imported lazily)
+def _instance(root: Path) -> DagsterInstance | None:
     """The instance that serves `root`: $DAGSTER_HOME's; else, from the repository root, the
     one `dagster dev` shows, unless it serves another data root (then an ephemeral one).
     None when $DAGSTER_HOME's instance serves another data root (the build is refused)."""

@@ -44,7 +44,7 @@ def build_defs(kinds: Sequence[SourceKind] = KINDS) -> dg.Definitions:
         governance.definitions(kinds, audits),
     )
     return dg.Definitions(
-        assets=operated(list(stages.assets or [])),
+        assets=operated(stages.assets or []),
         asset_checks=stages.asset_checks,
         jobs=stages.jobs,
         sensors=[*(stages.sensors or []), follow_upstream_sensor],

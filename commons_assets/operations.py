@@ -3,6 +3,8 @@ share the cores, what is retried, and what follows its upstream once automation 
 Stage modules declare the data's journey; this module declares its operation, in one place."""
 
 import warnings
+from collections.abc import Iterable
+from typing import Any
 
 import dagster as dg
 
@@ -61,7 +63,7 @@ def _operated(spec: dg.AssetSpec) -> dg.AssetSpec:
 
 
 def operated(
-    assets: list[dg.AssetsDefinition | dg.SourceAsset],
+    assets: Iterable[Any],
 ) -> list[dg.AssetsDefinition | dg.SourceAsset]:
     """Owners, automation conditions and links to the code that defines each asset (observable
     source assets are left as they are)."""

@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
+from polars._typing import PolarsDataType  # Polars' own alias: a type class or instance
+
+# A table's columns and their Polars types (a type's class, pl.String, or an instance, pl.List(…)).
+Schema = dict[str, PolarsDataType]
 
 SIGNAL = pl.Struct(
     {"channel": pl.String, "raw": pl.String, "verdict": pl.String, "location": pl.String}
@@ -45,7 +49,7 @@ IMAGE = pl.Struct(
 
 # One schema for every source kind; fields a kind does not have stay null. The governance fields
 # (`licence`, `licence_class`, `decision`) are filled by the rights audit, not by readers.
-RECORD_SCHEMA: dict[str, pl.DataType] = {
+RECORD_SCHEMA: Schema = {
     "id": pl.String,
     "source_kind": pl.String,
     "source_partition": pl.String,
@@ -74,7 +78,7 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
 }
 
 # Records a reader deliberately did not carry forward (a request record, a deleted post).
-NOT_CARRIED_SCHEMA: dict[str, pl.DataType] = {
+NOT_CARRIED_SCHEMA: Schema = {
     "source_kind": pl.String,
     "source_partition": pl.String,
     "source_id": pl.String,
@@ -82,7 +86,7 @@ NOT_CARRIED_SCHEMA: dict[str, pl.DataType] = {
     "reason": pl.String,
 }
 
-QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
+QUARANTINE_SCHEMA: Schema = {
     "source_kind": pl.String,
     "source_partition": pl.String,
     "source_file": pl.String,

@@ -8,15 +8,16 @@ from typing import Any
 
 import dagster as dg
 import polars as pl
+from polars._typing import PolarsDataType
 
-from commons_assets.records import COLUMN_DESCRIPTIONS
+from commons_assets.records import COLUMN_DESCRIPTIONS, Schema
 
 PREVIEW_ROWS = 5
 QUARANTINE_ROWS = 50
 CELL_CHARS = 90
 PREVIEW_CHARS = 300
 
-_DAGSTER_TYPES = {
+_DAGSTER_TYPES: dict[PolarsDataType, str] = {
     pl.String: "string",
     pl.Int64: "int",
     pl.Int32: "int",
@@ -25,7 +26,7 @@ _DAGSTER_TYPES = {
 }
 
 
-def type_name(dtype: pl.DataType) -> str:
+def type_name(dtype: PolarsDataType) -> str:
     """A short type name for the UI: `string`, `list<struct>`, `struct`…"""
     if isinstance(dtype, pl.List):
         return f"list<{type_name(dtype.inner)}>"
@@ -34,7 +35,7 @@ def type_name(dtype: pl.DataType) -> str:
     return _DAGSTER_TYPES.get(dtype.base_type(), str(dtype).lower())
 
 
-def column_schema(schema: dict[str, pl.DataType]) -> dg.TableSchema:
+def column_schema(schema: Schema) -> dg.TableSchema:
     """`dagster/column_schema` for a Polars schema; nested columns list their fields."""
     columns = []
     for name, dtype in schema.items():

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -66,7 +67,7 @@ def _rate(run: Callable[[], object], documents: int) -> float:
 
 
 @cache
-def _datatrove_signer() -> object | None:
+def _datatrove_signer() -> Any:
     try:
         from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupSignature
         from datatrove.utils.hashing import HashConfig
@@ -184,8 +185,8 @@ def partition_documents(
     sentences: list[str] = []
     for text in _texts(corpus):
         for sentence in re.split(r"(?<=[.!?;])\s+", " ".join(text.split())):
-            words = sentence.split()  # very long "sentences" (lists, tables) in 20-word pieces
-            sentences += [" ".join(words[i : i + 20]) for i in range(0, len(words), 20)]
+            pieces = sentence.split()  # very long "sentences" (lists, tables) in 20-word pieces
+            sentences += [" ".join(pieces[i : i + 20]) for i in range(0, len(pieces), 20)]
     rng = random.Random(seed)
     made: list[str] = []
     result = []

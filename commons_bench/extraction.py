@@ -188,7 +188,7 @@ COMMONS_STEPS = (
     "commons + line filters",
     "commons + document rules (final)",
 )
-TRAFILATURA = {
+TRAFILATURA: dict[str, dict[str, Any]] = {
     "trafilatura default": {},
     "trafilatura favor_precision": {"favor_precision": True},
     "trafilatura favor_recall": {"favor_recall": True},

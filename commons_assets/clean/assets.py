@@ -32,6 +32,7 @@ def _upstream_rows(
 
 
 def _reason_table(outcome: CleanOutcome) -> dg.MetadataValue:
+    rows: list[dict[str, str | int]]
     rows = [{"outcome": "kept", "reason": "", "count": len(outcome.kept)}]
     rows += [
         {"outcome": "dropped", "reason": reason, "count": count}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import polars as pl
 
-from commons_assets.records import RECORD_SCHEMA, SIGNAL
+from commons_assets.records import RECORD_SCHEMA, SIGNAL, Schema
 
 PII_KINDS = ("email", "phone", "ip", "card", "iban")
 PII = pl.Struct(dict.fromkeys(PII_KINDS, pl.Int64))
 
-CLEAN_SCHEMA: dict[str, pl.DataType] = {
+CLEAN_SCHEMA: Schema = {
     **RECORD_SCHEMA,
     "language_score": pl.Float64,
     "licence_evidence": pl.List(SIGNAL),
@@ -18,7 +18,7 @@ CLEAN_SCHEMA: dict[str, pl.DataType] = {
     "phash": pl.String,
 }
 
-DROPPED_SCHEMA: dict[str, pl.DataType] = {
+DROPPED_SCHEMA: Schema = {
     "id": pl.String,
     "source_kind": pl.String,
     "source_partition": pl.String,

@@ -76,31 +76,33 @@ RULE_TABLES = {name: _thresholds(family) for name, family in RULE_FAMILIES.items
 FAMILY = "a table of the rule's thresholds, or false to switch the rule off"
 
 
-# `[quality.<kind>]`: a preset to start from, then single settings over it.
-KindTable: type[SettingsModel] = create_model(
-    "KindTable",
-    __base__=SettingsModel,
-    preset=(Literal[tuple(PRESETS)] | None, None),
-    min_chars=(int | None, None),
-    max_chars=(int | None, None),
-    wrappers=(
-        tuple[Literal[tuple(WRAPPERS)], ...] | None,
+# The allowed names come from the code (presets, wrappers, PII modes), so these models are built
+# with create_model; a type checker sees their fields as Any.
+PRESET: Any = Literal[tuple(PRESETS)]
+WRAPPER: Any = Literal[tuple(WRAPPERS)]
+PII_MODE: Any = Literal[tuple(PII_MODES)]
+KIND_FIELDS: dict[str, Any] = {
+    "preset": (PRESET | None, None),
+    "min_chars": (int | None, None),
+    "max_chars": (int | None, None),
+    "wrappers": (
+        tuple[WRAPPER, ...] | None,
         Field(None, description=f"a list of {sorted(WRAPPERS)}"),
     ),
     **{
         name: (table | Literal[False] | None, Field(None, description=FAMILY))
         for name, table in RULE_TABLES.items()
     },
-)
-
-
+}
+# `[quality.<kind>]`: a preset to start from, then single settings over it.
+KindTable: type[SettingsModel] = create_model("KindTable", __base__=SettingsModel, **KIND_FIELDS)
 PiiTable: type[SettingsModel] = create_model(
-    "PiiTable", __base__=SettingsModel, mode=(Literal[tuple(PII_MODES)], "standard")
+    "PiiTable", __base__=SettingsModel, mode=(PII_MODE, "standard")
 )
 CleanFile: type[SettingsModel] = create_model(
     "CleanFile",
     __base__=SettingsModel,
-    quality=(dict[str, KindTable], Field(default_factory=dict)),  # type: ignore[valid-type]
+    quality=(dict[str, KindTable], Field(default_factory=dict)),
     pii=(PiiTable, PiiTable()),
 )
 

@@ -18,6 +18,7 @@ from commons_assets.dedupe.schemas import IMAGE_SIGNATURE_SCHEMA, SIGNATURE_SCHE
 from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
 from commons_assets.operations import CPU_POOL, TRANSIENT_RETRY
+from commons_assets.records import Schema
 from commons_assets.reporting import column_schema, table
 from commons_assets.rights.assets import RIGHTS_ASSETS, require_cleared
 from commons_assets.rights.audit import ADMITTED
@@ -25,7 +26,7 @@ from commons_assets.steward import StewardSettings
 
 GROUP = "dedupe"
 CONFIG = MinHashConfig()
-CLUSTER_SCHEMA: dict[str, pl.DataType] = {
+CLUSTER_SCHEMA: Schema = {
     "cluster_id": pl.String,
     "record_id": pl.String,
     "source_kind": pl.String,
@@ -211,9 +212,10 @@ def dedup_clusters_asset(
     ) -> dg.MaterializeResult:
         started = time.perf_counter()
         config = settings.dedupe()
-        settings = config.clusters
         current = current_signature_files(lake, context.instance, kinds)
-        edges, update = update_index(lake.index_path, current, settings, config.fingerprint())
+        edges, update = update_index(
+            lake.index_path, current, config.clusters, config.fingerprint()
+        )
         records = endpoint_records(lake.index_path, edges)
         frame = pl.DataFrame(
             build_clusters(

@@ -6,7 +6,7 @@ deterministic rule."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,7 +91,7 @@ def is_image(record: dict[str, Any]) -> bool:
 
 def find_edges(
     new: list[dict[str, Any]],
-    existing: list[dict[str, Any]] = (),
+    existing: Sequence[dict[str, Any]] = (),
     settings: DedupeSettings = DedupeSettings(),
 ) -> list[tuple[str, str, str, float]]:
     """Confirmed duplicate pairs (id, id, match, similarity) that involve a `new` record: exact

@@ -26,8 +26,9 @@ import polars as pl
 
 from commons_assets.dedupe.clusters import DedupeSettings, find_edges
 from commons_assets.dedupe.schemas import RECORD_SCHEMA
+from commons_assets.records import Schema
 
-EDGE_SCHEMA: dict[str, pl.DataType] = {
+EDGE_SCHEMA: Schema = {
     "first_id": pl.String,
     "second_id": pl.String,
     "first_file": pl.String,
@@ -46,7 +47,7 @@ SQL_TYPES = {
 }
 
 
-def _columns(schema: dict[str, pl.DataType]) -> str:
+def _columns(schema: Schema) -> str:
     return ", ".join(f"{name} {SQL_TYPES[dtype]}" for name, dtype in schema.items())
 
 
@@ -185,7 +186,7 @@ def update_index(
         connection.commit()
         edges = connection.sql("SELECT * FROM edges ORDER BY first_id, second_id, match").pl()
         [(update.records_indexed,)] = connection.sql("SELECT count(*) FROM records").fetchall()
-    return edges.cast(EDGE_SCHEMA), update  # type: ignore[arg-type]
+    return edges.cast(EDGE_SCHEMA), update
 
 
 def endpoint_records(index: Path, edges: pl.DataFrame) -> dict[str, dict[str, Any]]:

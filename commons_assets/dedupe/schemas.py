@@ -3,7 +3,9 @@ holds the union of both kinds: text files have no pHash, image files no MinHash 
 
 import polars as pl
 
-SIGNATURE_SCHEMA: dict[str, pl.DataType] = {
+from commons_assets.records import Schema
+
+SIGNATURE_SCHEMA: Schema = {
     "id": pl.String,
     "source_kind": pl.String,
     "source_partition": pl.String,
@@ -18,14 +20,14 @@ SIGNATURE_SCHEMA: dict[str, pl.DataType] = {
     "signature": pl.List(pl.UInt32),
     "band_keys": pl.List(pl.UInt64),
 }
-IMAGE_SIGNATURE_SCHEMA: dict[str, pl.DataType] = {
+IMAGE_SIGNATURE_SCHEMA: Schema = {
     **{k: v for k, v in SIGNATURE_SCHEMA.items() if k not in ("signature", "band_keys")},
     "image_pixels": pl.Int64,
     "phash": pl.String,
     "band_keys": pl.List(pl.UInt64),
 }
 # An indexed record: which signature file it came from, and every column of either kind.
-RECORD_SCHEMA: dict[str, pl.DataType] = {
+RECORD_SCHEMA: Schema = {
     "file": pl.String,
     **SIGNATURE_SCHEMA,
     **IMAGE_SIGNATURE_SCHEMA,

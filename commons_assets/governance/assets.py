@@ -90,7 +90,7 @@ def held_records_asset(audits: Sequence[dg.AssetsDefinition]) -> dg.AssetsDefini
                 "dagster/row_count": queue.height,
                 "dagster/column_schema": column_schema(dict(queue.schema)),
                 "held": queue.height,
-                "oldest_hold_days": float(oldest) if oldest is not None else 0.0,
+                "oldest_hold_days": float(oldest) if isinstance(oldest, int | float) else 0.0,
                 "by_partition": table(
                     by_partition.to_dicts(),
                     ("source_kind", "source_partition", "held", "oldest_days"),

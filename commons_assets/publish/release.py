@@ -472,7 +472,7 @@ def stage_release(
     version = next_version(releases, today)
     staged = staging_folder(releases) / version
     previous = previous_ids(releases / previous_version) if previous_version else None
-    counts = {}
+    counts: dict[str, int] = {}
     for tier, frames in tiers.items():
         folder = staged if tier == "open" else staged / tier
         for name, frame in frames.items():

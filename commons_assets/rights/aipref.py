@@ -11,6 +11,7 @@ disallowed, else any allow → allowed, else unknown ("the most restrictive pref
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import http_sf
 
@@ -35,9 +36,12 @@ class UsagePreference:
 def parse_content_usage(value: str) -> UsagePreference:
     """One Content-Usage header value or robots.txt Content-Usage value."""
     try:
-        dictionary = http_sf.parse(value.encode("latin-1", "replace"), tltype="dictionary")
+        parsed = http_sf.parse(value.encode("latin-1", "replace"), tltype="dictionary")
     except (http_sf.StructuredFieldError, ValueError) as error:
         return UsagePreference(UNKNOWN, parse_error=str(error))
+    # http_sf's return type covers every top-level type; a dictionary maps each key to its
+    # (member value, parameters) pair.
+    dictionary: dict[str, tuple[Any, dict[str, Any]]] = parsed  # type: ignore[assignment]
     verdict = UNKNOWN
     if TRAINING in dictionary:
         member, _parameters = dictionary[TRAINING]

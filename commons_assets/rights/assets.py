@@ -511,7 +511,7 @@ def audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
                     held.sort("held_since").head(20).to_dicts(),
                     ("source_id", "licence_raw", "decision_reason", "held_since"),
                 ),
-                "oldest_hold_days": _age_days(held["held_since"].min()) if held.height else 0,
+                "oldest_hold_days": _age_days(str(held["held_since"].min())) if held.height else 0,
                 "licence_unknown_share": round(share, 4),
                 "parser_errors": parse_errors,
             },

@@ -146,7 +146,7 @@ def takedown_hits(record: dict[str, Any], takedowns: Iterable[Takedown]) -> list
         t
         for t in takedowns
         if (normalise_url(t.value) if t.match == "url" else t.value.strip())
-        in (keys.get(t.match) or set()) - {None}
+        in (keys.get(t.match) or set()) - {None}  # type: ignore[operator]
     ]
 
 
@@ -352,7 +352,10 @@ def _site_opt_outs(
     if effective.source != "none" or any(
         s["channel"].startswith(("http:tdm", "html:meta-tdm")) for s in record.get("consent") or []
     ):
-        verdict = {1: "reserved", 0: "not reserved"}.get(effective.reservation, "unset")
+        reservation = effective.reservation
+        verdict = (
+            "unset" if reservation is None else {1: "reserved", 0: "not reserved"}[reservation]
+        )
         evidence.append(
             _evidence(
                 "tdmrep:effective",

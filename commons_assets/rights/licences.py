@@ -15,7 +15,12 @@ from dataclasses import dataclass, replace
 from functools import cache
 from urllib.parse import urlsplit
 
-from license_expression import ExpressionError, LicenseExpression, get_license_index
+from license_expression import (
+    ExpressionError,
+    LicenseExpression,
+    Licensing,
+    get_license_index,
+)
 from license_expression import get_spdx_licensing as _spdx_licensing
 
 from commons_assets.rights.aliases import LicenceAlias, alias_for
@@ -211,7 +216,7 @@ CC_SPDX = re.compile(r"^CC-(?P<family>BY(?:-NC)?(?:-ND|-SA)?)-(?P<version>\d\.\d
 
 
 @cache
-def _spdx() -> object:
+def _spdx() -> Licensing:
     return _spdx_licensing()
 
 

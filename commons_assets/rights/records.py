@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 
 from commons_assets.clean.records import CLEAN_SCHEMA
-from commons_assets.records import SIGNAL
+from commons_assets.records import SIGNAL, Schema
 
-AUDIT_SCHEMA: dict[str, pl.DataType] = {
+AUDIT_SCHEMA: Schema = {
     **CLEAN_SCHEMA,
     "gate": pl.String,
     "decision_reason": pl.String,

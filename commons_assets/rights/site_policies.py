@@ -22,13 +22,14 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
+from commons_assets.records import Schema
 from commons_assets.rights.audit import SiteFiles
 from commons_assets.rights.robots import RobotsTxt
 
 ROLES = ("robots.txt", "ai.txt", "tdmrep")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
-SITE_POLICY_SCHEMA: dict[str, pl.DataType] = {
+SITE_POLICY_SCHEMA: Schema = {
     "host": pl.String,
     "role": pl.String,
     "captured_at": pl.String,

@@ -20,10 +20,9 @@ _BOMS = (
 def _codec(name: str | bytes | None) -> str | None:
     if not name:
         return None
-    if isinstance(name, bytes):
-        name = name.decode("ascii", errors="ignore")
+    text = name.decode("ascii", errors="ignore") if isinstance(name, bytes) else name
     try:
-        return codecs.lookup(name.strip()).name
+        return codecs.lookup(text.strip()).name
     except LookupError:
         return None
 
@@ -35,13 +34,13 @@ def declared_charset(content_type: str | None, body: bytes) -> str | None:
             return name
     if content_type:
         match = _CHARSET_PARAM.search(content_type.encode("latin-1", errors="ignore"))
-        if match and (name := _codec(match.group(1))):
-            return name
+        if match and (codec := _codec(match.group(1))):
+            return codec
     head = body[:_META_PRESCAN_BYTES]
     if b"<meta" in head.lower():
         match = _CHARSET_PARAM.search(head)
-        if match and (name := _codec(match.group(1))):
-            return name
+        if match and (codec := _codec(match.group(1))):
+            return codec
     return None
 
 

@@ -43,8 +43,9 @@ def archive_files(sources: Path) -> dict[str, Path]:
         return found
     for path in sorted(folder.iterdir(), key=lambda p: (p.name.endswith(".warc"), p.name)):
         key = archive_key(path)
-        usable = key and SAFE_KEY.match(key) and path.is_file() and within(path, sources)
-        if usable and key not in found:
+        if key is None or not (SAFE_KEY.match(key) and path.is_file() and within(path, sources)):
+            continue
+        if key not in found:
             found[key] = path
     return dict(sorted(found.items()))
 

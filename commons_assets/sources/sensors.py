@@ -52,7 +52,7 @@ def sync_partitions(
     """Register the keys on disk directly (for `commons build` and tests, which run no daemon).
     Returns the keys on disk."""
     on_disk = partition_keys_on_disk(lake, kinds)
-    registered = {name: instance.get_dynamic_partitions(name) for name in on_disk}
+    registered = {name: list(instance.get_dynamic_partitions(name)) for name in on_disk}
     apply_partition_requests(instance, partition_requests(on_disk, registered))
     return on_disk
 
@@ -73,7 +73,7 @@ def source_partitions_sensor_for(kinds: Sequence[SourceKind]) -> dg.SensorDefini
         context: dg.SensorEvaluationContext, lake: Lake
     ) -> dg.SensorResult | dg.SkipReason:
         on_disk = partition_keys_on_disk(lake, kinds)
-        registered = {name: context.instance.get_dynamic_partitions(name) for name in on_disk}
+        registered = {name: list(context.instance.get_dynamic_partitions(name)) for name in on_disk}
         requests = partition_requests(on_disk, registered)
         if unusable := layout.unusable_names(lake.sources):
             context.log.warning(f"these entries define no partition (name or type): {unusable}")
