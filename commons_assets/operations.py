@@ -33,6 +33,30 @@ OWNERS = {
 # of other runs go on.
 CPU_POOL = "cpu"
 
+
+def per_partition_asset(
+    name: str,
+    partitions: dg.PartitionsDefinition,
+    group: str,
+    deps: Iterable[Any],
+    tags: Iterable[str],
+    description: str,
+    cpu_bound: bool = False,
+) -> Any:
+    """The decorator of a per-kind, partitioned asset: retried on transient failures, and in
+    the `cpu` pool when its step is CPU-bound. One partition per run (see above)."""
+    return dg.asset(
+        name=name,
+        partitions_def=partitions,
+        deps=list(deps),
+        group_name=group,
+        retry_policy=TRANSIENT_RETRY,
+        pool=CPU_POOL if cpu_bound else None,
+        kinds=set(tags),
+        description=description,
+    )
+
+
 # Transient failures (a file being written by a sync job, a full disk, a lock held too long)
 # are retried with backoff; deterministic ones (invalid settings, a missing upstream partition)
 # raise dg.Failure(allow_retries=False) and fail at once.

@@ -19,6 +19,12 @@ def data_root(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def lake(data_root: Path) -> Lake:
+    """The lake over the small test data root (`data_root`)."""
+    return Lake(root=str(data_root))
+
+
+@pytest.fixture
 def instance() -> Iterator[dg.DagsterInstance]:
     with dg.DagsterInstance.ephemeral() as ephemeral:
         yield ephemeral

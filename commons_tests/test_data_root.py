@@ -17,9 +17,8 @@ from commons_assets.steward import resources_for
 
 
 def test_a_run_claims_the_instance_and_another_root_is_refused(
-    data_root: Path, tmp_path: Path, instance: dg.DagsterInstance
+    lake: Lake, data_root: Path, tmp_path: Path, instance: dg.DagsterInstance
 ) -> None:
-    lake = Lake(root=str(data_root))
     sync_partitions(instance, lake)
     result = dg.materialize(
         [corpus_texts], partition_key="essays", instance=instance, resources=resources_for(lake)

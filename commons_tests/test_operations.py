@@ -57,10 +57,9 @@ def test_the_automation_sensor_is_opt_in() -> None:
 
 
 def test_new_source_partitions_and_their_downstream_follow(
-    data_root: Path, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+    lake: Lake, data_root: Path, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COMMONS_DATA", str(data_root))
-    lake = Lake(root=str(data_root))
     sync_partitions(instance, lake)
     _requested(instance, None)  # the first tick sets the baseline
     write_jsonl(

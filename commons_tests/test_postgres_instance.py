@@ -52,12 +52,11 @@ def database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def test_the_postgres_instance_keeps_runs_partitions_and_materializations(
-    database: str, data_root: Path, tmp_path: Path
+    database: str, lake: Lake, tmp_path: Path
 ) -> None:
     home = tmp_path / "home"
     home.mkdir()
     shutil.copy(REPO / "deploy" / "postgres" / "dagster.yaml", home / "dagster.yaml")
-    lake = Lake(root=str(data_root))
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         sync_partitions(instance, lake)

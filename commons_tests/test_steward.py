@@ -19,9 +19,8 @@ from commons_tests.builders import SAMPLE_DAY
 
 
 def test_the_policy_is_read_once_per_run(
-    data_root: Path, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+    lake: Lake, data_root: Path, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lake = Lake(root=str(data_root))
     sync_partitions(instance, lake)
     reads: list[Path] = []
     real = steward.load_policy
@@ -50,9 +49,8 @@ def test_the_policy_is_read_once_per_run(
 
 
 def test_an_invalid_settings_file_stops_only_the_steps_that_need_it(
-    data_root: Path, instance: dg.DagsterInstance
+    lake: Lake, data_root: Path, instance: dg.DagsterInstance
 ) -> None:
-    lake = Lake(root=str(data_root))
     sync_partitions(instance, lake)
     (data_root / "policy").mkdir(exist_ok=True)
     (data_root / "policy" / "dedupe.toml").write_text("[minhash]\nnum_bands = 0\n")

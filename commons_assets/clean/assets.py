@@ -15,7 +15,7 @@ from commons_assets.clean.records import CLEAN_SCHEMA, DROPPED_SCHEMA
 from commons_assets.clean.settings import CleanSettings
 from commons_assets.kinds import KINDS, SourceKind, quality_defaults
 from commons_assets.lake import Lake
-from commons_assets.operations import CPU_POOL, TRANSIENT_RETRY
+from commons_assets.operations import per_partition_asset
 from commons_assets.reporting import PREVIEW_ROWS, column_schema, preview, table
 from commons_assets.sources.assets import SOURCE_ASSETS
 from commons_assets.steward import StewardSettings
@@ -107,15 +107,14 @@ def clean_asset(
     registered kind (the clean settings may name any of them)."""
     defaults = quality_defaults(kinds)
 
-    @dg.asset(
-        name=kind.clean_asset,
-        partitions_def=kind.partitions,
-        deps=[source],
-        group_name=GROUP,
-        retry_policy=TRANSIENT_RETRY,
-        pool=CPU_POOL,
-        kinds=set(kind.clean_tags),
-        description=kind.clean_description,
+    @per_partition_asset(
+        kind.clean_asset,
+        kind.partitions,
+        GROUP,
+        [source],
+        kind.clean_tags,
+        kind.clean_description,
+        cpu_bound=True,
     )
     def clean(
         context: dg.AssetExecutionContext, lake: Lake, settings: StewardSettings

@@ -17,7 +17,7 @@ from commons_assets.dedupe.minhash import MinHashConfig, band_keys, text_signatu
 from commons_assets.dedupe.schemas import IMAGE_SIGNATURE_SCHEMA, SIGNATURE_SCHEMA
 from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
-from commons_assets.operations import CPU_POOL, TRANSIENT_RETRY
+from commons_assets.operations import TRANSIENT_RETRY, per_partition_asset
 from commons_assets.records import Schema
 from commons_assets.reporting import column_schema, table
 from commons_assets.rights.assets import RIGHTS_ASSETS, require_cleared
@@ -151,15 +151,14 @@ def signature_asset(kind: SourceKind, audit: dg.AssetsDefinition) -> dg.AssetsDe
     """Signatures of a kind's admitted records: MinHash for text, perceptual hashes for images."""
     images = kind.shard == "image_text"
 
-    @dg.asset(
-        name=kind.signature_asset,
-        partitions_def=kind.partitions,
-        deps=[audit],
-        group_name=GROUP,
-        retry_policy=TRANSIENT_RETRY,
-        pool=CPU_POOL,
-        kinds={"parquet", "polars", "image"} if images else {"parquet", "polars", "numpy"},
-        description=IMAGE_SIGNATURES if images else TEXT_SIGNATURES,
+    @per_partition_asset(
+        kind.signature_asset,
+        kind.partitions,
+        GROUP,
+        [audit],
+        {"parquet", "polars", "image"} if images else {"parquet", "polars", "numpy"},
+        IMAGE_SIGNATURES if images else TEXT_SIGNATURES,
+        cpu_bound=True,
     )
     def signatures(
         context: dg.AssetExecutionContext, lake: Lake, settings: StewardSettings

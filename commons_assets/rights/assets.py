@@ -19,7 +19,7 @@ from dagster._core.storage.asset_check_execution_record import (
 from commons_assets.clean.assets import CLEAN_ASSETS
 from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
-from commons_assets.operations import TRANSIENT_RETRY
+from commons_assets.operations import TRANSIENT_RETRY, per_partition_asset
 from commons_assets.reporting import column_schema, md, md_list, table
 from commons_assets.rights import verify
 from commons_assets.rights.audit import ADMITTED, SiteFiles, Takedown, decide
@@ -402,14 +402,13 @@ def audit_asset(kind: SourceKind, clean_asset: dg.AssetsDefinition) -> dg.Assets
     """The rights audit of a kind, partitioned like its clean asset."""
     extra_deps = [site_policies] if kind.site_policies else []
 
-    @dg.asset(
-        name=kind.audit_asset,
-        partitions_def=kind.partitions,
-        deps=[clean_asset, *extra_deps, dg.AssetKey("takedown_requests")],
-        group_name=GROUP,
-        retry_policy=TRANSIENT_RETRY,
-        kinds={"parquet", "polars"},
-        description=(
+    @per_partition_asset(
+        kind.audit_asset,
+        kind.partitions,
+        GROUP,
+        [clean_asset, *extra_deps, dg.AssetKey("takedown_requests")],
+        {"parquet", "polars"},
+        (
             f"Rights audit of {kind.noun}: every cleaned record with its decision (INCLUDE, "
             "INCLUDE_ATTRIB, EXCLUDE, HOLD), the deciding gate (takedown → opt-out → licence → "
             "consent → default) and the evidence (channel, raw value, verdict, location). "

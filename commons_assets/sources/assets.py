@@ -12,7 +12,7 @@ import dagster as dg
 
 from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
-from commons_assets.operations import TRANSIENT_RETRY
+from commons_assets.operations import per_partition_asset
 from commons_assets.records import RECORD_SCHEMA, PartitionRead
 from commons_assets.reporting import (
     PREVIEW_ROWS,
@@ -88,13 +88,8 @@ def _write_partition(
 def source_asset(kind: SourceKind) -> dg.AssetsDefinition:
     """The source asset of a kind: its reader over one partition's file or folder."""
 
-    @dg.asset(
-        name=kind.source_asset,
-        partitions_def=kind.partitions,
-        group_name=GROUP,
-        retry_policy=TRANSIENT_RETRY,
-        kinds=set(kind.source_tags),
-        description=kind.source_description,
+    @per_partition_asset(
+        kind.source_asset, kind.partitions, GROUP, [], kind.source_tags, kind.source_description
     )
     def source(
         context: dg.AssetExecutionContext, lake: Lake, settings: StewardSettings

@@ -29,9 +29,8 @@ PAIRS = [
 
 @pytest.mark.parametrize(("source", "clean", "partition"), PAIRS)
 def test_clean_partition_follows_its_source_partition(
-    data_root: Path, instance: dg.DagsterInstance, source, clean, partition: str
+    lake: Lake, instance: dg.DagsterInstance, source, clean, partition: str
 ) -> None:
-    lake = Lake(root=str(data_root))
     sync_partitions(instance, lake)
     result = dg.materialize(
         [source, clean], partition_key=partition, resources=resources_for(lake), instance=instance
@@ -54,8 +53,7 @@ def test_clean_partition_follows_its_source_partition(
     assert all(any(s["name"] == "language" for s in row) for row in steps)
 
 
-def test_clean_pages_extracts_text_and_evidence(data_root: Path, instance) -> None:
-    lake = Lake(root=str(data_root))
+def test_clean_pages_extracts_text_and_evidence(lake: Lake, instance) -> None:
     sync_partitions(instance, lake)
     assert dg.materialize(
         [archive_pages, clean_pages],
@@ -73,10 +71,7 @@ def test_clean_pages_extracts_text_and_evidence(data_root: Path, instance) -> No
     assert dropped.height == 2
 
 
-def test_clean_fails_clearly_when_the_source_partition_is_missing(
-    data_root: Path, instance
-) -> None:
-    lake = Lake(root=str(data_root))
+def test_clean_fails_clearly_when_the_source_partition_is_missing(lake: Lake, instance) -> None:
     sync_partitions(instance, lake)
     result = dg.materialize(
         [clean_texts],
@@ -105,10 +100,9 @@ def test_perceptual_hash_is_close_for_a_resized_copy(tmp_path: Path) -> None:
     assert full != perceptual_hash(tmp_path / "other.png")
 
 
-def test_images_without_caption_are_dropped(data_root: Path, instance) -> None:
+def test_images_without_caption_are_dropped(lake: Lake, data_root: Path, instance) -> None:
     photos = data_root / "sources" / "images" / "photos"
     write_jsonl(photos / "records.jsonl", [{"id": "red", "file": "files/red.png"}])
-    lake = Lake(root=str(data_root))
     sync_partitions(instance, lake)
     assert dg.materialize(
         [image_records, clean_images],

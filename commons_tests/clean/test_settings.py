@@ -72,8 +72,7 @@ def test_bad_settings_are_refused_with_a_reason(tmp_path: Path, text: str) -> No
         load_clean_settings(tmp_path)
 
 
-def test_settings_change_what_the_asset_keeps(data_root: Path, instance) -> None:
-    lake = Lake(root=str(data_root))
+def test_settings_change_what_the_asset_keeps(lake: Lake, data_root: Path, instance) -> None:
     sync_partitions(instance, lake)
     run = dg.materialize(
         [social_posts, clean_posts],
@@ -94,8 +93,9 @@ def test_settings_change_what_the_asset_keeps(data_root: Path, instance) -> None
     assert settings["quality"]["min_chars"] == 6
 
 
-def test_invalid_settings_fail_the_run_with_the_reason(data_root: Path, instance) -> None:
-    lake = Lake(root=str(data_root))
+def test_invalid_settings_fail_the_run_with_the_reason(
+    lake: Lake, data_root: Path, instance
+) -> None:
     sync_partitions(instance, lake)
     assert dg.materialize(
         [corpus_texts], partition_key="essays", resources=resources_for(lake), instance=instance

@@ -43,8 +43,7 @@ def text_ids(root: Path) -> list[str]:
     ]
 
 
-def test_a_new_takedown_reaches_the_next_release(data_root: Path) -> None:
-    lake = Lake(root=str(data_root))
+def test_a_new_takedown_reaches_the_next_release(lake: Lake, data_root: Path) -> None:
     with dg.DagsterInstance.ephemeral() as instance:
         assert build(defs, lake, instance, echo=lambda line: None)
         assert text_ids(data_root) == ["e1", "e3"]
@@ -86,8 +85,7 @@ def test_a_new_takedown_reaches_the_next_release(data_root: Path) -> None:
         assert requests == [] and note == "no new takedown requests"
 
 
-def test_the_sensor_runs_through_dagster(data_root: Path) -> None:
-    lake = Lake(root=str(data_root))
+def test_the_sensor_runs_through_dagster(lake: Lake) -> None:
     with (
         dg.DagsterInstance.ephemeral() as instance,
         dg.build_sensor_context(instance=instance, resources=resources_for(lake)) as context,
@@ -97,7 +95,7 @@ def test_the_sensor_runs_through_dagster(data_root: Path) -> None:
         assert json.loads(result.cursor)["pending"] is False
 
 
-def test_takedown_requests_are_observable(data_root: Path) -> None:
+def test_takedown_requests_are_observable(lake: Lake, data_root: Path) -> None:
     from commons_assets.governance.assets import takedown_requests
 
     write_jsonl(
@@ -106,7 +104,6 @@ def test_takedown_requests_are_observable(data_root: Path) -> None:
             {"match": "url", "value": "https://a.example/one", "reason": "request"},
         ],
     )
-    lake = Lake(root=str(data_root))
     with dg.DagsterInstance.ephemeral() as instance:
         # dagster.observe is not re-exported at the top level in this version
         from dagster._core.definitions.observe import observe

@@ -263,8 +263,7 @@ def test_blocking_check_fails_when_a_forbidden_record_is_planted(
     assert "reserved" in violations[0].data["problems"]
 
 
-def test_posts_are_decided_by_intents_and_deletions(data_root: Path, instance) -> None:
-    lake = Lake(root=str(data_root))
+def test_posts_are_decided_by_intents_and_deletions(lake: Lake, data_root: Path, instance) -> None:
     later = data_root / "sources" / "social" / "2026-11-21"
     write_jsonl(later / "deletions.jsonl", [{"did": "did:plc:testbob"}])  # a later account deletion
     sync_partitions(instance, lake)

@@ -48,9 +48,8 @@ def materialize(
 
 @pytest.mark.parametrize(("asset", "partition", "kept", "reasons"), CASES)
 def test_materializing_a_partition_writes_records_quarantine_and_metadata(
-    data_root: Path, instance, asset, partition: str, kept: list[str], reasons: list[str]
+    lake: Lake, instance, asset, partition: str, kept: list[str], reasons: list[str]
 ) -> None:
-    lake = Lake(root=str(data_root))
     result = materialize(asset, partition, lake, instance)
     assert result.success
     name = asset.key.to_user_string()
@@ -83,9 +82,8 @@ def test_materializing_a_partition_writes_records_quarantine_and_metadata(
 
 @pytest.mark.parametrize(("asset", "partition", "kept", "reasons"), CASES)
 def test_rematerializing_is_idempotent(
-    data_root: Path, instance, asset, partition: str, kept: list[str], reasons: list[str]
+    lake: Lake, instance, asset, partition: str, kept: list[str], reasons: list[str]
 ) -> None:
-    lake = Lake(root=str(data_root))
     name = asset.key.to_user_string()
     assert materialize(asset, partition, lake, instance).success
     first = lake.table_path(name, partition).read_bytes()
@@ -99,15 +97,13 @@ def test_rematerializing_is_idempotent(
     ]
 
 
-def test_social_day_without_folder_materializes_empty(data_root: Path, instance) -> None:
-    lake = Lake(root=str(data_root))
+def test_social_day_without_folder_materializes_empty(lake: Lake, instance) -> None:
     result = materialize(social_posts, "2026-11-23", lake, instance)
     assert result.success
     assert pl.read_parquet(lake.table_path("social_posts", "2026-11-23")).height == 0
 
 
-def test_partition_whose_source_vanished_reports_it(data_root: Path, instance) -> None:
-    lake = Lake(root=str(data_root))
+def test_partition_whose_source_vanished_reports_it(lake: Lake, data_root: Path, instance) -> None:
     sync_partitions(instance, lake)
     (data_root / "sources" / "archives" / "site-a.warc.gz").unlink()
     result = dg.materialize(

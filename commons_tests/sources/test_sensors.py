@@ -25,9 +25,8 @@ def tick(instance: dg.DagsterInstance, lake: Lake) -> dg.SensorResult | dg.SkipR
 
 
 def test_sensor_registers_new_warc_and_collections_and_forgets_removed(
-    data_root: Path, instance: dg.DagsterInstance
+    lake: Lake, data_root: Path, instance: dg.DagsterInstance
 ) -> None:
-    lake = Lake(root=str(data_root))
     first = tick(instance, lake)
     assert isinstance(first, dg.SensorResult)
     assert instance.get_dynamic_partitions("archives") == ["site-a"]
@@ -51,8 +50,7 @@ def test_sensor_registers_new_warc_and_collections_and_forgets_removed(
     assert sorted(instance.get_dynamic_partitions("archives")) == ["crawl-2026-12", "plain-crawl"]
 
 
-def test_sync_partitions_matches_the_sensor(data_root: Path, instance: dg.DagsterInstance) -> None:
-    lake = Lake(root=str(data_root))
+def test_sync_partitions_matches_the_sensor(lake: Lake, instance: dg.DagsterInstance) -> None:
     on_disk = sync_partitions(instance, lake)
     assert on_disk == {
         "archives": ["site-a"],
