@@ -59,6 +59,8 @@ def test_build_materializes_every_partition_and_prints_progress(
         "clean_images",
         "clean_posts",
         "site_policies",
+        "takedown_requests",
+        "review_decisions",
         "rights_pages",
         "rights_texts",
         "rights_images",

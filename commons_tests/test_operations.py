@@ -19,7 +19,7 @@ from commons_tests.builders import write_jsonl
 
 GRAPH = defs.resolve_asset_graph()
 SPECS = {spec.key.to_user_string(): spec for spec in defs.resolve_all_asset_specs()}
-MATERIALIZABLE = [key for key, spec in SPECS.items() if key != "takedown_requests"]
+MATERIALIZABLE = list(SPECS)
 
 
 @pytest.mark.parametrize("name", MATERIALIZABLE)

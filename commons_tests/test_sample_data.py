@@ -27,7 +27,7 @@ def test_the_bundled_sample_builds_every_partition(
 ) -> None:
     assert cli.main(["build", "--data", str(sample_root)]) == 0
     out = capsys.readouterr().out
-    assert out.count("  ok    ") == 44 and "FAIL" not in out
+    assert out.count("  ok    ") == 46 and "FAIL" not in out
     lake = sample_root / "lake"
 
     def table(asset: str) -> pl.DataFrame:

@@ -10,6 +10,7 @@ import pytest
 
 from commons_assets import steward
 from commons_assets.clean.assets import clean_posts
+from commons_assets.governance.assets import AUDIT_INPUTS
 from commons_assets.lake import Lake
 from commons_assets.rights.assets import AUDIT_CHECKS, rights_posts
 from commons_assets.sources.assets import social_posts
@@ -31,7 +32,7 @@ def test_the_policy_is_read_once_per_run(
 
     monkeypatch.setattr(steward, "load_policy", counted)
     result = dg.materialize(
-        [social_posts, clean_posts, rights_posts, *AUDIT_CHECKS[rights_posts.key]],
+        [*AUDIT_INPUTS, social_posts, clean_posts, rights_posts, *AUDIT_CHECKS[rights_posts.key]],
         partition_key=SAMPLE_DAY,
         resources=resources_for(lake),
         instance=instance,
@@ -40,7 +41,7 @@ def test_the_policy_is_read_once_per_run(
     # The audit and its blocking check both apply the policy: one read of the files.
     assert reads == [data_root]
     dg.materialize(
-        [rights_posts, *AUDIT_CHECKS[rights_posts.key]],
+        [*AUDIT_INPUTS, rights_posts, *AUDIT_CHECKS[rights_posts.key]],
         partition_key=SAMPLE_DAY,
         resources=resources_for(lake),
         instance=instance,
@@ -55,7 +56,7 @@ def test_an_invalid_settings_file_stops_only_the_steps_that_need_it(
     (data_root / "policy").mkdir(exist_ok=True)
     (data_root / "policy" / "dedupe.toml").write_text("[minhash]\nnum_bands = 0\n")
     result = dg.materialize(
-        [social_posts, clean_posts, rights_posts, *AUDIT_CHECKS[rights_posts.key]],
+        [*AUDIT_INPUTS, social_posts, clean_posts, rights_posts, *AUDIT_CHECKS[rights_posts.key]],
         partition_key=SAMPLE_DAY,
         resources=resources_for(lake),
         instance=instance,

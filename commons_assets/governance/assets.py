@@ -1,9 +1,7 @@
-"""Governance assets: takedown requests as an observable source asset (the UI shows the requests
-in force, and every audit asset lists it upstream), and the steward's review queue across every
+"""Governance assets: the snapshots of the steward's takedown requests and review decisions
+that every audit applies (rights/snapshots.py), and the steward's review queue across every
 partition and source kind."""
 
-import hashlib
-import warnings
 from collections.abc import Sequence
 
 import dagster as dg
@@ -12,51 +10,88 @@ import polars as pl
 from commons_assets.governance.review_queue import QUEUE_COLUMNS, held
 from commons_assets.lake import Lake
 from commons_assets.operations import TRANSIENT_RETRY
-from commons_assets.reporting import column_schema, table
-from commons_assets.rights.assets import RIGHTS_ASSETS, current_takedowns
+from commons_assets.reporting import column_schema, md_list, table
+from commons_assets.rights import snapshots
+from commons_assets.rights.assets import RIGHTS_ASSETS
 
 QUEUE_SHOWN = 50
 
 
-def _takedown_requests(context: dg.AssetExecutionContext) -> dg.ObserveResult:
-    requests, problems = current_takedowns(context.resources.lake)
-    keys = sorted(f"{t.match}\t{t.value}\t{t.scope}" for t in requests)
-    fingerprint = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
-    return dg.ObserveResult(
-        data_version=dg.DataVersion(fingerprint),
+def _snapshot_result(
+    lake: Lake, name: str, frame: pl.DataFrame, applied: int, columns: Sequence[str]
+) -> dg.MaterializeResult:
+    """Write a snapshot and describe it: what is applied, what cannot be, its fingerprint."""
+    path = lake.write_table(name, "all", frame)
+    problems = frame["problem"].drop_nulls().to_list()
+    in_force = frame.filter(pl.col("problem").is_null())
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(snapshots.fingerprint(frame)),
         metadata={
-            "requests": len(requests),
+            "dagster/row_count": applied,
+            "dagster/column_schema": column_schema(dict(frame.schema)),
+            "fingerprint": snapshots.fingerprint(frame),
+            "in_force": applied,
             "unusable_lines": len(problems),
-            "in_force": table(
-                [
-                    {
-                        "match": t.match,
-                        "value": t.value,
-                        "scope": t.scope,
-                        "reason": t.reason,
-                        "source": t.source,
-                    }
-                    for t in requests[:50]
-                ],
-                ("match", "value", "scope", "reason", "source"),
-            ),
+            "problems": dg.MetadataValue.md(md_list(problems) or "none"),
+            "in_force_lines": table(in_force.head(SNAPSHOT_SHOWN).to_dicts(), columns),
+            "path": dg.MetadataValue.path(lake.relative(path)),
+            **lake.root_metadata,
         },
     )
 
 
-with warnings.catch_warnings():
-    # observable_source_asset is marked beta; the warning would print on every import.
-    warnings.simplefilter("ignore", dg.BetaWarning)
-    takedown_requests = dg.observable_source_asset(
-        name="takedown_requests",
-        group_name="governance",
-        required_resource_keys={"lake"},
-        description=(
-            "Takedown requests in policy/takedowns/*.jsonl (match by url, id, sha256 or did; scope "
-            "work or record) and social deletions of every day. Observe it to see the requests in "
-            "force; the takedown_requests sensor applies new ones."
-        ),
-    )(_takedown_requests)
+SNAPSHOT_SHOWN = 50
+
+
+@dg.asset(
+    name=snapshots.TAKEDOWNS,
+    group_name="governance",
+    retry_policy=TRANSIENT_RETRY,
+    kinds={"parquet", "polars"},
+    description=(
+        "Snapshot of the takedown requests in policy/takedowns/*.jsonl (match by url, id, sha256 "
+        "or did; scope work or record) and the social deletions of every day, with each line "
+        "that cannot be applied. Every audit, its blocking check and the release apply this "
+        "snapshot; a release refuses one older than the files. The takedown_requests sensor "
+        "refreshes it, then re-audits what a new request names."
+    ),
+)
+def takedown_requests(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+    frame = snapshots.takedown_files(lake.root_path)
+    applied = snapshots.takedowns_of(frame).requests
+    return _snapshot_result(
+        lake,
+        snapshots.TAKEDOWNS,
+        frame,
+        len(applied),
+        ("match", "value", "scope", "reason", "source"),
+    )
+
+
+@dg.asset(
+    name=snapshots.REVIEWS,
+    group_name="governance",
+    retry_policy=TRANSIENT_RETRY,
+    kinds={"parquet", "polars"},
+    description=(
+        "Snapshot of the stewards' review decisions in policy/reviews/*.jsonl (commons review "
+        "decide), with each line that cannot be applied. Every audit, its blocking check and "
+        "the release apply this snapshot; a release refuses one older than the files."
+    ),
+)
+def review_decisions(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+    frame = snapshots.review_files(lake.root_path)
+    applied = snapshots.reviews_of(frame).reviews
+    return _snapshot_result(
+        lake,
+        snapshots.REVIEWS,
+        frame,
+        len(applied),
+        ("match", "value", "decision", "licence", "reviewer", "source"),
+    )
+
+
+AUDIT_INPUTS = [takedown_requests, review_decisions]
 
 
 def held_records_asset(audits: Sequence[dg.AssetsDefinition]) -> dg.AssetsDefinition:

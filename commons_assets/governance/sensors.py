@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -19,9 +20,10 @@ from commons_assets.governance.assets import held_records
 from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
 from commons_assets.publish.assets import release
-from commons_assets.rights.assets import audit_check_keys, current_takedowns
+from commons_assets.rights import snapshots
+from commons_assets.rights.assets import audit_check_keys
 from commons_assets.rights.audit import Takedown, takedown_hits
-from commons_assets.rights.reviews import Review, load_reviews, review_for
+from commons_assets.rights.reviews import Review, review_for
 
 
 def reaudit_job_name(kind: SourceKind) -> str:
@@ -68,6 +70,14 @@ class Watch:
     names: Callable[[dict[str, Any], list[Any]], bool]  # does a new entry name this record?
     reaudit_tag: str
     rebuild_tag: str
+    snapshot: str  # the asset the audits read the entries from (rights/snapshots.py)
+    files: Callable[[Path], pl.DataFrame]  # the entries as the files say them now
+
+    def snapshot_is_current(self, lake: Lake) -> bool:
+        path = lake.table_path(self.snapshot, "all")
+        return path.exists() and snapshots.fingerprint(
+            pl.read_parquet(path)
+        ) == snapshots.fingerprint(self.files(lake.root_path))
 
 
 def request_key(takedown: Takedown) -> str:
@@ -77,20 +87,32 @@ def request_key(takedown: Takedown) -> str:
 TAKEDOWNS = Watch(
     "takedown requests",
     "request(s)",
-    lambda lake: current_takedowns(lake)[0],
+    lambda lake: snapshots.takedowns_of(snapshots.takedown_files(lake.root_path)).requests,
     request_key,
     lambda row, new: bool(takedown_hits(row, new)),
     REAUDIT,
     REBUILD,
+    snapshots.TAKEDOWNS,
+    snapshots.takedown_files,
 )
 REVIEWS = Watch(
     "review decisions",
     "decision(s)",
-    lambda lake: load_reviews(lake.root_path)[0],
+    lambda lake: snapshots.reviews_of(snapshots.review_files(lake.root_path)).reviews,
     Review.key,
     lambda row, new: review_for(row, new) is not None,
     "review",
     "review-release",
+    snapshots.REVIEWS,
+    snapshots.review_files,
+)
+SNAPSHOT_TAG = "snapshot"
+# The steward's inputs the audits read, refreshed together before a re-audit.
+SNAPSHOT_KEYS = [dg.AssetKey(snapshots.TAKEDOWNS), dg.AssetKey(snapshots.REVIEWS)]
+SNAPSHOT_JOB = dg.define_asset_job(
+    "refresh_audit_inputs",
+    selection=SNAPSHOT_KEYS,
+    description="Snapshot the takedown requests and review decisions the audits apply.",
 )
 ROW_COLUMNS = [
     "id",
@@ -136,6 +158,32 @@ def evaluate(
     new = [entry for entry in entries if watch.key(entry) not in seen]
     if new:
         batch = hashlib.sha256("\n".join(sorted(map(watch.key, new))).encode()).hexdigest()[:12]
+        state = {
+            "seen": sorted(seen | {watch.key(entry) for entry in entries}),
+            "pending": state.get("pending", False),
+            "batch": batch,
+            "new": sorted({*state.get("new", []), *map(watch.key, new)}),
+        }
+        if not watch.snapshot_is_current(lake):
+            # The audits read the snapshot, not the files: refresh it first, re-audit after.
+            request = dg.RunRequest(
+                run_key=f"{watch.reaudit_tag}-{batch}-{SNAPSHOT_TAG}",
+                job_name=SNAPSHOT_JOB.name,
+                asset_selection=SNAPSHOT_KEYS,
+                tags={TRIGGER_TAG: f"{watch.reaudit_tag}-{SNAPSHOT_TAG}"},
+            )
+            return [request], state, f"{len(new)} new {watch.noun}; refreshing {watch.snapshot}"
+    if state.get("new"):
+        running = instance.get_run_records(
+            dg.RunsFilter(
+                tags={TRIGGER_TAG: f"{watch.reaudit_tag}-{SNAPSHOT_TAG}"}, statuses=IN_FLIGHT
+            )
+        )
+        if running:
+            return [], state, f"waiting for the {watch.snapshot} snapshot"
+        named = set(state["new"])
+        new = [entry for entry in entries if watch.key(entry) in named]
+        batch = state.get("batch", "x")
         requests = []
         for kind, partition in affected_partitions(lake, new, instance, watch.names, kinds):
             audit = dg.AssetKey(kind.audit_asset)
@@ -150,11 +198,7 @@ def evaluate(
                     tags={TRIGGER_TAG: watch.reaudit_tag},
                 )
             )
-        state = {
-            "seen": sorted(seen | {watch.key(entry) for entry in entries}),
-            "pending": state.get("pending", False) or bool(requests),
-            "batch": batch,
-        }
+        state = {**state, "new": [], "pending": state.get("pending", False) or bool(requests)}
         return requests, state, f"{len(new)} new {watch.noun}; {len(requests)} partition(s)"
     if state.get("pending"):
         running = instance.get_run_records(
@@ -200,7 +244,7 @@ def _governance_sensor(
 
 def governance_sensors(kinds: Sequence[SourceKind]) -> dg.Definitions:
     """The re-audit jobs of every kind, the rebuild job, and the two sensors that launch them."""
-    jobs = [*reaudit_jobs(kinds), REBUILD_JOB]
+    jobs = [*reaudit_jobs(kinds), REBUILD_JOB, SNAPSHOT_JOB]
     takedowns = _governance_sensor(
         TAKEDOWNS,
         "takedown_requests",

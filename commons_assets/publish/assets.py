@@ -27,15 +27,17 @@ from commons_assets.publish.release import (
     stage_release,
 )
 from commons_assets.reporting import column_schema, md_list, table
+from commons_assets.rights import snapshots
 from commons_assets.rights.assets import (
     RIGHTS_ASSETS,
     cleared_partitions,
-    current_takedowns,
+    review_snapshot,
     stale_site_audits,
+    takedown_snapshot,
 )
 from commons_assets.rights.audit import REVIEW_CHANNEL, Takedown
 from commons_assets.rights.policy import RightsPolicy
-from commons_assets.rights.reviews import Review, load_reviews
+from commons_assets.rights.reviews import Review
 from commons_assets.steward import StewardSettings
 
 GROUP = "publish"
@@ -80,6 +82,30 @@ def audited_rows(
         for table in lake.scan_current(kind.audit_asset, kind.partitions, instance).values()
     ]
     return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+
+
+def stale_snapshots(lake: Lake) -> list[dict[str, str]]:
+    """Snapshots of the steward's inputs that are missing or older than their files: a request
+    or decision filed since must reach the release, so none is cut on them."""
+    found = []
+    for name, files in (
+        (snapshots.TAKEDOWNS, snapshots.takedown_files),
+        (snapshots.REVIEWS, snapshots.review_files),
+    ):
+        path = lake.table_path(name, "all")
+        if not path.exists():
+            found.append({"partition": name, "why": "never materialized"})
+        elif snapshots.fingerprint(pl.read_parquet(path)) != snapshots.fingerprint(
+            files(lake.root_path)
+        ):
+            found.append(
+                {
+                    "partition": name,
+                    "why": "older than the steward's files: materialize it, then audit again "
+                    "the partitions it names (the takedown_requests sensor does both)",
+                }
+            )
+    return found
 
 
 def why_not_published(audited: pl.DataFrame, clusters: pl.DataFrame) -> dict[str, str]:
@@ -245,7 +271,12 @@ def release_asset(
 
     @dg.asset(
         name="release",
-        deps=[*audits, clusters_asset],
+        deps=[
+            *audits,
+            clusters_asset,
+            dg.AssetKey(snapshots.TAKEDOWNS),
+            dg.AssetKey(snapshots.REVIEWS),
+        ],
         group_name=GROUP,
         retry_policy=TRANSIENT_RETRY,
         kinds={"parquet", "polars"},
@@ -262,7 +293,7 @@ def release_asset(
     def release(
         context: dg.AssetExecutionContext, lake: Lake, settings: StewardSettings
     ) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
-        if uncleared := uncleared_audits(lake, context.instance, kinds):
+        if uncleared := [*stale_snapshots(lake), *uncleared_audits(lake, context.instance, kinds)]:
             yield dg.AssetCheckResult(
                 check_name=UPSTREAM_CHECK,
                 passed=False,
@@ -326,8 +357,9 @@ def release_asset(
             "removed": len(excluded),
         }
         releases = lake.releases
-        takedowns, takedown_problems = current_takedowns(lake)
-        takedown_report = applied_takedowns(takedowns, takedown_problems, audited)
+        takedowns, takedowns_fingerprint = takedown_snapshot(lake)
+        reviews, reviews_fingerprint = review_snapshot(lake)
+        takedown_report = applied_takedowns(takedowns.requests, takedowns.problems, audited)
         with releases_locked(releases):
             previous = latest(releases)
             version, staged = stage_release(
@@ -343,7 +375,7 @@ def release_asset(
             )
             # Unchanged content: the release in force is verified again (against today's takedowns).
             violations, manifest, results = _gate(
-                staged or releases / version, takedowns, policy, load_reviews(lake.root_path)[0]
+                staged or releases / version, takedowns.requests, policy, reviews.reviews
             )
             yield from results
             if violations or manifest:
@@ -384,6 +416,9 @@ def release_asset(
             metadata={
                 "version": version,
                 "created": created,
+                # The snapshots of the steward's inputs this release was verified against.
+                snapshots.TAKEDOWNS: takedowns_fingerprint,
+                snapshots.REVIEWS: reviews_fingerprint,
                 "dagster/row_count": published.height,
                 "rows_open": sum(f.height for f in tiers["open"].values()),
                 "rows_consented": sum(f.height for f in tiers.get("consented", {}).values()),

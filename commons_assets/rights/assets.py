@@ -21,13 +21,12 @@ from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
 from commons_assets.operations import TRANSIENT_RETRY, per_partition_asset
 from commons_assets.reporting import column_schema, md, md_list, table
-from commons_assets.rights import verify
+from commons_assets.rights import snapshots, verify
 from commons_assets.rights.audit import ADMITTED, SiteFiles, Takedown, decide
-from commons_assets.rights.inputs import load_takedowns, social_deletions
 from commons_assets.rights.licences import HOLD
 from commons_assets.rights.policy import RightsPolicy
 from commons_assets.rights.records import AUDIT_SCHEMA
-from commons_assets.rights.reviews import Review, load_reviews
+from commons_assets.rights.reviews import Review
 from commons_assets.rights.site_policies import (
     ROLES,
     SITE_POLICY_SCHEMA,
@@ -49,9 +48,29 @@ EXAMPLES_PER_REASON = 3
 DECISIONS = ("INCLUDE", "INCLUDE_ATTRIB", "HOLD", "EXCLUDE")
 
 
-def current_takedowns(lake: Lake) -> tuple[list[Takedown], list[str]]:
-    requests, problems = load_takedowns(lake.root_path)
-    return requests + social_deletions(lake.root_path), problems
+def _snapshot(lake: Lake, name: str) -> tuple[pl.DataFrame, str]:
+    """A snapshot of the steward's inputs (rights/snapshots.py) and its fingerprint."""
+    path = lake.table_path(name, "all")
+    if not path.exists():
+        raise dg.Failure(
+            description=f"{name} has not been materialized yet: the audit applies its snapshot "
+            "of the steward's files; materialize it first (Materialize all does).",
+            allow_retries=False,
+        )
+    frame = pl.read_parquet(path)
+    return frame, snapshots.fingerprint(frame)
+
+
+def takedown_snapshot(lake: Lake) -> tuple[snapshots.TakedownSnapshot, str]:
+    """The takedown requests every audit, check and release applies (the snapshot asset)."""
+    frame, fingerprint = _snapshot(lake, snapshots.TAKEDOWNS)
+    return snapshots.takedowns_of(frame), fingerprint
+
+
+def review_snapshot(lake: Lake) -> tuple[snapshots.ReviewSnapshot, str]:
+    """The review decisions every audit, check and release applies (the snapshot asset)."""
+    frame, fingerprint = _snapshot(lake, snapshots.REVIEWS)
+    return snapshots.reviews_of(frame), fingerprint
 
 
 def _read(context: dg.AssetExecutionContext, lake: Lake, asset: str) -> list[dict[str, Any]]:
@@ -367,12 +386,18 @@ def _write_audit(
     started = time.perf_counter()
     rows = _read(context, lake, clean_asset)
     sites = load_site_policies(lake) if kind.site_policies else None
-    takedowns, problems = current_takedowns(lake)
-    reviews, review_problems = load_reviews(lake.root_path)
+    takedowns, takedowns_fingerprint = takedown_snapshot(lake)
+    reviews, reviews_fingerprint = review_snapshot(lake)
     asset = context.asset_key.to_user_string()
     now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     rows_audited = audit_rows(
-        rows, sites, takedowns, policy, reviews, previously_held(lake, asset, context), now
+        rows,
+        sites,
+        takedowns.requests,
+        policy,
+        reviews.reviews,
+        previously_held(lake, asset, context),
+        now,
     )
     audited = pl.DataFrame(rows_audited, schema=AUDIT_SCHEMA)
     gated, terms_problem = (
@@ -385,11 +410,14 @@ def _write_audit(
     metadata = _report(
         audited,
         policy,
-        problems,
+        takedowns.problems,
         time.perf_counter() - started,
         lake.relative(path),
-        review_problems,
+        reviews.problems,
     )
+    # The snapshots applied: the release refuses snapshots older than the files.
+    metadata[snapshots.TAKEDOWNS] = takedowns_fingerprint
+    metadata[snapshots.REVIEWS] = reviews_fingerprint
     metadata.update(lake.root_metadata)
     if terms_problem is not None:
         metadata["collection_terms_problem"] = terms_problem
@@ -406,7 +434,12 @@ def audit_asset(kind: SourceKind, clean_asset: dg.AssetsDefinition) -> dg.Assets
         kind.audit_asset,
         kind.partitions,
         GROUP,
-        [clean_asset, *extra_deps, dg.AssetKey("takedown_requests")],
+        [
+            clean_asset,
+            *extra_deps,
+            dg.AssetKey(snapshots.TAKEDOWNS),
+            dg.AssetKey(snapshots.REVIEWS),
+        ],
         {"parquet", "polars"},
         (
             f"Rights audit of {kind.noun}: every cleaned record with its decision (INCLUDE, "
@@ -445,8 +478,8 @@ def audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
         name=ADMISSIBLE_CHECK,
         blocking=True,
         partitions_def=audit.partitions_def,
-        description="Blocking: re-verifies from the evidence alone (and the current "
-        "takedowns and reviews) that no admitted record is excluded by policy or a takedown. "
+        description="Blocking: re-verifies from the evidence alone (and the takedown and "
+        "review snapshots) that no admitted record is excluded by policy or a takedown. "
         "While a partition's latest evaluation has failed, no release is cut "
         "(release: upstream_audits_passed).",
     )
@@ -454,9 +487,9 @@ def audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
         context: dg.AssetCheckExecutionContext, lake: Lake, settings: StewardSettings
     ) -> dg.AssetCheckResult:
         path = lake.table_path(name, context.partition_key)
-        takedowns, _ = current_takedowns(lake)
+        takedowns = takedown_snapshot(lake)[0].requests
         policy = settings.policy()
-        reviews, _ = load_reviews(lake.root_path)
+        reviews = review_snapshot(lake)[0].reviews
         failures = []
         checked = 0
         if path.exists():

@@ -11,6 +11,7 @@ import polars as pl
 
 from commons_assets.clean.assets import clean_texts
 from commons_assets.dedupe.assets import dedup_clusters, signatures_texts
+from commons_assets.governance.assets import AUDIT_INPUTS
 from commons_assets.lake import Lake
 from commons_assets.rights.assets import AUDIT_CHECKS, rights_texts
 from commons_assets.sources.assets import corpus_texts
@@ -71,7 +72,14 @@ def test_clusters_span_partitions_and_keep_the_most_permissive_copy(
     sync_partitions(instance, lake)
     for partition in ("first", "second"):
         assert dg.materialize(
-            [corpus_texts, clean_texts, rights_texts, *TEXT_CHECKS, signatures_texts],
+            [
+                *AUDIT_INPUTS,
+                corpus_texts,
+                clean_texts,
+                rights_texts,
+                *TEXT_CHECKS,
+                signatures_texts,
+            ],
             partition_key=partition,
             resources=resources_for(lake),
             instance=instance,
@@ -97,7 +105,7 @@ def test_clusters_span_partitions_and_keep_the_most_permissive_copy(
 def _rebuild(lake: Lake, instance: dg.DagsterInstance) -> dict[str, tuple[str, str | None]]:
     for partition in ("first", "second"):
         assert dg.materialize(
-            [rights_texts, *TEXT_CHECKS, signatures_texts],
+            [*AUDIT_INPUTS, rights_texts, *TEXT_CHECKS, signatures_texts],
             partition_key=partition,
             resources=resources_for(lake),
             instance=instance,
@@ -186,7 +194,14 @@ def test_adding_a_partition_reads_only_that_partition_and_removal_leaves_no_stal
         sync_partitions(instance, lake)
         for partition in partitions:
             assert dg.materialize(
-                [corpus_texts, clean_texts, rights_texts, *TEXT_CHECKS, signatures_texts],
+                [
+                    *AUDIT_INPUTS,
+                    corpus_texts,
+                    clean_texts,
+                    rights_texts,
+                    *TEXT_CHECKS,
+                    signatures_texts,
+                ],
                 partition_key=partition,
                 resources=resources_for(lake),
                 instance=instance,
@@ -238,7 +253,7 @@ def test_dedupe_settings_file_changes_thresholds_and_reindexes(
     lake = Lake(root=str(root))
     sync_partitions(instance, lake)
     assert dg.materialize(
-        [corpus_texts, clean_texts, rights_texts, *TEXT_CHECKS, signatures_texts],
+        [*AUDIT_INPUTS, corpus_texts, clean_texts, rights_texts, *TEXT_CHECKS, signatures_texts],
         partition_key="p1",
         resources=resources_for(lake),
         instance=instance,
@@ -277,7 +292,7 @@ def test_signatures_wait_for_the_audits_blocking_check(
     lake = Lake(root=str(root))
     sync_partitions(instance, lake)
     run = {"partition_key": "p1", "resources": resources_for(lake), "instance": instance}
-    assert dg.materialize([corpus_texts, clean_texts, rights_texts], **run).success
+    assert dg.materialize([*AUDIT_INPUTS, corpus_texts, clean_texts, rights_texts], **run).success
     unchecked = dg.materialize([signatures_texts], raise_on_error=False, **run)
     assert not unchecked.success
     [failure] = [e for e in unchecked.all_events if e.is_step_failure]
@@ -285,5 +300,5 @@ def test_signatures_wait_for_the_audits_blocking_check(
         failure.step_failure_data.error.message
     ) + str(failure.step_failure_data.user_failure_data)
     assert not lake.table_path("signatures_texts", "p1").exists()
-    assert dg.materialize([rights_texts, *TEXT_CHECKS], **run).success
+    assert dg.materialize([*AUDIT_INPUTS, rights_texts, *TEXT_CHECKS], **run).success
     assert dg.materialize([signatures_texts], **run).success

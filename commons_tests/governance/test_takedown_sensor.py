@@ -8,11 +8,14 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import polars as pl
 
 from commons_assets.build import build
 from commons_assets.definitions import defs
 from commons_assets.governance.sensors import evaluate
 from commons_assets.lake import Lake
+from commons_assets.publish.assets import UPSTREAM_CHECK
+from commons_assets.publish.assets import release as release_asset
 from commons_assets.steward import resources_for
 from commons_tests.builders import write_jsonl
 
@@ -57,6 +60,25 @@ def test_a_new_takedown_reaches_the_next_release(lake: Lake, data_root: Path) ->
                 {"match": "id", "value": "e1", "reason": "author request", "scope": "record"},
             ],
         )
+        # First the snapshot the audits apply; until it is refreshed, no release is cut.
+        requests, state, note = evaluate(json.dumps(state), lake, instance)
+        assert [sorted(k.to_user_string() for k in r.asset_selection) for r in requests] == [
+            ["review_decisions", "takedown_requests"]
+        ]
+        assert "refreshing takedown_requests" in note
+        refused = dg.materialize(
+            [release_asset],
+            resources=resources_for(lake),
+            instance=instance,
+            raise_on_error=False,
+        )
+        assert not refused.success
+        [upstream] = [
+            e for e in refused.get_asset_check_evaluations() if e.check_name == UPSTREAM_CHECK
+        ]
+        assert not upstream.passed and "takedown_requests" in str(upstream.metadata)
+        run(requests[0], lake, instance)
+
         requests, state, note = evaluate(json.dumps(state), lake, instance)
         assert [
             (r.partition_key, sorted(k.to_user_string() for k in r.asset_selection))
@@ -95,25 +117,30 @@ def test_the_sensor_runs_through_dagster(lake: Lake) -> None:
         assert json.loads(result.cursor)["pending"] is False
 
 
-def test_takedown_requests_are_observable(lake: Lake, data_root: Path) -> None:
+def test_takedown_requests_are_snapshotted_with_their_unusable_lines(
+    lake: Lake, data_root: Path
+) -> None:
     from commons_assets.governance.assets import takedown_requests
+    from commons_assets.rights import snapshots
 
     write_jsonl(
         data_root / "policy" / "takedowns" / "a.jsonl",
         [
             {"match": "url", "value": "https://a.example/one", "reason": "request"},
+            {"match": "colour", "value": "blue"},
         ],
     )
     with dg.DagsterInstance.ephemeral() as instance:
-        # dagster.observe is not re-exported at the top level in this version
-        from dagster._core.definitions.observe import observe
-
-        result = observe([takedown_requests], resources=resources_for(lake), instance=instance)
-        [observation] = [
-            e.event_specific_data.asset_observation
-            for e in result.all_events
-            if e.event_type_value == "ASSET_OBSERVATION"
-        ]
-        # one request plus the fixture's one deletion
-        assert observation.metadata["requests"].value == 2
-        assert observation.tags.get("dagster/data_version")
+        result = dg.materialize(
+            [takedown_requests], resources=resources_for(lake), instance=instance
+        )
+    [event] = result.get_asset_materialization_events()
+    metadata = event.materialization.metadata
+    assert metadata["in_force"].value == 2  # one request plus the fixture's one deletion
+    assert metadata["unusable_lines"].value == 1
+    frame = pl.read_parquet(lake.table_path("takedown_requests", "all"))
+    assert metadata["fingerprint"].value == snapshots.fingerprint(frame)
+    assert event.materialization.tags["dagster/data_version"] == snapshots.fingerprint(frame)
+    applied = snapshots.takedowns_of(frame)
+    assert applied.requests[0].value == "https://a.example/one"
+    assert "a.jsonl:2" in applied.problems[0]

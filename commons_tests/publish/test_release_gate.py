@@ -14,6 +14,7 @@ import pytest
 
 from commons_assets import cli
 from commons_assets.dedupe.assets import dedup_clusters, signatures_texts
+from commons_assets.governance.assets import AUDIT_INPUTS
 from commons_assets.lake import Lake
 from commons_assets.publish import gate
 from commons_assets.publish.assets import MANIFEST_CHECK, ROWS_CHECK, UPSTREAM_CHECK, release
@@ -222,7 +223,9 @@ def test_an_audit_materialized_without_its_check_stops_the_release(
     lake, instance = built_sample
     before = latest(lake)
     run = {"instance": instance, "resources": resources_for(lake), "raise_on_error": False}
-    assert dg.materialize([rights_texts], partition_key="community-writing", **run).success
+    assert dg.materialize(
+        [*AUDIT_INPUTS, rights_texts], partition_key="community-writing", **run
+    ).success
     refused = dg.materialize([release], **run)
     assert not refused.success and latest(lake) == before
     (upstream,) = [
@@ -234,5 +237,7 @@ def test_an_audit_materialized_without_its_check_stops_the_release(
         "why": f"{ADMISSIBLE_CHECK} did not run on the current materialization",
     }
     checks = [c for c in RIGHTS_CHECKS if rights_texts.key in {k.asset_key for k in c.check_keys}]
-    assert dg.materialize([rights_texts, *checks], partition_key="community-writing", **run).success
+    assert dg.materialize(
+        [*AUDIT_INPUTS, rights_texts, *checks], partition_key="community-writing", **run
+    ).success
     assert dg.materialize([release], **run).success and latest(lake) == before  # unchanged

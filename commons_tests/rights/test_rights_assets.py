@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from commons_assets.clean.assets import clean_pages, clean_posts
+from commons_assets.governance.assets import AUDIT_INPUTS
 from commons_assets.lake import Lake
 from commons_assets.rights import assets as rights_assets
 from commons_assets.rights.assets import (
@@ -129,7 +130,7 @@ def run_pages(
         )
     dg.materialize([site_policies], resources=resources_for(lake), instance=instance)
     return dg.materialize(
-        [rights_pages, *AUDIT_CHECKS[rights_pages.key]],
+        [*AUDIT_INPUTS, rights_pages, *AUDIT_CHECKS[rights_pages.key]],
         partition_key=partition,
         resources=resources_for(lake),
         instance=instance,
@@ -268,7 +269,7 @@ def test_posts_are_decided_by_intents_and_deletions(lake: Lake, data_root: Path,
     write_jsonl(later / "deletions.jsonl", [{"did": "did:plc:testbob"}])  # a later account deletion
     sync_partitions(instance, lake)
     assert dg.materialize(
-        [social_posts, clean_posts, rights_posts],
+        [*AUDIT_INPUTS, social_posts, clean_posts, rights_posts],
         partition_key=SAMPLE_DAY,
         resources=resources_for(lake),
         instance=instance,
