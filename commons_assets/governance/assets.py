@@ -17,80 +17,60 @@ from commons_assets.rights.assets import RIGHTS_ASSETS
 QUEUE_SHOWN = 50
 
 
-def _snapshot_result(
-    lake: Lake, name: str, frame: pl.DataFrame, applied: int, columns: Sequence[str]
-) -> dg.MaterializeResult:
-    """Write a snapshot and describe it: what is applied, what cannot be, its fingerprint."""
-    path = lake.write_table(name, "all", frame)
-    problems = frame["problem"].drop_nulls().to_list()
-    in_force = frame.filter(pl.col("problem").is_null())
-    return dg.MaterializeResult(
-        data_version=dg.DataVersion(snapshots.fingerprint(frame)),
-        metadata={
-            "dagster/row_count": applied,
-            "dagster/column_schema": column_schema(dict(frame.schema)),
-            "fingerprint": snapshots.fingerprint(frame),
-            "in_force": applied,
-            "unusable_lines": len(problems),
-            "problems": dg.MetadataValue.md(md_list(problems) or "none"),
-            "in_force_lines": table(in_force.head(SNAPSHOT_SHOWN).to_dicts(), columns),
-            "path": dg.MetadataValue.path(lake.relative(path)),
-            **lake.root_metadata,
-        },
-    )
-
-
 SNAPSHOT_SHOWN = 50
 
 
-@dg.asset(
-    name=snapshots.TAKEDOWNS,
-    group_name="governance",
-    retry_policy=TRANSIENT_RETRY,
-    kinds={"parquet", "polars"},
-    description=(
-        "Snapshot of the takedown requests in policy/takedowns/*.jsonl (match by url, id, sha256 "
-        "or did; scope work or record) and the social deletions of every day, with each line "
-        "that cannot be applied. Every audit, its blocking check and the release apply this "
-        "snapshot; a release refuses one older than the files. The takedown_requests sensor "
-        "refreshes it, then re-audits what a new request names."
-    ),
-)
-def takedown_requests(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
-    frame = snapshots.takedown_files(lake.root_path)
-    applied = snapshots.takedowns_of(frame).requests
-    return _snapshot_result(
-        lake,
-        snapshots.TAKEDOWNS,
-        frame,
-        len(applied),
-        ("match", "value", "scope", "reason", "source"),
+def snapshot_asset(name: str, columns: Sequence[str], description: str) -> dg.AssetsDefinition:
+    """A snapshot of the steward's files (rights/snapshots.py): written to the lake, described
+    by what is applied, what cannot be, and its fingerprint (also its data version)."""
+
+    @dg.asset(
+        name=name,
+        group_name="governance",
+        retry_policy=TRANSIENT_RETRY,
+        kinds={"parquet", "polars"},
+        description=description,
     )
+    def snapshot(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+        frame = snapshots.FILES[name](lake.root_path)
+        path = lake.write_table(name, "all", frame)
+        fingerprint = snapshots.fingerprint(frame)
+        problems = frame["problem"].drop_nulls().to_list()
+        in_force = frame.filter(pl.col("problem").is_null())
+        return dg.MaterializeResult(
+            data_version=dg.DataVersion(fingerprint),
+            metadata={
+                "dagster/row_count": in_force.height,
+                "dagster/column_schema": column_schema(dict(frame.schema)),
+                "fingerprint": fingerprint,
+                "in_force": in_force.height,
+                "unusable_lines": len(problems),
+                "problems": dg.MetadataValue.md(md_list(problems) or "none"),
+                "in_force_lines": table(in_force.head(SNAPSHOT_SHOWN).to_dicts(), columns),
+                "path": dg.MetadataValue.path(lake.relative(path)),
+                **lake.root_metadata,
+            },
+        )
+
+    return snapshot
 
 
-@dg.asset(
-    name=snapshots.REVIEWS,
-    group_name="governance",
-    retry_policy=TRANSIENT_RETRY,
-    kinds={"parquet", "polars"},
-    description=(
-        "Snapshot of the stewards' review decisions in policy/reviews/*.jsonl (commons review "
-        "decide), with each line that cannot be applied. Every audit, its blocking check and "
-        "the release apply this snapshot; a release refuses one older than the files."
-    ),
+takedown_requests = snapshot_asset(
+    snapshots.TAKEDOWNS,
+    ("match", "value", "scope", "reason", "source"),
+    "Snapshot of the takedown requests in policy/takedowns/*.jsonl (match by url, id, sha256 or "
+    "did; scope work or record) and the social deletions of every day, with each line that "
+    "cannot be applied. Every audit, its blocking check and the release apply this snapshot; a "
+    "release refuses one older than the files. The takedown_requests sensor refreshes it, then "
+    "re-audits what a new request names.",
 )
-def review_decisions(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
-    frame = snapshots.review_files(lake.root_path)
-    applied = snapshots.reviews_of(frame).reviews
-    return _snapshot_result(
-        lake,
-        snapshots.REVIEWS,
-        frame,
-        len(applied),
-        ("match", "value", "decision", "licence", "reviewer", "source"),
-    )
-
-
+review_decisions = snapshot_asset(
+    snapshots.REVIEWS,
+    ("match", "value", "decision", "licence", "reviewer", "source"),
+    "Snapshot of the stewards' review decisions in policy/reviews/*.jsonl (commons review "
+    "decide), with each line that cannot be applied. Every audit, its blocking check and the "
+    "release apply this snapshot; a release refuses one older than the files.",
+)
 AUDIT_INPUTS = [takedown_requests, review_decisions]
 
 

@@ -6,7 +6,6 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -65,19 +64,12 @@ class Watch:
 
     name: str  # what is watched, as the sensor's note says it
     noun: str  # one new entry, counted
-    load: Callable[[Lake], list[Any]]
+    entries: Callable[[pl.DataFrame], list[Any]]  # the applicable entries of a snapshot frame
     key: Callable[[Any], str]
     names: Callable[[dict[str, Any], list[Any]], bool]  # does a new entry name this record?
     reaudit_tag: str
     rebuild_tag: str
     snapshot: str  # the asset the audits read the entries from (rights/snapshots.py)
-    files: Callable[[Path], pl.DataFrame]  # the entries as the files say them now
-
-    def snapshot_is_current(self, lake: Lake) -> bool:
-        path = lake.table_path(self.snapshot, "all")
-        return path.exists() and snapshots.fingerprint(
-            pl.read_parquet(path)
-        ) == snapshots.fingerprint(self.files(lake.root_path))
 
 
 def request_key(takedown: Takedown) -> str:
@@ -87,24 +79,22 @@ def request_key(takedown: Takedown) -> str:
 TAKEDOWNS = Watch(
     "takedown requests",
     "request(s)",
-    lambda lake: snapshots.takedowns_of(snapshots.takedown_files(lake.root_path)).requests,
+    lambda frame: snapshots.takedowns_of(frame).requests,
     request_key,
     lambda row, new: bool(takedown_hits(row, new)),
     REAUDIT,
     REBUILD,
     snapshots.TAKEDOWNS,
-    snapshots.takedown_files,
 )
 REVIEWS = Watch(
     "review decisions",
     "decision(s)",
-    lambda lake: snapshots.reviews_of(snapshots.review_files(lake.root_path)).reviews,
+    lambda frame: snapshots.reviews_of(frame).reviews,
     Review.key,
     lambda row, new: review_for(row, new) is not None,
     "review",
     "review-release",
     snapshots.REVIEWS,
-    snapshots.review_files,
 )
 SNAPSHOT_TAG = "snapshot"
 # The steward's inputs the audits read, refreshed together before a re-audit.
@@ -153,7 +143,8 @@ def evaluate(
     """The sensor's decision (pure apart from reading the lake and the run list):
     (run requests, new cursor state, a description)."""
     state: dict[str, Any] = json.loads(cursor) if cursor else {"seen": [], "pending": False}
-    entries = watch.load(lake)
+    files = snapshots.FILES[watch.snapshot](lake.root_path)  # read once per tick
+    entries = watch.entries(files)
     seen = set(state["seen"])
     new = [entry for entry in entries if watch.key(entry) not in seen]
     if new:
@@ -164,7 +155,7 @@ def evaluate(
             "batch": batch,
             "new": sorted({*state.get("new", []), *map(watch.key, new)}),
         }
-        if not watch.snapshot_is_current(lake):
+        if snapshots.staleness(lake.table_path(watch.snapshot, "all"), files) is not None:
             # The audits read the snapshot, not the files: refresh it first, re-audit after.
             request = dg.RunRequest(
                 run_key=f"{watch.reaudit_tag}-{batch}-{SNAPSHOT_TAG}",

@@ -88,23 +88,10 @@ def stale_snapshots(lake: Lake) -> list[dict[str, str]]:
     """Snapshots of the steward's inputs that are missing or older than their files: a request
     or decision filed since must reach the release, so none is cut on them."""
     found = []
-    for name, files in (
-        (snapshots.TAKEDOWNS, snapshots.takedown_files),
-        (snapshots.REVIEWS, snapshots.review_files),
-    ):
-        path = lake.table_path(name, "all")
-        if not path.exists():
-            found.append({"partition": name, "why": "never materialized"})
-        elif snapshots.fingerprint(pl.read_parquet(path)) != snapshots.fingerprint(
-            files(lake.root_path)
-        ):
-            found.append(
-                {
-                    "partition": name,
-                    "why": "older than the steward's files: materialize it, then audit again "
-                    "the partitions it names (the takedown_requests sensor does both)",
-                }
-            )
+    for name, files in snapshots.FILES.items():
+        why = snapshots.staleness(lake.table_path(name, "all"), files(lake.root_path))
+        if why is not None:
+            found.append({"partition": name, "why": why})
     return found
 
 

@@ -85,3 +85,19 @@ def takedown_files(root: Path) -> pl.DataFrame:
 def review_files(root: Path) -> pl.DataFrame:
     """The review decisions as the files say them now (policy/reviews)."""
     return review_frame(*load_reviews(root))
+
+
+# Each snapshot asset and how to read what its files say now.
+FILES = {TAKEDOWNS: takedown_files, REVIEWS: review_files}
+
+
+def staleness(snapshot: Path, files: pl.DataFrame) -> str | None:
+    """Why a snapshot table does not hold what the files say now (`files`), or None."""
+    if not snapshot.exists():
+        return "never materialized"
+    if fingerprint(pl.read_parquet(snapshot)) != fingerprint(files):
+        return (
+            "older than the steward's files: materialize it, then audit again the partitions it "
+            "names (the takedown_requests sensor does both)"
+        )
+    return None
