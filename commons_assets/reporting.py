@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import dagster as dg
@@ -35,13 +35,14 @@ def type_name(dtype: PolarsDataType) -> str:
     return _DAGSTER_TYPES.get(dtype.base_type(), str(dtype).lower())
 
 
-def column_schema(schema: Schema) -> dg.TableSchema:
-    """`dagster/column_schema` for a Polars schema; nested columns list their fields."""
+def column_schema(schema: Schema, described_here: Mapping[str, str] = {}) -> dg.TableSchema:
+    """`dagster/column_schema` for a Polars schema; nested columns list their fields. A table
+    whose columns mean something of their own describes them in `described_here`."""
     columns = []
     for name, dtype in schema.items():
         inner = dtype.inner if isinstance(dtype, pl.List) else dtype
         fields = ", ".join(f.name for f in inner.fields) if isinstance(inner, pl.Struct) else ""
-        described = COLUMN_DESCRIPTIONS.get(name)
+        described = described_here.get(name) or COLUMN_DESCRIPTIONS.get(name)
         if described and fields:
             described = f"{described} Fields: {fields}."
         columns.append(

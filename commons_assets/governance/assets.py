@@ -41,7 +41,7 @@ def snapshot_asset(name: str, columns: Sequence[str], description: str) -> dg.As
             data_version=dg.DataVersion(fingerprint),
             metadata={
                 "dagster/row_count": in_force.height,
-                "dagster/column_schema": column_schema(dict(frame.schema)),
+                "dagster/column_schema": column_schema(dict(frame.schema), snapshots.COLUMNS),
                 "fingerprint": fingerprint,
                 "in_force": in_force.height,
                 "unusable_lines": len(problems),

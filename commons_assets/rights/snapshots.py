@@ -28,6 +28,22 @@ TAKEDOWN_SCHEMA: Schema = {
     "problem": pl.String,
 }
 REVIEW_SCHEMA: Schema = {**{f.name: pl.String for f in fields(Review)}, "problem": pl.String}
+# What each column of a snapshot holds (shown on the asset page).
+COLUMNS = {
+    "match": "What the line matches records by: url, id, sha256 or did (takedowns); id, "
+    "source_id, sha256 or licence_raw (reviews).",
+    "value": "The value a record's `match` field must have.",
+    "reason": "Why the request or decision was made, as its author wrote it.",
+    "requested_at": "When the takedown was requested (the day, for a social deletion).",
+    "scope": "record: the matching records only; work: also their duplicates.",
+    "source": "Where the line is: file:line under the data root.",
+    "decision": "include or exclude.",
+    "licence": "The licence a steward found for an included record (SPDX).",
+    "reviewer": "Who decided.",
+    "decided_at": "When the decision was made (ISO time).",
+    "partition": "The source partition the decision is limited to, if any.",
+    "problem": "Why the line cannot be applied (then every other column is empty).",
+}
 
 
 @dataclass(frozen=True)

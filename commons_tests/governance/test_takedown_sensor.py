@@ -138,6 +138,8 @@ def test_takedown_requests_are_snapshotted_with_their_unusable_lines(
     metadata = event.materialization.metadata
     assert metadata["in_force"].value == 2  # one request plus the fixture's one deletion
     assert metadata["unusable_lines"].value == 1
+    described = {c.name: c.description for c in metadata["dagster/column_schema"].value.columns}
+    assert described["problem"] == snapshots.COLUMNS["problem"] and all(described.values())
     frame = pl.read_parquet(lake.table_path("takedown_requests", "all"))
     assert metadata["fingerprint"].value == snapshots.fingerprint(frame)
     assert event.materialization.tags["dagster/data_version"] == snapshots.fingerprint(frame)
