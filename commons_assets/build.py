@@ -12,6 +12,7 @@ import dagster as dg
 
 from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
+from commons_assets.operations import with_upstream_sources
 from commons_assets.rights.inputs import load_takedowns
 from commons_assets.rights.reviews import load_reviews
 from commons_assets.sources import layout
@@ -205,7 +206,7 @@ def build(
                 continue
             began = time.perf_counter()
             result = dg.materialize(
-                [asset, *checks_by_asset.get(asset.key, [])],
+                with_upstream_sources([asset, *checks_by_asset.get(asset.key, [])], assets),
                 partition_key=partition,
                 instance=instance,
                 resources=resources,

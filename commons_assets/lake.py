@@ -21,6 +21,9 @@ QUARANTINE_FOLDER = "_quarantine"  # bad input: unreadable records, files, image
 DROPPED_FOLDER = "_dropped"  # readable records a filter dropped, with the reason
 NOT_CARRIED_FOLDER = "_not_carried"  # records a reader deliberately left out, with the reason
 INDEX_FOLDER = "_dedupe_index"  # the persisted duplicate index (DuckDB), across partitions
+# The table of an unpartitioned asset: `lake/<asset>/all.parquet`, so every asset is a folder of
+# Parquet files whatever its partitioning (storage.py writes there).
+UNPARTITIONED = "all"
 
 
 # The instance's key-value store records which data root its runs, partitions and checks
@@ -97,7 +100,8 @@ class Lake(dg.ConfigurableResource):
         """The duplicate index's DuckDB file (dedupe/index.py)."""
         return self.tables / INDEX_FOLDER / "index.duckdb"
 
-    def table_path(self, asset: str, partition: str) -> Path:
+    def table_path(self, asset: str, partition: str = UNPARTITIONED) -> Path:
+        """Where the IO manager (storage.py) keeps an asset partition's table."""
         return self.tables / asset / f"{partition}.parquet"
 
     def quarantine_path(self, asset: str, partition: str) -> Path:
@@ -129,25 +133,10 @@ class Lake(dg.ConfigurableResource):
         materialized: a stage that needs every partition reads these (a source removed from
         disk drops out with its partition)."""
         if partitions is None:
-            path = self.table_path(asset, "all")
-            return {"all": path} if path.exists() else {}
+            path = self.table_path(asset, UNPARTITIONED)
+            return {UNPARTITIONED: path} if path.exists() else {}
         keys = partitions.get_partition_keys(dynamic_partitions_store=instance)
         return {key: path for key in keys if (path := self.table_path(asset, key)).exists()}
-
-    def scan_current(
-        self,
-        asset: str,
-        partitions: dg.PartitionsDefinition | None,
-        instance: dg.DagsterInstance,
-    ) -> dict[str, pl.LazyFrame]:
-        """partition -> lazy table, for every current partition of `asset`."""
-        return {
-            key: pl.scan_parquet(path)
-            for key, path in self.current_tables(asset, partitions, instance).items()
-        }
-
-    def write_table(self, asset: str, partition: str, frame: pl.DataFrame) -> Path:
-        return write_parquet_atomic(frame, self.table_path(asset, partition))
 
     def write_quarantine(self, asset: str, partition: str, frame: pl.DataFrame) -> Path:
         return write_parquet_atomic(frame, self.quarantine_path(asset, partition))
@@ -157,20 +146,6 @@ class Lake(dg.ConfigurableResource):
 
     def write_not_carried(self, asset: str, partition: str, frame: pl.DataFrame) -> Path:
         return write_parquet_atomic(frame, self.not_carried_path(asset, partition))
-
-    def read_table(self, asset: str, partition: str) -> pl.DataFrame:
-        return pl.read_parquet(self.table_path(asset, partition))
-
-    def read_upstream(self, asset: str, partition: str) -> pl.DataFrame:
-        """An upstream partition's table; a clear failure when it was never materialized."""
-        path = self.table_path(asset, partition)
-        if not path.exists():
-            raise dg.Failure(
-                description=f"{asset}[{partition}] has not been materialized yet; materialize "
-                "it first (or select the upstream assets too).",
-                allow_retries=False,  # waiting will not make it appear
-            )
-        return pl.read_parquet(path)
 
     def relative(self, path: Path) -> str:
         """A path as shown to users and stored in provenance: relative to the data root."""

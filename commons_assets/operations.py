@@ -3,7 +3,7 @@ share the cores, what is retried, and what follows its upstream once automation 
 Stage modules declare the data's journey; this module declares its operation, in one place."""
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import dagster as dg
@@ -42,12 +42,16 @@ def per_partition_asset(
     tags: Iterable[str],
     description: str,
     cpu_bound: bool = False,
+    ins: Mapping[str, dg.AssetIn] | None = None,
 ) -> Any:
     """The decorator of a per-kind, partitioned asset: retried on transient failures, and in
-    the `cpu` pool when its step is CPU-bound. One partition per run (see above)."""
+    the `cpu` pool when its step is CPU-bound. One partition per run (see above). `ins` are
+    the upstream tables the asset reads (loaded by the lake's IO manager), `deps` the upstream
+    assets it waits on without reading."""
     return dg.asset(
         name=name,
         partitions_def=partitions,
+        ins=dict(ins or {}),
         deps=list(deps),
         group_name=group,
         retry_policy=TRANSIENT_RETRY,
@@ -110,3 +114,18 @@ follow_upstream_sensor = dg.AutomationConditionSensorDefinition(
         "once a day (04:00 UTC) when something upstream changed. Off until you turn it on."
     ),
 )
+
+
+def with_upstream_sources(
+    selected: Sequence[Any], available: Iterable[dg.AssetsDefinition]
+) -> list[Any]:
+    """`selected` (assets and checks), plus every upstream asset they read or wait on as an
+    external source: a run of a few assets loads the rest from the lake, with the upstream's
+    partitions (`dg.materialize` needs each input's producer in its list)."""
+    given = [item for item in selected if isinstance(item, dg.AssetsDefinition)]
+    produced = {key for item in given for key in item.keys}
+    wanted = {key for item in given for key in item.dependency_keys} - produced
+    sources: list[Any] = []
+    for asset in available:
+        sources += [s for s in asset.to_source_assets() if s.key in wanted]
+    return [*selected, *sources]

@@ -17,11 +17,13 @@ from pydantic import Field, PrivateAttr
 
 from commons_assets.clean.quality import QualityConfig
 from commons_assets.clean.settings import CleanSettings, load_clean_settings
+from commons_assets.dedupe.resource import DedupeIndex
 from commons_assets.dedupe.settings import DedupeConfig, load_dedupe_config
 from commons_assets.lake import Lake
 from commons_assets.rights.policy import RightsPolicy, load_policy
 from commons_assets.settings import SettingsFileError, data_root
 from commons_assets.sources.limits import SourceLimits, load_limits
+from commons_assets.storage import LakeIOManager
 
 T = TypeVar("T")
 
@@ -74,4 +76,9 @@ class StewardSettings(dg.ConfigurableResource):
 
 def resources_for(lake: Lake) -> dict[str, Any]:
     """The resources every Commons asset runs with, over one data root."""
-    return {"lake": lake, "settings": StewardSettings(root=lake.root)}
+    return {
+        "lake": lake,
+        "settings": StewardSettings(root=lake.root),
+        "io_manager": LakeIOManager(lake=lake),
+        "dedupe_index": DedupeIndex(lake=lake),
+    }

@@ -14,13 +14,14 @@ from commons_assets.lake import Lake, instance_data_root
 from commons_assets.sources.assets import corpus_texts
 from commons_assets.sources.sensors import source_partitions_sensor, sync_partitions
 from commons_assets.steward import resources_for
+from commons_tests.runs import materialize
 
 
 def test_a_run_claims_the_instance_and_another_root_is_refused(
     lake: Lake, data_root: Path, tmp_path: Path, instance: dg.DagsterInstance
 ) -> None:
     sync_partitions(instance, lake)
-    result = dg.materialize(
+    result = materialize(
         [corpus_texts], partition_key="essays", instance=instance, resources=resources_for(lake)
     )
     assert result.success
@@ -30,7 +31,7 @@ def test_a_run_claims_the_instance_and_another_root_is_refused(
 
     other = Lake(root=str(shutil.copytree(data_root / "sources", tmp_path / "other" / "sources")))
     other = Lake(root=str(tmp_path / "other"))
-    refused = dg.materialize(
+    refused = materialize(
         [corpus_texts],
         partition_key="essays",
         instance=instance,

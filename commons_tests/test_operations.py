@@ -16,6 +16,7 @@ from commons_assets.operations import CPU_POOL
 from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for
 from commons_tests.builders import write_jsonl
+from commons_tests.runs import materialize
 
 GRAPH = defs.resolve_asset_graph()
 SPECS = {spec.key.to_user_string(): spec for spec in defs.resolve_all_asset_specs()}
@@ -74,7 +75,7 @@ def test_new_source_partitions_and_their_downstream_follow(
     assert ("clean_texts", "essays") not in requested
 
     source = defs.get_assets_def("corpus_texts")
-    assert dg.materialize(
+    assert materialize(
         [source], partition_key="essays", resources=resources_for(lake), instance=instance
     ).success
     requested = _requested(instance, _requested.cursor)

@@ -18,6 +18,7 @@ from commons_assets.sources.assets import corpus_texts
 from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for
 from commons_tests.optional import import_or_skip
+from commons_tests.runs import materialize
 from commons_tests.server import REPO
 
 psycopg2 = import_or_skip("psycopg2", required_by="COMMONS_REQUIRE_POSTGRES")
@@ -60,7 +61,7 @@ def test_the_postgres_instance_keeps_runs_partitions_and_materializations(
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         sync_partitions(instance, lake)
-        assert dg.materialize(
+        assert materialize(
             [corpus_texts], partition_key="essays", resources=resources_for(lake), instance=instance
         ).success
     # A second process (here: a second instance object) sees what the first one recorded.

@@ -17,6 +17,7 @@ from commons_assets.sources.assets import social_posts
 from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for
 from commons_tests.builders import SAMPLE_DAY
+from commons_tests.runs import materialize
 
 
 def test_the_policy_is_read_once_per_run(
@@ -31,7 +32,7 @@ def test_the_policy_is_read_once_per_run(
         return real(root)
 
     monkeypatch.setattr(steward, "load_policy", counted)
-    result = dg.materialize(
+    result = materialize(
         [*AUDIT_INPUTS, social_posts, clean_posts, rights_posts, *AUDIT_CHECKS[rights_posts.key]],
         partition_key=SAMPLE_DAY,
         resources=resources_for(lake),
@@ -40,7 +41,7 @@ def test_the_policy_is_read_once_per_run(
     assert result.success
     # The audit and its blocking check both apply the policy: one read of the files.
     assert reads == [data_root]
-    dg.materialize(
+    materialize(
         [*AUDIT_INPUTS, rights_posts, *AUDIT_CHECKS[rights_posts.key]],
         partition_key=SAMPLE_DAY,
         resources=resources_for(lake),
@@ -55,7 +56,7 @@ def test_an_invalid_settings_file_stops_only_the_steps_that_need_it(
     sync_partitions(instance, lake)
     (data_root / "policy").mkdir(exist_ok=True)
     (data_root / "policy" / "dedupe.toml").write_text("[minhash]\nnum_bands = 0\n")
-    result = dg.materialize(
+    result = materialize(
         [*AUDIT_INPUTS, social_posts, clean_posts, rights_posts, *AUDIT_CHECKS[rights_posts.key]],
         partition_key=SAMPLE_DAY,
         resources=resources_for(lake),
@@ -64,7 +65,7 @@ def test_an_invalid_settings_file_stops_only_the_steps_that_need_it(
     assert result.success  # no step of this run reads the dedupe settings
     from commons_assets.dedupe.assets import signatures_posts
 
-    refused = dg.materialize(
+    refused = materialize(
         [signatures_posts],
         partition_key=SAMPLE_DAY,
         resources=resources_for(lake),

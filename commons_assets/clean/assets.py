@@ -25,12 +25,6 @@ KEPT_FACTS = ("source_id", "language", "licence_raw")
 DROPPED_FACTS = ("reason", "source_id", "stage", "language")
 
 
-def _upstream_rows(
-    context: dg.AssetExecutionContext, lake: Lake, upstream: dg.AssetsDefinition
-) -> list[dict[str, Any]]:
-    return lake.read_upstream(upstream.key.to_user_string(), context.partition_key).to_dicts()
-
-
 def _reason_table(outcome: CleanOutcome) -> dg.MetadataValue:
     rows: list[dict[str, str | int]]
     rows = [{"outcome": "kept", "reason": "", "count": len(outcome.kept)}]
@@ -57,18 +51,17 @@ def _reason_table(outcome: CleanOutcome) -> dg.MetadataValue:
 def _write_clean(
     context: dg.AssetExecutionContext,
     lake: Lake,
-    upstream: dg.AssetsDefinition,
+    records: pl.DataFrame,
     kind: SourceKind,
     settings: CleanSettings,
     clean: Callable[[list[dict[str, Any]], CleanSettings], CleanOutcome],
-) -> dg.MaterializeResult:
+) -> dg.Output[pl.DataFrame]:
     asset = context.asset_key.to_user_string()
     partition = context.partition_key
     started = time.perf_counter()
-    outcome = clean(_upstream_rows(context, lake, upstream), settings)
+    outcome = clean(records.to_dicts(), settings)
     kept = pl.DataFrame(outcome.kept, schema=CLEAN_SCHEMA)
     dropped = pl.DataFrame(outcome.dropped, schema=DROPPED_SCHEMA)
-    path = lake.write_table(asset, partition, kept)
     lake.write_dropped(asset, partition, dropped)
     elapsed = time.perf_counter() - started
     context.log.info(f"{asset}[{partition}]: {kept.height} kept, {dropped.height} dropped")
@@ -87,8 +80,6 @@ def _write_clean(
         "kept_preview": preview(kept.head(PREVIEW_ROWS).to_dicts(), "text", KEPT_FACTS),
         "dropped_preview": preview(dropped.head(PREVIEW_ROWS).to_dicts(), "excerpt", DROPPED_FACTS),
         "settings": dg.MetadataValue.json(documents.settings_summary(settings, kind.name)),
-        "path": dg.MetadataValue.path(lake.relative(path)),
-        **lake.root_metadata,
         "seconds": round(elapsed, 3),
     }
     if kept.height:
@@ -97,7 +88,7 @@ def _write_clean(
             [{"language": r["language"], "count": r["count"]} for r in languages.to_dicts()],
             ("language", "count"),
         )
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.Output(kept, metadata=metadata)
 
 
 def clean_asset(
@@ -111,18 +102,22 @@ def clean_asset(
         kind.clean_asset,
         kind.partitions,
         GROUP,
-        [source],
+        [],
         kind.clean_tags,
         kind.clean_description,
         cpu_bound=True,
+        ins={"records": dg.AssetIn(source.key)},
     )
     def clean(
-        context: dg.AssetExecutionContext, lake: Lake, settings: StewardSettings
-    ) -> dg.MaterializeResult:
+        context: dg.AssetExecutionContext,
+        lake: Lake,
+        settings: StewardSettings,
+        records: pl.DataFrame,
+    ) -> dg.Output[pl.DataFrame]:
         return _write_clean(
             context,
             lake,
-            source,
+            records,
             kind,
             settings.clean(defaults),
             lambda rows, chosen: kind.clean(rows, chosen, lake),

@@ -12,8 +12,8 @@ import dagster as dg
 import polars as pl
 
 from commons_assets.dedupe.clusters import build_clusters, phash_keys
-from commons_assets.dedupe.index import endpoint_records, update_index
 from commons_assets.dedupe.minhash import MinHashConfig, band_keys, text_signatures
+from commons_assets.dedupe.resource import DedupeIndex
 from commons_assets.dedupe.schemas import IMAGE_SIGNATURE_SCHEMA, SIGNATURE_SCHEMA
 from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
@@ -108,14 +108,13 @@ def image_signature_frame(audited: pl.DataFrame) -> pl.DataFrame:
 
 def _write_signatures(
     context: dg.AssetExecutionContext,
-    lake: Lake,
     settings: StewardSettings,
     kind: SourceKind,
-    audit: dg.AssetsDefinition,
-) -> dg.MaterializeResult:
+    audit: dg.AssetKey,
+    audited: pl.DataFrame,
+) -> dg.Output[pl.DataFrame]:
     started = time.perf_counter()
-    require_cleared(context.instance, audit.key, context.partition_key)
-    audited = lake.read_upstream(kind.audit_asset, context.partition_key)
+    require_cleared(context.instance, audit, context.partition_key)
     metadata: dict[str, Any] = {}
     if kind.shard == "image_text":
         frame, schema = image_signature_frame(audited), IMAGE_SIGNATURE_SCHEMA
@@ -123,16 +122,14 @@ def _write_signatures(
         config = settings.dedupe()
         frame, schema = signature_frame(audited, config.minhash), SIGNATURE_SCHEMA
         metadata["settings"] = dg.MetadataValue.json(config.summary())
-    path = lake.write_table(kind.signature_asset, context.partition_key, frame)
-    return dg.MaterializeResult(
+    return dg.Output(
+        frame,
         metadata={
             "dagster/row_count": frame.height,
             "dagster/column_schema": column_schema(schema),
             **metadata,
-            "path": dg.MetadataValue.path(lake.relative(path)),
-            **lake.root_metadata,
             "seconds": round(time.perf_counter() - started, 3),
-        }
+        },
     )
 
 
@@ -155,15 +152,16 @@ def signature_asset(kind: SourceKind, audit: dg.AssetsDefinition) -> dg.AssetsDe
         kind.signature_asset,
         kind.partitions,
         GROUP,
-        [audit],
+        [],
         {"parquet", "polars", "image"} if images else {"parquet", "polars", "numpy"},
         IMAGE_SIGNATURES if images else TEXT_SIGNATURES,
         cpu_bound=True,
+        ins={"audited": dg.AssetIn(audit.key)},
     )
     def signatures(
-        context: dg.AssetExecutionContext, lake: Lake, settings: StewardSettings
-    ) -> dg.MaterializeResult:
-        return _write_signatures(context, lake, settings, kind, audit)
+        context: dg.AssetExecutionContext, settings: StewardSettings, audited: pl.DataFrame
+    ) -> dg.Output[pl.DataFrame]:
+        return _write_signatures(context, settings, kind, audit.key, audited)
 
     return signatures
 
@@ -207,28 +205,29 @@ def dedup_clusters_asset(
         ),
     )
     def dedup_clusters(
-        context: dg.AssetExecutionContext, lake: Lake, settings: StewardSettings
-    ) -> dg.MaterializeResult:
+        context: dg.AssetExecutionContext,
+        lake: Lake,
+        settings: StewardSettings,
+        dedupe_index: DedupeIndex,
+    ) -> dg.Output[pl.DataFrame]:
         started = time.perf_counter()
         config = settings.dedupe()
         current = current_signature_files(lake, context.instance, kinds)
-        edges, update = update_index(
-            lake.index_path, current, config.clusters, config.fingerprint()
-        )
-        records = endpoint_records(lake.index_path, edges)
+        edges, update = dedupe_index.update(current, config.clusters, config.fingerprint())
+        records = dedupe_index.endpoints(edges)
         frame = pl.DataFrame(
             build_clusters(
                 records, edges.select("first_id", "second_id", "match", "similarity").rows()
             ),
             schema=CLUSTER_SCHEMA,
         )
-        path = lake.write_table("dedup_clusters", "all", frame)
         clusters = frame.filter(pl.col("role") != "duplicate").filter(pl.col("match") == "self")
         sizes = clusters.group_by("cluster_size").len(name="clusters").sort("cluster_size")
         top = clusters.sort(["cluster_size", "cluster_id"], descending=[True, False]).head(10)
         duplicates = frame.filter(pl.col("role") == "duplicate").height
         indexed_records = update.records_indexed
-        return dg.MaterializeResult(
+        return dg.Output(
+            frame,
             metadata={
                 "dagster/row_count": frame.height,
                 "dagster/column_schema": column_schema(CLUSTER_SCHEMA),
@@ -268,10 +267,8 @@ def dedup_clusters_asset(
                     ("cluster_size", "source_kind", "source_id", "members"),
                 ),
                 "settings": dg.MetadataValue.json(config.summary()),
-                "path": dg.MetadataValue.path(lake.relative(path)),
-                **lake.root_metadata,
                 "seconds": round(time.perf_counter() - started, 3),
-            }
+            },
         )
 
     return dedup_clusters

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 import dagster as dg
 import polars as pl
 
-from commons_assets.governance.review_queue import QUEUE_COLUMNS, held
+from commons_assets.governance.review_queue import QUEUE_COLUMNS, held_in, queue_columns
 from commons_assets.lake import Lake
 from commons_assets.operations import TRANSIENT_RETRY
 from commons_assets.reporting import column_schema, md_list, table
 from commons_assets.rights import snapshots
 from commons_assets.rights.assets import RIGHTS_ASSETS
+from commons_assets.storage import every_partition
 
 QUEUE_SHOWN = 50
 
@@ -31,13 +32,13 @@ def snapshot_asset(name: str, columns: Sequence[str], description: str) -> dg.As
         kinds={"parquet", "polars"},
         description=description,
     )
-    def snapshot(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+    def snapshot(lake: Lake) -> dg.Output[pl.DataFrame]:
         frame = snapshots.FILES[name](lake.root_path)
-        path = lake.write_table(name, "all", frame)
         fingerprint = snapshots.fingerprint(frame)
         problems = frame["problem"].drop_nulls().to_list()
         in_force = frame.filter(pl.col("problem").is_null())
-        return dg.MaterializeResult(
+        return dg.Output(
+            frame,
             data_version=dg.DataVersion(fingerprint),
             metadata={
                 "dagster/row_count": in_force.height,
@@ -47,8 +48,6 @@ def snapshot_asset(name: str, columns: Sequence[str], description: str) -> dg.As
                 "unusable_lines": len(problems),
                 "problems": dg.MetadataValue.md(md_list(problems) or "none"),
                 "in_force_lines": table(in_force.head(SNAPSHOT_SHOWN).to_dicts(), columns),
-                "path": dg.MetadataValue.path(lake.relative(path)),
-                **lake.root_metadata,
             },
         )
 
@@ -79,7 +78,7 @@ def held_records_asset(audits: Sequence[dg.AssetsDefinition]) -> dg.AssetsDefini
 
     @dg.asset(
         name="held_records",
-        deps=audits,
+        ins={audit.key.to_user_string(): every_partition(audit) for audit in audits},
         group_name="governance",
         retry_policy=TRANSIENT_RETRY,
         kinds={"parquet", "polars"},
@@ -91,16 +90,17 @@ def held_records_asset(audits: Sequence[dg.AssetsDefinition]) -> dg.AssetsDefini
             "part of the queue."
         ),
     )
-    def held_records(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
-        queue = held(lake.root_path)
-        path = lake.write_table("held_records", "all", queue)
+    def held_records(**audits: dict[str, pl.LazyFrame]) -> dg.Output[pl.DataFrame]:
+        current = (table for partitions in audits.values() for table in partitions.values())
+        queue = held_in(queue_columns(current))
         by_partition = (
             queue.group_by("source_kind", "source_partition")
             .agg(held=pl.len(), oldest_days=pl.col("age_days").max())
             .sort("oldest_days", "held", descending=True, nulls_last=True)
         )
         oldest = queue["age_days"].max() if queue.height else None
-        return dg.MaterializeResult(
+        return dg.Output(
+            queue,
             metadata={
                 "dagster/row_count": queue.height,
                 "dagster/column_schema": column_schema(dict(queue.schema)),
@@ -118,9 +118,7 @@ def held_records_asset(audits: Sequence[dg.AssetsDefinition]) -> dg.AssetsDefini
                     "SPDX --reason … --reviewer …` (or `--exclude`); bulk: `commons review decide "
                     "--licence-raw STATEMENT [--partition P] …`"
                 ),
-                "path": dg.MetadataValue.path(lake.relative(path)),
-                **lake.root_metadata,
-            }
+            },
         )
 
     return held_records

@@ -6,6 +6,7 @@ as does `commons build`)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -39,24 +40,37 @@ def audit_tables(root: Path) -> list[Path]:
     return Lake(root=str(root)).tables_of("rights_")
 
 
-def audited(root: Path) -> pl.DataFrame:
-    """Every audited record (all decisions) with the columns the queue shows."""
+def queue_columns(tables: Iterable[pl.LazyFrame]) -> pl.DataFrame:
+    """Every audited record (all decisions) of `tables` with the columns the queue shows."""
+    wanted = [*QUEUE_COLUMNS, "sha256"]
     frames = []
-    for path in audit_tables(root):
-        frame = pl.read_parquet(path)
-        for column in [*QUEUE_COLUMNS, "sha256"]:
-            if column not in frame.columns:
-                frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
-        frames.append(frame.select(*QUEUE_COLUMNS, "sha256"))
+    for table in tables:
+        present = table.collect_schema().names()
+        frames.append(
+            table.select(
+                pl.col(c) if c in present else pl.lit(None, pl.String).alias(c) for c in wanted
+            ).collect()
+        )
     if not frames:
-        return pl.DataFrame(schema={c: pl.String for c in [*QUEUE_COLUMNS, "sha256"]})
+        return pl.DataFrame(schema={c: pl.String for c in wanted})
     return pl.concat(frames)
 
 
+def audited(root: Path) -> pl.DataFrame:
+    """Every audited record in the lake, whether its partition is current or not (the CLI's
+    search: a record of a removed source can still be shown)."""
+    return queue_columns(pl.scan_parquet(path) for path in audit_tables(root))
+
+
 def held(root: Path, now: dt.datetime | None = None) -> pl.DataFrame:
-    """Records held for review, the longest-waiting first, with their age in days."""
+    """Records held for review in the lake, the longest-waiting first, with their age."""
+    return held_in(audited(root), now)
+
+
+def held_in(audited: pl.DataFrame, now: dt.datetime | None = None) -> pl.DataFrame:
+    """The held records of `audited`, the longest-waiting first, with their age in days."""
     now = now or dt.datetime.now(dt.UTC)
-    queue = audited(root).filter(pl.col("decision") == "HOLD")
+    queue = audited.filter(pl.col("decision") == "HOLD")
     since = pl.col("held_since").str.to_datetime(time_zone="UTC", strict=False)
     return queue.with_columns(age_days=((pl.lit(now) - since).dt.total_hours() / 24).round(1)).sort(
         ["held_since", "id"], nulls_last=True

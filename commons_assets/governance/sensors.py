@@ -155,7 +155,7 @@ def evaluate(
             "batch": batch,
             "new": sorted({*state.get("new", []), *map(watch.key, new)}),
         }
-        if snapshots.staleness(lake.table_path(watch.snapshot, "all"), files) is not None:
+        if snapshots.staleness(lake.table_path(watch.snapshot), files) is not None:
             # The audits read the snapshot, not the files: refresh it first, re-audit after.
             request = dg.RunRequest(
                 run_key=f"{watch.reaudit_tag}-{batch}-{SNAPSHOT_TAG}",

@@ -4,7 +4,7 @@ a new immutable version under `releases/` (DESIGN.md §5)."""
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,37 +31,29 @@ from commons_assets.rights import snapshots
 from commons_assets.rights.assets import (
     RIGHTS_ASSETS,
     cleared_partitions,
-    review_snapshot,
     stale_site_audits,
-    takedown_snapshot,
 )
 from commons_assets.rights.audit import REVIEW_CHANNEL, Takedown
 from commons_assets.rights.policy import RightsPolicy
 from commons_assets.rights.reviews import Review
 from commons_assets.steward import StewardSettings
+from commons_assets.storage import every_partition
 
 GROUP = "publish"
 
 
-def audit_partitions(
-    lake: Lake, instance: dg.DagsterInstance, kinds: Sequence[SourceKind] = KINDS
-) -> dict[str, list[str]]:
-    """The audit partitions that exist now, per audit asset (a removed source is not published)."""
-    return {
-        kind.audit_asset: list(lake.current_tables(kind.audit_asset, kind.partitions, instance))
-        for kind in kinds
-    }
+AuditTables = Mapping[str, Mapping[str, pl.LazyFrame]]  # audit asset -> partition -> table
 
 
 def uncleared_audits(
-    lake: Lake, instance: dg.DagsterInstance, kinds: Sequence[SourceKind] = KINDS
+    lake: Lake, instance: dg.DagsterInstance, audits: AuditTables, kinds: Sequence[SourceKind]
 ) -> list[dict[str, str]]:
     """Audit partitions whose blocking check failed or did not run on their current table, and
     page audits older than their sites' captures: while there is one, no release is cut
     (DESIGN.md §5: LATEST never moves past a failed or missing blocking check upstream)."""
     found = []
     for kind in kinds:
-        keys = list(lake.current_tables(kind.audit_asset, kind.partitions, instance))
+        keys = list(audits.get(kind.audit_asset, {}))
         _, held = cleared_partitions(instance, dg.AssetKey(kind.audit_asset), keys)
         if kind.site_policies:
             held = {**stale_site_audits(lake, instance, keys), **held}
@@ -72,14 +64,10 @@ def uncleared_audits(
     return found
 
 
-def audited_rows(
-    lake: Lake, instance: dg.DagsterInstance, kinds: Sequence[SourceKind] = KINDS
-) -> pl.DataFrame:
-    """All audit tables of the partitions that exist now."""
+def audited_rows(audits: AuditTables, kinds: Sequence[SourceKind]) -> pl.DataFrame:
+    """Every current partition's audit table, kind by kind."""
     frames = [
-        table.collect()
-        for kind in kinds
-        for table in lake.scan_current(kind.audit_asset, kind.partitions, instance).values()
+        table.collect() for kind in kinds for table in audits.get(kind.audit_asset, {}).values()
     ]
     return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
 
@@ -89,7 +77,7 @@ def stale_snapshots(lake: Lake) -> list[dict[str, str]]:
     or decision filed since must reach the release, so none is cut on them."""
     found = []
     for name, files in snapshots.FILES.items():
-        why = snapshots.staleness(lake.table_path(name, "all"), files(lake.root_path))
+        why = snapshots.staleness(lake.table_path(name), files(lake.root_path))
         if why is not None:
             found.append({"partition": name, "why": why})
     return found
@@ -258,12 +246,12 @@ def release_asset(
 
     @dg.asset(
         name="release",
-        deps=[
-            *audits,
-            clusters_asset,
-            dg.AssetKey(snapshots.TAKEDOWNS),
-            dg.AssetKey(snapshots.REVIEWS),
-        ],
+        ins={
+            **{audit.key.to_user_string(): every_partition(audit) for audit in audits},
+            "clusters": dg.AssetIn(clusters_asset.key),
+            "takedowns": dg.AssetIn(dg.AssetKey(snapshots.TAKEDOWNS)),
+            "reviews": dg.AssetIn(dg.AssetKey(snapshots.REVIEWS)),
+        },
         group_name=GROUP,
         retry_policy=TRANSIENT_RETRY,
         kinds={"parquet", "polars"},
@@ -278,9 +266,16 @@ def release_asset(
         ),
     )
     def release(
-        context: dg.AssetExecutionContext, lake: Lake, settings: StewardSettings
+        context: dg.AssetExecutionContext,
+        lake: Lake,
+        settings: StewardSettings,
+        clusters: pl.DataFrame,
+        takedowns: pl.DataFrame,
+        reviews: pl.DataFrame,
+        **audits: dict[str, pl.LazyFrame],
     ) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
-        if uncleared := [*stale_snapshots(lake), *uncleared_audits(lake, context.instance, kinds)]:
+        uncleared = uncleared_audits(lake, context.instance, audits, kinds)
+        if uncleared := [*stale_snapshots(lake), *uncleared]:
             yield dg.AssetCheckResult(
                 check_name=UPSTREAM_CHECK,
                 passed=False,
@@ -300,20 +295,7 @@ def release_asset(
                 allow_retries=False,
             )
         yield dg.AssetCheckResult(check_name=UPSTREAM_CHECK, passed=True)
-        audited = audited_rows(lake, context.instance, kinds)
-        clusters_path = lake.table_path("dedup_clusters", "all")
-        clusters = (
-            pl.read_parquet(clusters_path)
-            if clusters_path.exists()
-            else pl.DataFrame(
-                schema={
-                    "record_id": pl.String,
-                    "role": pl.String,
-                    "match": pl.String,
-                    "survivor_id": pl.String,
-                }
-            )
-        )
+        audited = audited_rows(audits, kinds)
         excluded = not_published(clusters.to_dicts())
         rows = publishable(audited, excluded) if audited.height else audited
         images = pl.col("source_kind").is_in(image_kinds)
@@ -344,9 +326,11 @@ def release_asset(
             "removed": len(excluded),
         }
         releases = lake.releases
-        takedowns, takedowns_fingerprint = takedown_snapshot(lake)
-        reviews, reviews_fingerprint = review_snapshot(lake)
-        takedown_report = applied_takedowns(takedowns.requests, takedowns.problems, audited)
+        takedowns_fingerprint = snapshots.fingerprint(takedowns)
+        reviews_fingerprint = snapshots.fingerprint(reviews)
+        requests = snapshots.takedowns_of(takedowns)
+        decisions = snapshots.reviews_of(reviews)
+        takedown_report = applied_takedowns(requests.requests, requests.problems, audited)
         with releases_locked(releases):
             previous = latest(releases)
             version, staged = stage_release(
@@ -362,7 +346,7 @@ def release_asset(
             )
             # Unchanged content: the release in force is verified again (against today's takedowns).
             violations, manifest, results = _gate(
-                staged or releases / version, takedowns.requests, policy, reviews.reviews
+                staged or releases / version, requests.requests, policy, decisions.reviews
             )
             yield from results
             if violations or manifest:

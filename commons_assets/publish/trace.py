@@ -44,7 +44,7 @@ def releases_containing(root: Path, record_id: str) -> list[str]:
 
 
 def cluster_of(root: Path, record_id: str) -> list[dict[str, Any]]:
-    path = Lake(root=str(root)).table_path("dedup_clusters", "all")
+    path = Lake(root=str(root)).table_path("dedup_clusters")
     if not path.exists():
         return []
     mine = _query([path], "record_id = $id", {"id": record_id})

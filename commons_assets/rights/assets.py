@@ -8,6 +8,7 @@ import json
 import time
 import warnings
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
@@ -36,8 +37,8 @@ from commons_assets.rights.site_policies import (
 )
 from commons_assets.sources.assets import archive_pages
 from commons_assets.sources.layout import within
-from commons_assets.sources.partitions import archive_partitions
 from commons_assets.steward import StewardSettings
+from commons_assets.storage import every_partition
 
 # Partitioned asset checks are a preview feature in Dagster 1.13 (constraints.txt pins the
 # release they are tested with); its warning would print on every import of the code location.
@@ -50,7 +51,7 @@ DECISIONS = ("INCLUDE", "INCLUDE_ATTRIB", "HOLD", "EXCLUDE")
 
 def _snapshot(lake: Lake, name: str) -> tuple[pl.DataFrame, str]:
     """A snapshot of the steward's inputs (rights/snapshots.py) and its fingerprint."""
-    path = lake.table_path(name, "all")
+    path = lake.table_path(name)
     if not path.exists():
         raise dg.Failure(
             description=f"{name} has not been materialized yet: the audit applies its snapshot "
@@ -71,10 +72,6 @@ def review_snapshot(lake: Lake) -> tuple[snapshots.ReviewSnapshot, str]:
     """The review decisions every audit, check and release applies (the snapshot asset)."""
     frame, fingerprint = _snapshot(lake, snapshots.REVIEWS)
     return snapshots.reviews_of(frame), fingerprint
-
-
-def _read(context: dg.AssetExecutionContext, lake: Lake, asset: str) -> list[dict[str, Any]]:
-    return lake.read_upstream(asset, context.partition_key).to_dicts()
 
 
 def audit_rows(
@@ -121,7 +118,6 @@ def _report(
     policy: RightsPolicy,
     problems: list[str],
     elapsed: float,
-    path: str,
     review_problems: list[str] | None = None,
 ) -> dict[str, Any]:
     by_decision = Counter(audited["decision"].to_list()) if audited.height else Counter()
@@ -131,7 +127,6 @@ def _report(
         **{f"decision/{d}": by_decision.get(d, 0) for d in DECISIONS},
         "admitted": sum(by_decision.get(d, 0) for d in ADMITTED),
         "policy": dg.MetadataValue.json({**policy.summary(), "fingerprint": policy.fingerprint()}),
-        "path": dg.MetadataValue.path(path),
         "seconds": round(elapsed, 3),
     }
     if audited.height:
@@ -284,14 +279,9 @@ CAPTURE_COLUMNS = [
 ]
 
 
-def archive_partitions_on_disk(lake: Lake, instance: dg.DagsterInstance) -> list[str]:
-    keys = archive_partitions.get_partition_keys(dynamic_partitions_store=instance)
-    return [key for key in keys if lake.table_path("archive_pages", key).exists()]
-
-
 @dg.asset(
     name=SITE_POLICIES,
-    deps=[archive_pages],
+    ins={"pages": every_partition(archive_pages)},
     group_name=GROUP,
     retry_policy=TRANSIENT_RETRY,
     kinds={"parquet", "polars"},
@@ -302,16 +292,14 @@ def archive_partitions_on_disk(lake: Lake, instance: dg.DagsterInstance) -> list
         "robots.txt was never captured is decided by the policy (robots_never_captured)."
     ),
 )
-def site_policies(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
+def site_policies(pages: dict[str, pl.LazyFrame]) -> dg.Output[pl.DataFrame]:
     found: list[dict[str, Any]] = []
-    partitions = archive_partitions_on_disk(lake, context.instance)
-    for key in partitions:
-        pages = pl.read_parquet(lake.table_path("archive_pages", key), columns=CAPTURE_COLUMNS)
-        found += captures(pages.filter(pl.col("record_role").is_in(ROLES)).to_dicts())
+    for partition in pages.values():
+        captured = partition.select(CAPTURE_COLUMNS).filter(pl.col("record_role").is_in(ROLES))
+        found += captures(captured.collect().to_dicts())
     frame = pl.DataFrame(found, schema=SITE_POLICY_SCHEMA).sort(
         "host", "role", "captured_at", "capture_id", nulls_last=False
     )
-    path = lake.write_table(SITE_POLICIES, "all", frame)
     by_host = (
         frame.group_by("host")
         .agg(
@@ -322,31 +310,19 @@ def site_policies(context: dg.AssetExecutionContext, lake: Lake) -> dg.Materiali
         )
         .sort("host")
     )
-    return dg.MaterializeResult(
+    return dg.Output(
+        frame,
         metadata={
             "dagster/row_count": frame.height,
             "dagster/column_schema": column_schema(SITE_POLICY_SCHEMA),
             "hosts": by_host.height,
-            "archive_partitions_read": len(partitions),
+            "archive_partitions_read": len(pages),
             "captures_by_host": table(
                 by_host.head(100).to_dicts(),
                 ("host", "robots_captures", "ai_txt_captures", "tdmrep_captures", "partitions"),
             ),
-            "path": dg.MetadataValue.path(lake.relative(path)),
-            **lake.root_metadata,
-        }
+        },
     )
-
-
-def load_site_policies(lake: Lake) -> SitePolicies:
-    path = lake.table_path(SITE_POLICIES, "all")
-    if not path.exists():
-        raise dg.Failure(
-            description="site_policies has not been materialized yet: pages are audited against "
-            "their sites' robots.txt from every archive partition; materialize it first.",
-            allow_retries=False,
-        )
-    return SitePolicies.from_frame(pl.read_parquet(path))
 
 
 def audited_hosts(frame: pl.DataFrame) -> list[str]:
@@ -356,7 +332,7 @@ def audited_hosts(frame: pl.DataFrame) -> list[str]:
 def stale_site_audits(lake: Lake, instance: dg.DagsterInstance, keys: list[str]) -> dict[str, str]:
     """{partition: why} for page audits made before a capture of one of their hosts was added,
     removed or changed (a robots.txt WARC that arrived later): they must be audited again."""
-    path = lake.table_path(SITE_POLICIES, "all")
+    path = lake.table_path(SITE_POLICIES)
     current = SitePolicies.from_frame(pl.read_parquet(path)) if path.exists() else None
     stale = {}
     for key in keys:
@@ -376,22 +352,31 @@ def stale_site_audits(lake: Lake, instance: dg.DagsterInstance, keys: list[str])
     return stale
 
 
+@dataclass(frozen=True)
+class AuditInputs:
+    """What a partition's audit reads: its cleaned records and the declared snapshots."""
+
+    cleaned: pl.DataFrame
+    takedowns: pl.DataFrame
+    reviews: pl.DataFrame
+    sites: pl.DataFrame | None = None
+
+
 def _write_audit(
     context: dg.AssetExecutionContext,
     lake: Lake,
     policy: RightsPolicy,
     kind: SourceKind,
-    clean_asset: str,
-) -> dg.MaterializeResult:
+    inputs: AuditInputs,
+) -> dg.Output[pl.DataFrame]:
     started = time.perf_counter()
-    rows = _read(context, lake, clean_asset)
-    sites = load_site_policies(lake) if kind.site_policies else None
-    takedowns, takedowns_fingerprint = takedown_snapshot(lake)
-    reviews, reviews_fingerprint = review_snapshot(lake)
+    sites = SitePolicies.from_frame(inputs.sites) if inputs.sites is not None else None
+    takedowns = snapshots.takedowns_of(inputs.takedowns)
+    reviews = snapshots.reviews_of(inputs.reviews)
     asset = context.asset_key.to_user_string()
     now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     rows_audited = audit_rows(
-        rows,
+        inputs.cleaned.to_dicts(),
         sites,
         takedowns.requests,
         policy,
@@ -406,40 +391,39 @@ def _write_audit(
         else (False, None)
     )
     audited = apply_collection_terms(audited, gated, terms_problem, now)
-    path = lake.write_table(asset, context.partition_key, audited)
     metadata = _report(
         audited,
         policy,
         takedowns.problems,
         time.perf_counter() - started,
-        lake.relative(path),
         reviews.problems,
     )
     # The snapshots applied: the release refuses snapshots older than the files.
-    metadata[snapshots.TAKEDOWNS] = takedowns_fingerprint
-    metadata[snapshots.REVIEWS] = reviews_fingerprint
-    metadata.update(lake.root_metadata)
+    metadata[snapshots.TAKEDOWNS] = snapshots.fingerprint(inputs.takedowns)
+    metadata[snapshots.REVIEWS] = snapshots.fingerprint(inputs.reviews)
     if terms_problem is not None:
         metadata["collection_terms_problem"] = terms_problem
     if sites is not None:  # the release refuses an audit made before its sites' captures changed
         metadata[SITE_POLICIES_DIGEST] = sites.digest(audited_hosts(audited))
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.Output(audited, metadata=metadata)
 
 
 def audit_asset(kind: SourceKind, clean_asset: dg.AssetsDefinition) -> dg.AssetsDefinition:
-    """The rights audit of a kind, partitioned like its clean asset."""
-    extra_deps = [site_policies] if kind.site_policies else []
+    """The rights audit of a kind, partitioned like its clean asset; pages also read the site
+    policies (robots.txt and the like, from every archive partition)."""
+    ins = {
+        "cleaned": dg.AssetIn(clean_asset.key),
+        "takedowns": dg.AssetIn(dg.AssetKey(snapshots.TAKEDOWNS)),
+        "reviews": dg.AssetIn(dg.AssetKey(snapshots.REVIEWS)),
+    }
+    if kind.site_policies:
+        ins["sites"] = dg.AssetIn(site_policies.key)
 
     @per_partition_asset(
         kind.audit_asset,
         kind.partitions,
         GROUP,
-        [
-            clean_asset,
-            *extra_deps,
-            dg.AssetKey(snapshots.TAKEDOWNS),
-            dg.AssetKey(snapshots.REVIEWS),
-        ],
+        [],
         {"parquet", "polars"},
         (
             f"Rights audit of {kind.noun}: every cleaned record with its decision (INCLUDE, "
@@ -447,13 +431,15 @@ def audit_asset(kind: SourceKind, clean_asset: dg.AssetsDefinition) -> dg.Assets
             "consent → default) and the evidence (channel, raw value, verdict, location). "
             "Policy: policy/licence_policy.toml (conservative defaults)."
         ),
+        ins=ins,
     )
     def audit(
-        context: dg.AssetExecutionContext, lake: Lake, settings: StewardSettings
-    ) -> dg.MaterializeResult:
-        return _write_audit(
-            context, lake, settings.policy(), kind, clean_asset.key.to_user_string()
-        )
+        context: dg.AssetExecutionContext,
+        lake: Lake,
+        settings: StewardSettings,
+        **tables: pl.DataFrame,  # the inputs above: `sites` for pages only
+    ) -> dg.Output[pl.DataFrame]:
+        return _write_audit(context, lake, settings.policy(), kind, AuditInputs(**tables))
 
     return audit
 

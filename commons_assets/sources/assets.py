@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 import dagster as dg
+import polars as pl
 
 from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
@@ -43,14 +44,13 @@ def _write_partition(
     lake: Lake,
     limits: SourceLimits,
     read_partition: Callable[[], PartitionRead],
-) -> dg.MaterializeResult:
+) -> dg.Output[pl.DataFrame]:
     asset = context.asset_key.to_user_string()
     partition = context.partition_key
     started = time.perf_counter()
     read = read_partition()
     records = read.records_frame()
     quarantine = read.quarantine_frame()
-    path = lake.write_table(asset, partition, records)
     lake.write_quarantine(asset, partition, quarantine)
     lake.write_not_carried(asset, partition, read.not_carried_frame())
     elapsed = time.perf_counter() - started
@@ -67,7 +67,8 @@ def _write_partition(
         f"{asset}[{partition}]: {records.height} kept, {quarantine.height} quarantined, "
         f"{not_carried} not carried"
     )
-    return dg.MaterializeResult(
+    return dg.Output(
+        records,
         metadata={
             "dagster/row_count": records.height,
             "dagster/column_schema": column_schema(RECORD_SCHEMA),
@@ -77,11 +78,9 @@ def _write_partition(
             "outcomes": outcome_table(read.outcomes()),
             "quarantine": table(quarantine.head(QUARANTINE_ROWS).to_dicts(), QUARANTINE_COLUMNS),
             "preview": preview(preview_rows, "preview", PREVIEW_FACTS),
-            "path": dg.MetadataValue.path(lake.relative(path)),
-            **lake.root_metadata,
             "seconds": round(elapsed, 3),
             "limits": dg.MetadataValue.json(limits.summary()),
-        }
+        },
     )
 
 
@@ -93,7 +92,7 @@ def source_asset(kind: SourceKind) -> dg.AssetsDefinition:
     )
     def source(
         context: dg.AssetExecutionContext, lake: Lake, settings: StewardSettings
-    ) -> dg.MaterializeResult:
+    ) -> dg.Output[pl.DataFrame]:
         limits = settings.limits()
 
         def read() -> PartitionRead:

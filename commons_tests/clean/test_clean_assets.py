@@ -18,6 +18,7 @@ from commons_assets.sources.assets import archive_pages, corpus_texts, image_rec
 from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for
 from commons_tests.builders import SAMPLE_DAY, write_jsonl
+from commons_tests.runs import materialize
 
 PAIRS = [
     (archive_pages, clean_pages, "site-a"),
@@ -32,7 +33,7 @@ def test_clean_partition_follows_its_source_partition(
     lake: Lake, instance: dg.DagsterInstance, source, clean, partition: str
 ) -> None:
     sync_partitions(instance, lake)
-    result = dg.materialize(
+    result = materialize(
         [source, clean], partition_key=partition, resources=resources_for(lake), instance=instance
     )
     assert result.success
@@ -55,7 +56,7 @@ def test_clean_partition_follows_its_source_partition(
 
 def test_clean_pages_extracts_text_and_evidence(lake: Lake, instance) -> None:
     sync_partitions(instance, lake)
-    assert dg.materialize(
+    assert materialize(
         [archive_pages, clean_pages],
         partition_key="site-a",
         resources=resources_for(lake),
@@ -73,8 +74,8 @@ def test_clean_pages_extracts_text_and_evidence(lake: Lake, instance) -> None:
 
 def test_clean_fails_clearly_when_the_source_partition_is_missing(lake: Lake, instance) -> None:
     sync_partitions(instance, lake)
-    result = dg.materialize(
-        [clean_texts],
+    result = materialize(
+        [corpus_texts.to_source_asset(), clean_texts],
         partition_key="essays",
         resources=resources_for(lake),
         instance=instance,
@@ -104,7 +105,7 @@ def test_images_without_caption_are_dropped(lake: Lake, data_root: Path, instanc
     photos = data_root / "sources" / "images" / "photos"
     write_jsonl(photos / "records.jsonl", [{"id": "red", "file": "files/red.png"}])
     sync_partitions(instance, lake)
-    assert dg.materialize(
+    assert materialize(
         [image_records, clean_images],
         partition_key="photos",
         resources=resources_for(lake),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import dagster as dg
 import polars as pl
 import pytest
 
@@ -17,6 +16,7 @@ from commons_assets.sources.assets import corpus_texts, social_posts
 from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for
 from commons_tests.builders import SAMPLE_DAY
+from commons_tests.runs import materialize
 
 
 def write_settings(root: Path, text: str) -> None:
@@ -74,7 +74,7 @@ def test_bad_settings_are_refused_with_a_reason(tmp_path: Path, text: str) -> No
 
 def test_settings_change_what_the_asset_keeps(lake: Lake, data_root: Path, instance) -> None:
     sync_partitions(instance, lake)
-    run = dg.materialize(
+    run = materialize(
         [social_posts, clean_posts],
         partition_key=SAMPLE_DAY,
         resources=resources_for(lake),
@@ -82,7 +82,7 @@ def test_settings_change_what_the_asset_keeps(lake: Lake, data_root: Path, insta
     )
     assert pl.read_parquet(lake.table_path("clean_posts", SAMPLE_DAY)).height == 2
     write_settings(data_root, "[quality.social]\nmin_chars = 6\n")  # "Hello" is 5 characters
-    run = dg.materialize(
+    run = materialize(
         [clean_posts], partition_key=SAMPLE_DAY, resources=resources_for(lake), instance=instance
     )
     dropped = pl.read_parquet(lake.dropped_path("clean_posts", SAMPLE_DAY))
@@ -97,11 +97,11 @@ def test_invalid_settings_fail_the_run_with_the_reason(
     lake: Lake, data_root: Path, instance
 ) -> None:
     sync_partitions(instance, lake)
-    assert dg.materialize(
+    assert materialize(
         [corpus_texts], partition_key="essays", resources=resources_for(lake), instance=instance
     ).success
     write_settings(data_root, "[pii]\nmode = 'paranoid'\n")
-    result = dg.materialize(
+    result = materialize(
         [clean_texts],
         partition_key="essays",
         resources=resources_for(lake),

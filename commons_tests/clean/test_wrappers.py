@@ -18,6 +18,7 @@ from commons_assets.sources.assets import corpus_texts
 from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for
 from commons_tests.clean.test_settings import write_settings
+from commons_tests.runs import materialize
 
 # Written for these tests in the layout of a Project Gutenberg plain-text file (header, banner,
 # credits, the work, end banner, licence); the prose is ours.
@@ -86,7 +87,7 @@ def books_root(root: Path) -> Path:
 def clean_books(root: Path, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
     lake = Lake(root=str(root))
     sync_partitions(instance, lake)
-    return dg.materialize(
+    return materialize(
         [corpus_texts, clean_texts],
         partition_key="books",
         resources=resources_for(lake),

@@ -18,6 +18,7 @@ from commons_assets.sources.assets import corpus_texts
 from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for
 from commons_tests.builders import write_jsonl
+from commons_tests.runs import materialize
 
 # The audit's checks run with it: a signature is built only on a partition they cleared.
 TEXT_CHECKS = AUDIT_CHECKS[rights_texts.key]
@@ -71,7 +72,7 @@ def test_clusters_span_partitions_and_keep_the_most_permissive_copy(
     lake = Lake(root=str(root))
     sync_partitions(instance, lake)
     for partition in ("first", "second"):
-        assert dg.materialize(
+        assert materialize(
             [
                 *AUDIT_INPUTS,
                 corpus_texts,
@@ -87,7 +88,7 @@ def test_clusters_span_partitions_and_keep_the_most_permissive_copy(
     signatures = pl.read_parquet(lake.table_path("signatures_texts", "second"))
     assert set(signatures["source_id"]) == {"ferry-copy", "ferry-edit"}
     assert signatures["signature"].list.len().unique().to_list() == [112]
-    result = dg.materialize([dedup_clusters], resources=resources_for(lake), instance=instance)
+    result = materialize([dedup_clusters], resources=resources_for(lake), instance=instance)
     assert result.success
     clusters = pl.read_parquet(lake.table_path("dedup_clusters", "all"))
     roles = {row["source_id"]: (row["role"], row["match"]) for row in clusters.to_dicts()}
@@ -104,15 +105,13 @@ def test_clusters_span_partitions_and_keep_the_most_permissive_copy(
 
 def _rebuild(lake: Lake, instance: dg.DagsterInstance) -> dict[str, tuple[str, str | None]]:
     for partition in ("first", "second"):
-        assert dg.materialize(
+        assert materialize(
             [*AUDIT_INPUTS, rights_texts, *TEXT_CHECKS, signatures_texts],
             partition_key=partition,
             resources=resources_for(lake),
             instance=instance,
         ).success
-    assert dg.materialize(
-        [dedup_clusters], resources=resources_for(lake), instance=instance
-    ).success
+    assert materialize([dedup_clusters], resources=resources_for(lake), instance=instance).success
     clusters = pl.read_parquet(lake.table_path("dedup_clusters", "all"))
     return {row["source_id"]: (row["role"], row["survivor_id"]) for row in clusters.to_dicts()}
 
@@ -138,7 +137,7 @@ def test_takedown_scopes(tmp_path: Path, instance: dg.DagsterInstance) -> None:
     lake = Lake(root=str(root))
     sync_partitions(instance, lake)
     for partition in ("first", "second"):
-        assert dg.materialize(
+        assert materialize(
             [corpus_texts, clean_texts],
             partition_key=partition,
             resources=resources_for(lake),
@@ -193,7 +192,7 @@ def test_adding_a_partition_reads_only_that_partition_and_removal_leaves_no_stal
     def build(*partitions: str) -> dict:
         sync_partitions(instance, lake)
         for partition in partitions:
-            assert dg.materialize(
+            assert materialize(
                 [
                     *AUDIT_INPUTS,
                     corpus_texts,
@@ -206,7 +205,7 @@ def test_adding_a_partition_reads_only_that_partition_and_removal_leaves_no_stal
                 resources=resources_for(lake),
                 instance=instance,
             ).success
-        result = dg.materialize([dedup_clusters], resources=resources_for(lake), instance=instance)
+        result = materialize([dedup_clusters], resources=resources_for(lake), instance=instance)
         [event] = result.get_asset_materialization_events()
         return {k: v.value for k, v in event.materialization.metadata.items()}
 
@@ -252,7 +251,7 @@ def test_dedupe_settings_file_changes_thresholds_and_reindexes(
     )
     lake = Lake(root=str(root))
     sync_partitions(instance, lake)
-    assert dg.materialize(
+    assert materialize(
         [*AUDIT_INPUTS, corpus_texts, clean_texts, rights_texts, *TEXT_CHECKS, signatures_texts],
         partition_key="p1",
         resources=resources_for(lake),
@@ -260,7 +259,7 @@ def test_dedupe_settings_file_changes_thresholds_and_reindexes(
     ).success
 
     def clusters() -> tuple[int, dict]:
-        result = dg.materialize([dedup_clusters], resources=resources_for(lake), instance=instance)
+        result = materialize([dedup_clusters], resources=resources_for(lake), instance=instance)
         [event] = result.get_asset_materialization_events()
         metadata = event.materialization.metadata
         return metadata["clusters"].value, metadata["settings"].value
@@ -273,7 +272,7 @@ def test_dedupe_settings_file_changes_thresholds_and_reindexes(
     assert count == 0  # the pair is re-confirmed under the stricter threshold, and fails it
     assert settings["clusters"]["near_duplicate_jaccard"] == 0.99
     (root / "policy" / "dedupe.toml").write_text("[clusters]\nimage_hamming_distance = 20\n")
-    result = dg.materialize(
+    result = materialize(
         [dedup_clusters], resources=resources_for(lake), instance=instance, raise_on_error=False
     )
     assert not result.success  # 9 pHash chunks cannot guarantee recall beyond 8 bits
@@ -292,13 +291,13 @@ def test_signatures_wait_for_the_audits_blocking_check(
     lake = Lake(root=str(root))
     sync_partitions(instance, lake)
     run = {"partition_key": "p1", "resources": resources_for(lake), "instance": instance}
-    assert dg.materialize([*AUDIT_INPUTS, corpus_texts, clean_texts, rights_texts], **run).success
-    unchecked = dg.materialize([signatures_texts], raise_on_error=False, **run)
+    assert materialize([*AUDIT_INPUTS, corpus_texts, clean_texts, rights_texts], **run).success
+    unchecked = materialize([signatures_texts], raise_on_error=False, **run)
     assert not unchecked.success
     [failure] = [e for e in unchecked.all_events if e.is_step_failure]
     assert "rights_texts[p1] is not cleared: admitted_records_are_admissible never ran" in str(
         failure.step_failure_data.error.message
     ) + str(failure.step_failure_data.user_failure_data)
     assert not lake.table_path("signatures_texts", "p1").exists()
-    assert dg.materialize([*AUDIT_INPUTS, rights_texts, *TEXT_CHECKS], **run).success
-    assert dg.materialize([signatures_texts], **run).success
+    assert materialize([*AUDIT_INPUTS, rights_texts, *TEXT_CHECKS], **run).success
+    assert materialize([signatures_texts], **run).success

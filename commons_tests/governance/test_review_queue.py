@@ -15,12 +15,13 @@ from commons_assets.definitions import defs
 from commons_assets.governance.sensors import REVIEWS, evaluate
 from commons_assets.lake import Lake
 from commons_assets.steward import resources_for
+from commons_tests.runs import materialize
 
 
 def run(request: dg.RunRequest, lake: Lake, instance: dg.DagsterInstance) -> None:
     """As Dagster launches a run request: the selected assets with the checks it names."""
     keys = set(request.asset_check_keys or [])
-    assert dg.materialize(
+    assert materialize(
         [a for a in defs.assets if a.key in set(request.asset_selection)]
         + [c for c in defs.asset_checks if set(c.check_keys) & keys],
         partition_key=request.partition_key,

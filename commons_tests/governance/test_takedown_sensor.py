@@ -18,6 +18,7 @@ from commons_assets.publish.assets import UPSTREAM_CHECK
 from commons_assets.publish.assets import release as release_asset
 from commons_assets.steward import resources_for
 from commons_tests.builders import write_jsonl
+from commons_tests.runs import materialize
 
 
 def run(request: dg.RunRequest, lake: Lake, instance: dg.DagsterInstance) -> None:
@@ -26,7 +27,7 @@ def run(request: dg.RunRequest, lake: Lake, instance: dg.DagsterInstance) -> Non
     checks = [
         c for c in defs.asset_checks if set(c.check_keys) & set(request.asset_check_keys or [])
     ]
-    assert dg.materialize(
+    assert materialize(
         [*selected, *checks],
         partition_key=request.partition_key,
         resources=resources_for(lake),
@@ -66,7 +67,7 @@ def test_a_new_takedown_reaches_the_next_release(lake: Lake, data_root: Path) ->
             ["review_decisions", "takedown_requests"]
         ]
         assert "refreshing takedown_requests" in note
-        refused = dg.materialize(
+        refused = materialize(
             [release_asset],
             resources=resources_for(lake),
             instance=instance,
@@ -131,9 +132,7 @@ def test_takedown_requests_are_snapshotted_with_their_unusable_lines(
         ],
     )
     with dg.DagsterInstance.ephemeral() as instance:
-        result = dg.materialize(
-            [takedown_requests], resources=resources_for(lake), instance=instance
-        )
+        result = materialize([takedown_requests], resources=resources_for(lake), instance=instance)
     [event] = result.get_asset_materialization_events()
     metadata = event.materialization.metadata
     assert metadata["in_force"].value == 2  # one request plus the fixture's one deletion

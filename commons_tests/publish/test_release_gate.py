@@ -22,6 +22,7 @@ from commons_assets.publish.release import STAGING
 from commons_assets.rights.assets import ADMISSIBLE_CHECK, RIGHTS_CHECKS, rights_texts
 from commons_assets.rights.audit import Takedown
 from commons_assets.steward import resources_for
+from commons_tests.runs import materialize
 
 FORBIDDEN = ("GPL-2.0-only", "CC-BY-NC", "All rights reserved")
 
@@ -60,13 +61,13 @@ def test_a_tampered_audit_table_does_not_reach_a_release(
         .otherwise(pl.col("decision"))
     ).write_parquet(path)
 
-    assert dg.materialize(
+    assert materialize(
         [signatures_texts],
         partition_key="community-writing",
         instance=instance,
         resources=resources_for(lake),
     ).success
-    result = dg.materialize(
+    result = materialize(
         [dedup_clusters, release],
         instance=instance,
         resources=resources_for(lake),
@@ -223,10 +224,10 @@ def test_an_audit_materialized_without_its_check_stops_the_release(
     lake, instance = built_sample
     before = latest(lake)
     run = {"instance": instance, "resources": resources_for(lake), "raise_on_error": False}
-    assert dg.materialize(
+    assert materialize(
         [*AUDIT_INPUTS, rights_texts], partition_key="community-writing", **run
     ).success
-    refused = dg.materialize([release], **run)
+    refused = materialize([release], **run)
     assert not refused.success and latest(lake) == before
     (upstream,) = [
         e for e in refused.get_asset_check_evaluations() if e.check_name == UPSTREAM_CHECK
@@ -237,7 +238,7 @@ def test_an_audit_materialized_without_its_check_stops_the_release(
         "why": f"{ADMISSIBLE_CHECK} did not run on the current materialization",
     }
     checks = [c for c in RIGHTS_CHECKS if rights_texts.key in {k.asset_key for k in c.check_keys}]
-    assert dg.materialize(
+    assert materialize(
         [*AUDIT_INPUTS, rights_texts, *checks], partition_key="community-writing", **run
     ).success
-    assert dg.materialize([release], **run).success and latest(lake) == before  # unchanged
+    assert materialize([release], **run).success and latest(lake) == before  # unchanged

@@ -27,6 +27,7 @@ from commons_assets.sources.assets import archive_pages, social_posts
 from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for
 from commons_tests.builders import SAMPLE_DAY, WARC_DATE, warc_record_bytes, write_jsonl
+from commons_tests.runs import materialize
 
 CC_BY = '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
 PARAGRAPHS = [
@@ -122,14 +123,14 @@ def run_pages(
     audit one partition (the result of that audit run)."""
     sync_partitions(instance, lake)
     for key in instance.get_dynamic_partitions("archives"):
-        dg.materialize(
+        materialize(
             [archive_pages, clean_pages],
             partition_key=key,
             resources=resources_for(lake),
             instance=instance,
         )
-    dg.materialize([site_policies], resources=resources_for(lake), instance=instance)
-    return dg.materialize(
+    materialize([site_policies], resources=resources_for(lake), instance=instance)
+    return materialize(
         [*AUDIT_INPUTS, rights_pages, *AUDIT_CHECKS[rights_pages.key]],
         partition_key=partition,
         resources=resources_for(lake),
@@ -268,7 +269,7 @@ def test_posts_are_decided_by_intents_and_deletions(lake: Lake, data_root: Path,
     later = data_root / "sources" / "social" / "2026-11-21"
     write_jsonl(later / "deletions.jsonl", [{"did": "did:plc:testbob"}])  # a later account deletion
     sync_partitions(instance, lake)
-    assert dg.materialize(
+    assert materialize(
         [*AUDIT_INPUTS, social_posts, clean_posts, rights_posts],
         partition_key=SAMPLE_DAY,
         resources=resources_for(lake),
@@ -374,13 +375,13 @@ def test_a_page_audit_made_before_its_sites_captures_changed_is_stale(
         ],
     )
     sync_partitions(instance, lake)
-    dg.materialize(
+    materialize(
         [archive_pages],
         partition_key="robotstxt-late",
         resources=resources_for(lake),
         instance=instance,
     )
-    dg.materialize([site_policies], resources=resources_for(lake), instance=instance)
+    materialize([site_policies], resources=resources_for(lake), instance=instance)
     assert stale_site_audits(lake, instance, ["sites"]) == {
         "sites": "its sites' robots.txt/ai.txt/tdmrep.json captures changed since the audit"
     }

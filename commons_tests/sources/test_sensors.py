@@ -17,8 +17,8 @@ from commons_assets.steward import resources_for
 
 
 def tick(instance: dg.DagsterInstance, lake: Lake) -> dg.SensorResult | dg.SkipReason:
-    context = dg.build_sensor_context(instance=instance, resources=resources_for(lake))
-    result = source_partitions_sensor(context)
+    with dg.build_sensor_context(instance=instance, resources=resources_for(lake)) as context:
+        result = source_partitions_sensor(context)
     if isinstance(result, dg.SensorResult):
         apply_partition_requests(instance, list(result.dynamic_partitions_requests or []))
     return result
