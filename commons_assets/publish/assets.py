@@ -31,6 +31,7 @@ from commons_assets.rights import snapshots
 from commons_assets.rights.assets import (
     RIGHTS_ASSETS,
     cleared_partitions,
+    stale_collection_terms,
     stale_site_audits,
 )
 from commons_assets.rights.audit import REVIEW_CHANNEL, Takedown
@@ -57,6 +58,8 @@ def uncleared_audits(
         _, held = cleared_partitions(instance, dg.AssetKey(kind.audit_asset), keys)
         if kind.site_policies:
             held = {**stale_site_audits(lake, instance, keys), **held}
+        if kind.collection_terms:
+            held = {**stale_collection_terms(lake, instance, kind, keys), **held}
         found += [
             {"partition": f"{kind.audit_asset}[{key}]", "why": why}
             for key, why in sorted(held.items())

@@ -4,7 +4,6 @@ evidence; excluded and held records stay in the table with their reasons, and on
 ones flow on. The blocking check re-verifies admitted records from their evidence alone."""
 
 import datetime as dt
-import json
 import time
 import warnings
 from collections import Counter
@@ -36,7 +35,12 @@ from commons_assets.rights.site_policies import (
     host_key,
 )
 from commons_assets.sources.assets import archive_pages
-from commons_assets.sources.layout import within
+from commons_assets.sources.collections import (
+    FINGERPRINT,
+    CollectionTerms,
+    fingerprint_of,
+    terms_file,
+)
 from commons_assets.steward import StewardSettings
 from commons_assets.storage import every_partition
 
@@ -211,33 +215,51 @@ def audit_summary(audited: pl.DataFrame, reasons: pl.DataFrame) -> str:
 GATED_TIER = "gated"
 
 
-def collection_terms(lake: Lake, kind: str, partition: str) -> tuple[bool, str | None]:
-    """(gated, problem) from a collection's collection.json (`"gated": true`). A
-    collection.json that exists but cannot be read, or whose `gated` is not true or false, is
-    a problem: the collection's terms are unknown, and the audit fails closed on it."""
-    path = lake.sources / kind / partition / "collection.json"
-    if not path.exists():
-        return False, None
-    if not within(path, lake.sources):
-        return False, f"{lake.relative(path)} links outside the data root"
-    try:
-        terms = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as error:
-        return False, f"{lake.relative(path)} cannot be read ({type(error).__name__}: {error})"
-    if not isinstance(terms, dict):
-        return False, f"{lake.relative(path)} is not a JSON object"
-    gated = terms.get("gated", False)
-    if not isinstance(gated, bool):
-        return False, f"{lake.relative(path)}: gated must be true or false, not {gated!r}"
-    return gated, None
+def latest_metadata(
+    instance: dg.DagsterInstance, asset: dg.AssetKey, partition: str
+) -> dict[str, Any]:
+    """The metadata values of an asset partition's latest materialization ({} if none)."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset, asset_partitions=[partition]), limit=1
+    ).records
+    event = records[0].asset_materialization if records else None
+    return {key: value.value for key, value in event.metadata.items()} if event else {}
 
 
-def apply_collection_terms(
-    audited: pl.DataFrame, gated: bool, problem: str | None, now: str
-) -> pl.DataFrame:
+def recorded_terms(
+    instance: dg.DagsterInstance, kind: SourceKind, partition: str
+) -> CollectionTerms:
+    """The collection terms its source asset read with the partition's records (fail closed:
+    none recorded means unknown terms)."""
+    source = dg.AssetKey(kind.source_asset)
+    found = CollectionTerms.from_metadata(latest_metadata(instance, source, partition))
+    if found is None:
+        why = f"{kind.source_asset}[{partition}] recorded no collection terms: materialize it again"
+        return CollectionTerms(False, why, "unknown")
+    return found
+
+
+def stale_collection_terms(
+    lake: Lake, instance: dg.DagsterInstance, kind: SourceKind, keys: list[str]
+) -> dict[str, str]:
+    """{partition: why} for audits applied under collection terms other than the file's now (a
+    collection gated since its source was read): the source and its audit must run again."""
+    stale = {}
+    for key in keys:
+        applied = latest_metadata(instance, dg.AssetKey(kind.audit_asset), key).get(FINGERPRINT)
+        if applied != fingerprint_of(terms_file(lake.sources, kind.name, key)):
+            stale[key] = (
+                f"sources/{kind.name}/{key}/collection.json changed since the audit: materialize "
+                f"{kind.source_asset}[{key}] and what follows again"
+            )
+    return stale
+
+
+def apply_collection_terms(audited: pl.DataFrame, terms: CollectionTerms, now: str) -> pl.DataFrame:
     """A gated collection's admitted records go to the gated tier only; when its terms cannot
     be read, its admitted records are held for a steward (never published as open)."""
     admitted = pl.col("decision").is_in(ADMITTED)
+    problem = terms.problem
     if problem is not None:
         return audited.with_columns(
             decision=pl.when(admitted).then(pl.lit(HOLD)).otherwise("decision"),
@@ -249,7 +271,7 @@ def apply_collection_terms(
             .then(pl.coalesce("held_since", pl.lit(now)))
             .otherwise("held_since"),
         )
-    if gated:
+    if terms.gated:
         return audited.with_columns(pl.lit(GATED_TIER).alias("tier"))
     return audited
 
@@ -336,18 +358,14 @@ def stale_site_audits(lake: Lake, instance: dg.DagsterInstance, keys: list[str])
     current = SitePolicies.from_frame(pl.read_parquet(path)) if path.exists() else None
     stale = {}
     for key in keys:
-        records = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=rights_pages.key, asset_partitions=[key]), limit=1
-        ).records
-        materialization = records[0].asset_materialization if records else None
-        recorded = materialization.metadata.get(SITE_POLICIES_DIGEST) if materialization else None
+        recorded = latest_metadata(instance, rights_pages.key, key).get(SITE_POLICIES_DIGEST)
         if current is None or recorded is None:
             stale[key] = "audited without the site_policies table: audit it again"
             continue
         hosts = audited_hosts(
             pl.read_parquet(lake.table_path("rights_pages", key), columns=["source_uri"])
         )
-        if recorded.value != current.digest(hosts):
+        if recorded != current.digest(hosts):
             stale[key] = "its sites' robots.txt/ai.txt/tdmrep.json captures changed since the audit"
     return stale
 
@@ -385,12 +403,13 @@ def _write_audit(
         now,
     )
     audited = pl.DataFrame(rows_audited, schema=AUDIT_SCHEMA)
-    gated, terms_problem = (
-        collection_terms(lake, kind.name, context.partition_key)
+    terms = (
+        recorded_terms(context.instance, kind, context.partition_key)
         if kind.collection_terms
-        else (False, None)
+        else None
     )
-    audited = apply_collection_terms(audited, gated, terms_problem, now)
+    if terms is not None:
+        audited = apply_collection_terms(audited, terms, now)
     metadata = _report(
         audited,
         policy,
@@ -401,8 +420,8 @@ def _write_audit(
     # The snapshots applied: the release refuses snapshots older than the files.
     metadata[snapshots.TAKEDOWNS] = snapshots.fingerprint(inputs.takedowns)
     metadata[snapshots.REVIEWS] = snapshots.fingerprint(inputs.reviews)
-    if terms_problem is not None:
-        metadata["collection_terms_problem"] = terms_problem
+    if terms is not None:  # the release refuses an audit under terms other than the file's
+        metadata.update(terms.metadata())
     if sites is not None:  # the release refuses an audit made before its sites' captures changed
         metadata[SITE_POLICIES_DIGEST] = sites.digest(audited_hosts(audited))
     return dg.Output(audited, metadata=metadata)

@@ -24,6 +24,7 @@ from commons_assets.reporting import (
     table,
     visible_text,
 )
+from commons_assets.sources.collections import CollectionTerms, read_terms
 from commons_assets.sources.limits import SourceLimits
 from commons_assets.steward import StewardSettings
 
@@ -44,6 +45,7 @@ def _write_partition(
     lake: Lake,
     limits: SourceLimits,
     read_partition: Callable[[], PartitionRead],
+    terms: CollectionTerms | None = None,
 ) -> dg.Output[pl.DataFrame]:
     asset = context.asset_key.to_user_string()
     partition = context.partition_key
@@ -80,6 +82,7 @@ def _write_partition(
             "preview": preview(preview_rows, "preview", PREVIEW_FACTS),
             "seconds": round(elapsed, 3),
             "limits": dg.MetadataValue.json(limits.summary()),
+            **(terms.metadata() if terms is not None else {}),
         },
     )
 
@@ -94,6 +97,12 @@ def source_asset(kind: SourceKind) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, lake: Lake, settings: StewardSettings
     ) -> dg.Output[pl.DataFrame]:
         limits = settings.limits()
+        # Read before the records: the terms recorded are never newer than the records' defaults.
+        terms = (
+            read_terms(lake.root_path, kind.name, context.partition_key)
+            if kind.collection_terms
+            else None
+        )
 
         def read() -> PartitionRead:
             key = context.partition_key
@@ -102,7 +111,7 @@ def source_asset(kind: SourceKind) -> dg.AssetsDefinition:
                 return _missing_source(kind.name, key, f"sources/{kind.name}/{key}")
             return kind.read(lake, key, location, limits)
 
-        return _write_partition(context, lake, limits, read)
+        return _write_partition(context, lake, limits, read, terms)
 
     return source
 

@@ -13,14 +13,21 @@ import polars as pl
 import pytest
 
 from commons_assets import cli
+from commons_assets.clean.assets import clean_texts
 from commons_assets.dedupe.assets import dedup_clusters, signatures_texts
 from commons_assets.governance.assets import AUDIT_INPUTS
 from commons_assets.lake import Lake
 from commons_assets.publish import gate
 from commons_assets.publish.assets import MANIFEST_CHECK, ROWS_CHECK, UPSTREAM_CHECK, release
 from commons_assets.publish.release import STAGING
-from commons_assets.rights.assets import ADMISSIBLE_CHECK, RIGHTS_CHECKS, rights_texts
+from commons_assets.rights.assets import (
+    ADMISSIBLE_CHECK,
+    AUDIT_CHECKS,
+    RIGHTS_CHECKS,
+    rights_texts,
+)
 from commons_assets.rights.audit import Takedown
+from commons_assets.sources.assets import corpus_texts
 from commons_assets.steward import resources_for
 from commons_tests.runs import materialize
 
@@ -242,3 +249,47 @@ def test_an_audit_materialized_without_its_check_stops_the_release(
         [*AUDIT_INPUTS, rights_texts, *checks], partition_key="community-writing", **run
     ).success
     assert materialize([release], **run).success and latest(lake) == before  # unchanged
+
+
+def test_a_collection_gated_after_its_source_was_read_is_not_released_open(
+    built_sample: tuple[Lake, dg.DagsterInstance],
+) -> None:
+    """The audit applies the terms its source asset read; the release compares them with the
+    file: a collection gated since refuses the release until its source and audit run again."""
+    lake, instance = built_sample
+    before = latest(lake)
+    partition = "community-writing"
+    terms = lake.sources / "texts" / partition / "collection.json"
+    terms.write_text(json.dumps({**json.loads(terms.read_text()), "gated": True}))
+    resources = resources_for(lake)
+
+    refused = materialize([release], instance=instance, resources=resources, raise_on_error=False)
+    assert not refused.success and latest(lake) == before
+    (upstream,) = [
+        e for e in refused.get_asset_check_evaluations() if e.check_name == UPSTREAM_CHECK
+    ]
+    named = {
+        r.data["partition"]: r.data["why"] for r in upstream.metadata["partitions"].value.records
+    }
+    assert "collection.json changed since the audit" in named[f"rights_texts[{partition}]"]
+
+    # Audited again without reading the source again: still the old terms, still refused.
+    chain = [clean_texts, rights_texts, *AUDIT_CHECKS[rights_texts.key], signatures_texts]
+    assert materialize(
+        chain, partition_key=partition, instance=instance, resources=resources
+    ).success
+    assert not materialize(
+        [dedup_clusters, release], instance=instance, resources=resources, raise_on_error=False
+    ).success
+    assert (lake.root_path / "releases" / before).exists() and latest(lake) == before
+
+    # Read again: the gated terms reach the audit, and the release puts the collection apart.
+    assert materialize(
+        [corpus_texts, *chain], partition_key=partition, instance=instance, resources=resources
+    ).success
+    assert materialize([dedup_clusters, release], instance=instance, resources=resources).success
+    folder = releases(lake) / latest(lake)
+    gated = pl.read_parquet(folder / "gated" / "text" / "*.parquet")
+    assert set(gated["source_partition"]) == {partition}
+    opened = pl.concat([pl.read_parquet(p) for p in (folder / "text").glob("*.parquet")])
+    assert partition not in set(opened["source_partition"])
