@@ -4,25 +4,26 @@ the records the rights audit admitted (partitions run in parallel; a partition i
 the clusters across partitions and source kinds, with one survivor each."""
 
 import time
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
 import polars as pl
+from dagster._core.events import DagsterEventType  # not exported by `dagster` in 1.13
 
 from commons_assets.dedupe.clusters import build_clusters, phash_keys
+from commons_assets.dedupe.index import SignatureTable
 from commons_assets.dedupe.minhash import MinHashConfig, band_keys, text_signatures
 from commons_assets.dedupe.resource import DedupeIndex
 from commons_assets.dedupe.schemas import IMAGE_SIGNATURE_SCHEMA, SIGNATURE_SCHEMA
 from commons_assets.kinds import KINDS, SourceKind
-from commons_assets.lake import Lake
 from commons_assets.operations import TRANSIENT_RETRY, per_partition_asset
 from commons_assets.records import Schema
 from commons_assets.reporting import column_schema, table
 from commons_assets.rights.assets import RIGHTS_ASSETS, require_cleared
 from commons_assets.rights.audit import ADMITTED
 from commons_assets.steward import StewardSettings
+from commons_assets.storage import every_partition
 
 GROUP = "dedupe"
 CONFIG = MinHashConfig()
@@ -172,17 +173,20 @@ ALL_SIGNATURE_ASSETS = [
 signatures_pages, signatures_texts, signatures_images, signatures_posts = ALL_SIGNATURE_ASSETS
 
 
-def current_signature_files(
-    lake: Lake, instance: dg.DagsterInstance, kinds: Sequence[SourceKind]
-) -> dict[str, Path]:
-    """label -> file, for every partition that exists now (a removed source drops out)."""
-    return {
-        f"{kind.signature_asset}/{key}": path
-        for kind in kinds
-        for key, path in lake.current_tables(
-            kind.signature_asset, kind.partitions, instance
-        ).items()
-    }
+def current_signatures(
+    instance: dg.DagsterInstance,
+    signatures: Mapping[str, Mapping[str, pl.LazyFrame]],
+) -> dict[str, SignatureTable]:
+    """label -> table of every current signature partition, its state the storage id of the
+    partition's latest materialization: a partition written again is indexed again."""
+    found = {}
+    for asset, partitions in signatures.items():
+        written = instance.get_latest_storage_id_by_partition(
+            dg.AssetKey(asset), DagsterEventType.ASSET_MATERIALIZATION, set(partitions)
+        )
+        for key, rows in partitions.items():
+            found[f"{asset}/{key}"] = SignatureTable(f"materialization {written.get(key)}", rows)
+    return found
 
 
 def dedup_clusters_asset(
@@ -192,7 +196,7 @@ def dedup_clusters_asset(
 
     @dg.asset(
         name="dedup_clusters",
-        deps=signatures,
+        ins={asset.key.to_user_string(): every_partition(asset) for asset in signatures},
         group_name=GROUP,
         retry_policy=TRANSIENT_RETRY,
         kinds={"parquet", "polars", "duckdb"},
@@ -206,13 +210,13 @@ def dedup_clusters_asset(
     )
     def dedup_clusters(
         context: dg.AssetExecutionContext,
-        lake: Lake,
         settings: StewardSettings,
         dedupe_index: DedupeIndex,
+        **signatures: dict[str, pl.LazyFrame],
     ) -> dg.Output[pl.DataFrame]:
         started = time.perf_counter()
         config = settings.dedupe()
-        current = current_signature_files(lake, context.instance, kinds)
+        current = current_signatures(context.instance, signatures)
         edges, update = dedupe_index.update(current, config.clusters, config.fingerprint())
         records = dedupe_index.endpoints(edges)
         frame = pl.DataFrame(

@@ -15,7 +15,7 @@ it), and a crash mid-update leaves the previous index."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,14 +109,24 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         connection.close()
 
 
-def _state(path: Path) -> str:
-    stat = path.stat()
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
+@dataclass(frozen=True)
+class SignatureTable:
+    """One partition's signatures as the index takes them in: the table, and a state that
+    changes whenever the table is written again (then its rows and pairs are indexed again)."""
+
+    state: str
+    table: pl.LazyFrame
+
+    @classmethod
+    def of_file(cls, path: Path) -> SignatureTable:
+        """A signature file, its state its size and modification time."""
+        stat = path.stat()
+        return cls(f"{stat.st_size}:{stat.st_mtime_ns}", pl.scan_parquet(path))
 
 
-def _incoming(label: str, path: Path) -> pl.DataFrame:
-    """A signature file's rows in the index's column layout."""
-    frame = pl.read_parquet(path).with_columns(pl.lit(label).alias("file"))
+def _incoming(label: str, signatures: SignatureTable) -> pl.DataFrame:
+    """A signature table's rows in the index's column layout."""
+    frame = signatures.table.collect().with_columns(pl.lit(label).alias("file"))
     return frame.select(
         pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
         for name, dtype in RECORD_SCHEMA.items()
@@ -137,12 +147,16 @@ def _forget(connection: duckdb.DuckDBPyConnection, labels: list[str]) -> None:
 
 def update_index(
     index: Path,
-    current: dict[str, Path],
+    current: Mapping[str, SignatureTable | Path],
     settings: DedupeSettings | None = None,
     fingerprint: str = "defaults",
 ) -> tuple[pl.DataFrame, IndexUpdate]:
-    """Bring the index in step with the current signature files; returns all confirmed pairs.
-    Different settings (`fingerprint`) re-index everything."""
+    """Bring the index in step with the current signature tables (label -> table, or file);
+    returns all confirmed pairs. Different settings (`fingerprint`) re-index everything."""
+    tables = {
+        label: SignatureTable.of_file(given) if isinstance(given, Path) else given
+        for label, given in current.items()
+    }
     settings = settings or DedupeSettings()
     update = IndexUpdate()
     for legacy in ("manifest.json", "edges.parquet"):  # the Parquet index of earlier versions
@@ -156,13 +170,13 @@ def update_index(
                 connection.execute(f"DELETE FROM {table}").fetchall()
             connection.execute("INSERT INTO settings VALUES (?)", [fingerprint]).fetchall()
         indexed = dict(connection.sql("SELECT label, state FROM files").fetchall())
-        states = {label: _state(path) for label, path in current.items()}
-        update.removed = sorted(set(indexed) - set(current))
-        update.reindexed = sorted(k for k in current if k in indexed and indexed[k] != states[k])
-        update.added = sorted(set(current) - set(indexed))
+        states = {label: signatures.state for label, signatures in tables.items()}
+        update.removed = sorted(set(indexed) - set(tables))
+        update.reindexed = sorted(k for k in tables if k in indexed and indexed[k] != states[k])
+        update.added = sorted(set(tables) - set(indexed))
         _forget(connection, [*update.removed, *update.reindexed])
         for label in sorted([*update.added, *update.reindexed]):
-            incoming = _incoming(label, current[label])
+            incoming = _incoming(label, tables[label])
             connection.register("incoming", incoming.to_arrow())
             began = time.perf_counter()
             existing = connection.sql(LOOKUP).pl().to_dicts()

@@ -13,7 +13,12 @@ import dagster as dg
 import polars as pl
 
 from commons_assets.dedupe.clusters import DedupeSettings
-from commons_assets.dedupe.index import IndexUpdate, endpoint_records, update_index
+from commons_assets.dedupe.index import (
+    IndexUpdate,
+    SignatureTable,
+    endpoint_records,
+    update_index,
+)
 from commons_assets.lake import Lake
 
 
@@ -27,11 +32,11 @@ class DedupeIndex(dg.ConfigurableResource):
         return self.lake.index_path
 
     def update(
-        self, current: Mapping[str, Path], settings: DedupeSettings, fingerprint: str
+        self, current: Mapping[str, SignatureTable], settings: DedupeSettings, fingerprint: str
     ) -> tuple[pl.DataFrame, IndexUpdate]:
         """Bring the index in step with `current` (label -> signature table); every confirmed
         pair, and what changed."""
-        return update_index(self.path, dict(current), settings, fingerprint)
+        return update_index(self.path, current, settings, fingerprint)
 
     def endpoints(self, edges: pl.DataFrame) -> dict[str, dict[str, Any]]:
         """id -> the clustering fields of every record a pair names."""

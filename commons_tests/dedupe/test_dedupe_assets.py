@@ -236,6 +236,13 @@ def test_adding_a_partition_reads_only_that_partition_and_removal_leaves_no_stal
     clusters = pl.read_parquet(lake.table_path("dedup_clusters", "all"))
     assert clusters.height == 0
 
+    # Nothing materialized since: nothing read again. p1 written again: p1 indexed again.
+    unchanged = build()
+    assert unchanged["partitions_reindexed"] == [] and unchanged["rows_read_in_full"] == 0
+    rewritten = build("p1")
+    assert rewritten["partitions_reindexed"] == ["signatures_texts/p1"]
+    assert rewritten["rows_read_in_full"] == 1
+
 
 def test_dedupe_settings_file_changes_thresholds_and_reindexes(
     tmp_path: Path, instance: dg.DagsterInstance
