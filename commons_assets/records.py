@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import polars as pl
 from polars._typing import PolarsDataType  # Polars' own alias: a type class or instance
@@ -77,6 +77,48 @@ RECORD_SCHEMA: Schema = {
     "provenance": PROVENANCE,
 }
 
+
+class Signal(TypedDict):
+    """A consent or licence signal: where it was found and what it says."""
+
+    channel: str
+    raw: str | None
+    verdict: str | None
+    location: str | None
+
+
+class Record(TypedDict, total=False):
+    """A record as readers build it (RECORD_SCHEMA's columns; a test keeps the two equal).
+    Fields a kind does not have are left out and become null; `source_kind` and
+    `source_partition` are filled by `PartitionRead.keep`."""
+
+    id: str
+    source_kind: str
+    source_partition: str
+    source_id: str
+    source_uri: str | None
+    record_role: str
+    title: str | None
+    text: str | None
+    caption: str | None
+    html: str | None
+    image: dict[str, Any] | None
+    language: str | None
+    date: str | None
+    licence: str | None
+    licence_raw: str | None
+    licence_class: str | None
+    attribution: str | None
+    consent: list[Signal]
+    decision: str | None
+    sha256: str | None
+    content_type: str | None
+    encoding: str | None
+    http_status: int | None
+    http_headers: list[dict[str, str]]
+    provenance: dict[str, Any]
+
+
 # Records a reader deliberately did not carry forward (a request record, a deleted post).
 NOT_CARRIED_SCHEMA: Schema = {
     "source_kind": pl.String,
@@ -136,12 +178,12 @@ class PartitionRead:
 
     source_kind: str
     source_partition: str
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
     quarantined: list[dict[str, Any]] = field(default_factory=list)
     not_carried: Counter[str] = field(default_factory=Counter)
     skipped: list[dict[str, Any]] = field(default_factory=list)  # not carried, by source id
 
-    def keep(self, record: dict[str, Any]) -> None:
+    def keep(self, record: Record) -> None:
         unknown = set(record) - set(RECORD_SCHEMA)
         if unknown:  # a misspelt field would otherwise vanish when the frame is built
             raise KeyError(f"fields not in the record schema: {sorted(unknown)}")

@@ -13,7 +13,7 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from commons_assets import __version__
-from commons_assets.records import PartitionRead, record_id, sha256_hex, steps
+from commons_assets.records import PartitionRead, Record, record_id, sha256_hex, steps
 from commons_assets.settings import DEFAULT_MAX_IMAGE_PIXELS
 from commons_assets.sources.jsonl import jsonl_objects, string_field, too_large
 from commons_assets.sources.layout import within
@@ -82,7 +82,7 @@ def _image_record(
     folder: Path,
     root: Path,
     limits: SourceLimits,
-) -> dict[str, Any]:
+) -> Record:
     """One line of `records.jsonl` as a record (without provenance); raises ImageRejected."""
     relative = string_field(obj.get("file"))
     url = string_field(obj.get("url"))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from commons_assets import __version__
-from commons_assets.records import PartitionRead, record_id, sha256_hex, steps
+from commons_assets.records import PartitionRead, Signal, record_id, sha256_hex, steps
 from commons_assets.sources import layout
 from commons_assets.sources.jsonl import jsonl_objects, string_field, too_large
 from commons_assets.sources.layout import within
@@ -182,7 +182,7 @@ def read_social_day(
         language = (
             langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None
         )
-        consent = []
+        consent: list[Signal] = []
         if did in intents:
             declared = intents[did]
             consent.append(

@@ -21,7 +21,15 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from commons_assets import __version__
-from commons_assets.records import PartitionRead, excerpt, record_id, sha256_hex, steps
+from commons_assets.records import (
+    PartitionRead,
+    Record,
+    Signal,
+    excerpt,
+    record_id,
+    sha256_hex,
+    steps,
+)
 from commons_assets.sources.decoding import decode_body
 from commons_assets.sources.jsonl import too_large
 from commons_assets.sources.limits import DEFAULT_LIMITS, SourceLimits
@@ -212,7 +220,7 @@ def _read_from(
 
 def _parse_record(
     record: Any, result: PartitionRead, source_file: str, max_record_bytes: int
-) -> dict[str, Any] | None:
+) -> Record | None:
     """A record's fields, or None when the record is not carried (counted in `result`)."""
     if record.format != "warc":
         # warcio falls back to the legacy ARC format for any line that is not a WARC header.
@@ -268,7 +276,7 @@ def _parse_record(
 
     text, encoding = decode_body(body, content_type)
     content_sha = sha256_hex(body)
-    signals = [
+    signals: list[Signal] = [
         {
             "channel": f"http:{h['name'].lower()}",
             "raw": h["value"],

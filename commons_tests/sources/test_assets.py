@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from commons_assets.lake import Lake
-from commons_assets.records import QUARANTINE_SCHEMA, RECORD_SCHEMA
+from commons_assets.records import QUARANTINE_SCHEMA, RECORD_SCHEMA, SIGNAL, Record, Signal
 from commons_assets.sources.assets import archive_pages, corpus_texts, image_records, social_posts
 from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for
@@ -112,3 +112,10 @@ def test_partition_whose_source_vanished_reports_it(lake: Lake, data_root: Path,
     assert result.success
     quarantine = pl.read_parquet(lake.quarantine_path("archive_pages", "site-a"))
     assert quarantine["reason"].to_list() == ["source_missing"]
+
+
+def test_the_typed_record_names_every_column_of_the_record_schema() -> None:
+    """Readers build `Record`s (checked by mypy); the lake's columns are RECORD_SCHEMA's: a
+    column added to one and not the other fails here."""
+    assert list(Record.__annotations__) == list(RECORD_SCHEMA)
+    assert list(Signal.__annotations__) == [field.name for field in SIGNAL.fields]
