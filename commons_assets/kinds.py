@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import dagster as dg
 
@@ -20,7 +20,7 @@ from commons_assets.clean.documents import CleanOutcome
 from commons_assets.clean.quality import QUALITY_BY_KIND, QualityConfig
 from commons_assets.clean.settings import CleanSettings
 from commons_assets.lake import Lake
-from commons_assets.records import PartitionRead
+from commons_assets.records import PartitionRead, Record
 from commons_assets.sources import layout
 from commons_assets.sources.images import read_image_collection
 from commons_assets.sources.limits import SourceLimits
@@ -34,7 +34,7 @@ from commons_assets.sources.social import read_social_day
 from commons_assets.sources.texts import read_text_collection
 from commons_assets.sources.warc import read_warc
 
-Rows = list[dict[str, Any]]
+Rows = list[Record]
 # (lake, partition key, the partition's file or folder — None when it is gone —, size limits)
 Reader = Callable[[Lake, str, Path | None, SourceLimits], PartitionRead]
 # (rows of the source partition, the clean settings in force, the lake)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 import polars as pl
 from polars._typing import PolarsDataType  # Polars' own alias: a type class or instance
@@ -117,6 +117,11 @@ class Record(TypedDict, total=False):
     http_status: int | None
     http_headers: list[dict[str, str]]
     provenance: dict[str, Any]
+
+
+def rows_of(frame: pl.DataFrame) -> list[Record]:
+    """A table of RECORD_SCHEMA (or a wider one) as typed rows."""
+    return cast(list[Record], frame.to_dicts())
 
 
 # Records a reader deliberately did not carry forward (a request record, a deleted post).

@@ -26,6 +26,7 @@ from commons_assets.clean.language import identify_language
 from commons_assets.clean.normalise import normalise_text
 from commons_assets.clean.quality import PRESETS, QUALITY_BY_KIND, judge
 from commons_assets.clean.settings import CleanSettings
+from commons_assets.records import Record
 from commons_assets.sources.decoding import decode_body
 
 ACCURACY_FLOOR = 0.92  # trafilatura's own evaluation floor for this set
@@ -215,7 +216,7 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def _page_row(html: str, url: str, number: int) -> dict[str, Any]:
+def _page_row(html: str, url: str, number: int) -> Record:
     """A web page as the archive reader hands it to the clean stage."""
     return {
         "id": f"bench-{number}",

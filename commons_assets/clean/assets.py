@@ -16,6 +16,7 @@ from commons_assets.clean.settings import CleanSettings
 from commons_assets.kinds import KINDS, SourceKind, quality_defaults
 from commons_assets.lake import Lake
 from commons_assets.operations import per_partition_asset
+from commons_assets.records import Record, rows_of
 from commons_assets.reporting import PREVIEW_ROWS, column_schema, preview, table
 from commons_assets.sources.assets import SOURCE_ASSETS
 from commons_assets.steward import StewardSettings
@@ -54,12 +55,12 @@ def _write_clean(
     records: pl.DataFrame,
     kind: SourceKind,
     settings: CleanSettings,
-    clean: Callable[[list[dict[str, Any]], CleanSettings], CleanOutcome],
+    clean: Callable[[list[Record], CleanSettings], CleanOutcome],
 ) -> dg.Output[pl.DataFrame]:
     asset = context.asset_key.to_user_string()
     partition = context.partition_key
     started = time.perf_counter()
-    outcome = clean(records.to_dicts(), settings)
+    outcome = clean(rows_of(records), settings)
     kept = pl.DataFrame(outcome.kept, schema=CLEAN_SCHEMA)
     dropped = pl.DataFrame(outcome.dropped, schema=DROPPED_SCHEMA)
     lake.write_dropped(asset, partition, dropped)

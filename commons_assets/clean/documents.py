@@ -21,10 +21,10 @@ from commons_assets.clean.language import identify_language
 from commons_assets.clean.normalise import normalise_text
 from commons_assets.clean.pii import redact_pii
 from commons_assets.clean.quality import QualityConfig, judge
-from commons_assets.clean.records import PII_KINDS
+from commons_assets.clean.records import PII_KINDS, CleanRecord
 from commons_assets.clean.settings import CleanSettings
 from commons_assets.clean.wrappers import find_wrapper
-from commons_assets.records import sha256_hex
+from commons_assets.records import Record, Signal, sha256_hex
 
 EXCERPT_CHARS = 300
 # Read once: importlib.metadata parses the package's METADATA file on every call.
@@ -38,7 +38,7 @@ MIN_LANGUAGE_SCORE = 0.5
 class CleanOutcome:
     """What the clean stage made of one partition."""
 
-    kept: list[dict[str, Any]] = field(default_factory=list)
+    kept: list[CleanRecord] = field(default_factory=list)
     dropped: list[dict[str, Any]] = field(default_factory=list)
     not_carried: Counter[str] = field(default_factory=Counter)
     lines_removed: Counter[str] = field(default_factory=Counter)
@@ -47,7 +47,7 @@ class CleanOutcome:
 
     def drop(
         self,
-        row: dict[str, Any],
+        row: Record,
         stage: str,
         reason: str,
         text: str | None,
@@ -73,7 +73,7 @@ class CleanOutcome:
         return Counter(row["reason"] for row in self.dropped)
 
 
-def _steps(row: dict[str, Any], *added: tuple[str, str]) -> dict[str, Any]:
+def _steps(row: Record, *added: tuple[str, str]) -> dict[str, Any]:
     provenance = dict(row["provenance"] or {})
     provenance["steps"] = [
         *(provenance.get("steps") or []),
@@ -94,12 +94,12 @@ def _pii_counts(found: Counter[str]) -> dict[str, int]:
 
 
 def clean_text_record(
-    row: dict[str, Any],
+    row: Record,
     text: str | None,
     config: QualityConfig,
     outcome: CleanOutcome,
     pii_mode: str = "standard",
-    extra: dict[str, Any] | None = None,
+    extra: CleanRecord | None = None,
     first_step: tuple[str, str] | None = None,
 ) -> None:
     """Normalise, identify, filter and redact one record's text; keep or drop it."""
@@ -124,24 +124,32 @@ def clean_text_record(
     ]
     if first_step:  # extraction of a page, or the removal of a distributor's wrapper
         steps.insert(0, first_step)
-    outcome.kept.append(
-        {
-            **row,
-            "text": text,
-            "html": None,
-            "language": language,
-            "language_score": score,
-            "sha256": sha256_hex(text),
-            "pii": _pii_counts(pii),
-            "lines_removed": sum(removed.values()),
-            "licence_evidence": [],
-            "provenance": _steps(row, *steps),
-            **(extra or {}),
-        }
-    )
+    kept: CleanRecord = {
+        **row,
+        "text": text,
+        "html": None,
+        "language": language,
+        "language_score": score,
+        "sha256": sha256_hex(text),
+        "pii": _pii_counts(pii),
+        "lines_removed": sum(removed.values()),
+        "licence_evidence": [],
+        "provenance": _steps(row, *steps),
+    }
+    outcome.kept.append({**kept, **(extra or {})})
 
 
-def clean_pages(rows: list[dict[str, Any]], settings: CleanSettings) -> CleanOutcome:
+def _signal(found: dict[str, str]) -> Signal:
+    """Evidence found in a page, not judged yet (the rights audit gives the verdict)."""
+    return {
+        "channel": found["channel"],
+        "raw": found.get("raw"),
+        "verdict": None,
+        "location": found.get("location"),
+    }
+
+
+def clean_pages(rows: list[Record], settings: CleanSettings) -> CleanOutcome:
     """Archive records to cleaned page text. Site files (robots.txt, ai.txt, tdmrep.json) are
     not training text: they stay in `archive_pages`, where the rights audit reads them."""
     outcome = CleanOutcome()
@@ -151,8 +159,8 @@ def clean_pages(rows: list[dict[str, Any]], settings: CleanSettings) -> CleanOut
             outcome.not_carried[f"site file ({row['record_role']}), read by the rights audit"] += 1
             continue
         page = extract_page(row["html"] or "", row["source_uri"])
-        signals = [{**e, "verdict": None} for e in page.consent_evidence]
-        licences = [{**e, "verdict": None} for e in page.licence_evidence]
+        signals = [_signal(e) for e in page.consent_evidence]
+        licences = [_signal(e) for e in page.licence_evidence]
         # The page's own language declaration is the fallback for an unsure identification.
         row = {**row, "language": row["language"] or page.language_hint}
         clean_text_record(
@@ -175,7 +183,7 @@ def clean_pages(rows: list[dict[str, Any]], settings: CleanSettings) -> CleanOut
     return outcome
 
 
-def clean_documents(rows: list[dict[str, Any]], kind: str, settings: CleanSettings) -> CleanOutcome:
+def clean_documents(rows: list[Record], kind: str, settings: CleanSettings) -> CleanOutcome:
     """Text collection documents or social posts: the text is already there, inside its
     distributor's wrapper for some collections (a Project Gutenberg book)."""
     outcome = CleanOutcome()
@@ -194,7 +202,7 @@ def clean_documents(rows: list[dict[str, Any]], kind: str, settings: CleanSettin
     return outcome
 
 
-def _with_span(row: dict[str, Any], start: int, end: int) -> dict[str, Any]:
+def _with_span(row: Record, start: int, end: int) -> Record:
     provenance = dict(row["provenance"] or {})
     provenance["text_span"] = {"start": start, "end": end}
     return {**row, "provenance": provenance}
@@ -206,7 +214,7 @@ def perceptual_hash(path: Path) -> str:
         return str(imagehash.phash(image))
 
 
-def clean_images(rows: list[dict[str, Any]], root: Path, settings: CleanSettings) -> CleanOutcome:
+def clean_images(rows: list[Record], root: Path, settings: CleanSettings) -> CleanOutcome:
     """Image records to image-text rows: a cleaned caption and a perceptual hash."""
     outcome = CleanOutcome()
     config = settings.quality["images"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from commons_assets.records import RECORD_SCHEMA, SIGNAL, Schema
+from commons_assets.records import RECORD_SCHEMA, SIGNAL, Record, Schema, Signal
 
 PII_KINDS = ("email", "phone", "ip", "card", "iban")
 PII = pl.Struct(dict.fromkeys(PII_KINDS, pl.Int64))
@@ -17,6 +17,17 @@ CLEAN_SCHEMA: Schema = {
     "lines_removed": pl.Int64,
     "phash": pl.String,
 }
+
+
+class CleanRecord(Record, total=False):
+    """A training-ready row (CLEAN_SCHEMA's columns; a test keeps the two equal)."""
+
+    language_score: float | None
+    licence_evidence: list[Signal]
+    pii: dict[str, int]
+    lines_removed: int
+    phash: str | None
+
 
 DROPPED_SCHEMA: Schema = {
     "id": pl.String,

@@ -8,7 +8,7 @@ import time
 import warnings
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import dagster as dg
 import polars as pl
@@ -17,6 +17,7 @@ from dagster._core.storage.asset_check_execution_record import (
 )
 
 from commons_assets.clean.assets import CLEAN_ASSETS
+from commons_assets.clean.records import CleanRecord
 from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
 from commons_assets.operations import TRANSIENT_RETRY, per_partition_asset
@@ -25,7 +26,7 @@ from commons_assets.rights import snapshots, verify
 from commons_assets.rights.audit import ADMITTED, SiteFiles, Takedown, decide
 from commons_assets.rights.licences import HOLD
 from commons_assets.rights.policy import RightsPolicy
-from commons_assets.rights.records import AUDIT_SCHEMA
+from commons_assets.rights.records import AUDIT_SCHEMA, AuditRecord
 from commons_assets.rights.reviews import Review
 from commons_assets.rights.site_policies import (
     ROLES,
@@ -79,18 +80,18 @@ def review_snapshot(lake: Lake) -> tuple[snapshots.ReviewSnapshot, str]:
 
 
 def audit_rows(
-    rows: list[dict[str, Any]],
+    rows: list[CleanRecord],
     sites: SitePolicies | None,
     takedowns: list[Takedown],
     policy: RightsPolicy,
     reviews: list[Review] | None = None,
     held_since: dict[str, str] | None = None,
     now: str = "",
-) -> list[dict[str, Any]]:
+) -> list[AuditRecord]:
     """Every row with its decision (pure: no Dagster, no I/O). A held row keeps the time it was
     first held (`held_since`, from the partition's previous audit) or gets `now`. A page is
     audited against the site files that governed it when it was fetched (`sites`)."""
-    audited = []
+    audited: list[AuditRecord] = []
     fingerprint = policy.fingerprint()
     held_since = held_since or {}
     for row in rows:
@@ -394,7 +395,7 @@ def _write_audit(
     asset = context.asset_key.to_user_string()
     now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     rows_audited = audit_rows(
-        inputs.cleaned.to_dicts(),
+        cast(list[CleanRecord], inputs.cleaned.to_dicts()),
         sites,
         takedowns.requests,
         policy,

@@ -17,12 +17,13 @@ from __future__ import annotations
 import json
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from commons_assets.records import Signal
 from commons_assets.rights import aipref, intents, tdmrep
 from commons_assets.rights.aliases import alias_for
 from commons_assets.rights.licences import (
@@ -68,12 +69,12 @@ class Decision:
     decision: str
     gate: str
     reason: str
-    evidence: list[dict[str, Any]]
+    evidence: list[Signal]
     licence: LicenceVerdict | None = None
     tier: str = OPEN_TIER
 
 
-def _evidence(channel: str, raw: object, verdict: str, location: str | None) -> dict[str, Any]:
+def _evidence(channel: str, raw: object, verdict: str, location: str | None) -> Signal:
     return {
         "channel": channel,
         "raw": None if raw is None else str(raw),
@@ -82,7 +83,7 @@ def _evidence(channel: str, raw: object, verdict: str, location: str | None) -> 
     }
 
 
-def _did_of(record: dict[str, Any]) -> str | None:
+def _did_of(record: Mapping[str, Any]) -> str | None:
     source_id = record.get("source_id") or ""
     if source_id.startswith("at://"):
         return source_id[5:].split("/", 1)[0]
@@ -129,7 +130,7 @@ def normalise_url(value: str) -> str:
     return urlunsplit((scheme, host, path, query, ""))
 
 
-def takedown_hits(record: dict[str, Any], takedowns: Iterable[Takedown]) -> list[Takedown]:
+def takedown_hits(record: Mapping[str, Any], takedowns: Iterable[Takedown]) -> list[Takedown]:
     """Requests that name this record by URL (normalised: `normalise_url`), id, content hash or
     author DID."""
     urls = {record.get("source_uri"), record.get("source_id")} - {None}
@@ -154,10 +155,10 @@ def takedown_hits(record: dict[str, Any], takedowns: Iterable[Takedown]) -> list
 
 
 def _opt_outs(
-    record: dict[str, Any],
+    record: Mapping[str, Any],
     site: SiteFiles | None,
     policy: RightsPolicy,
-    evidence: list[dict[str, Any]],
+    evidence: list[Signal],
 ) -> tuple[str | None, str]:
     """(EXCLUDE | HOLD | None, reason), appending every signal considered to `evidence`."""
     findings: list[tuple[str, str]] = []
@@ -216,7 +217,7 @@ def _opt_outs(
     return worst
 
 
-def _tdm_header(record: dict[str, Any]) -> tuple[str | None, str | None]:
+def _tdm_header(record: Mapping[str, Any]) -> tuple[str | None, str | None]:
     values: dict[str, str] = {}
     for signal in record.get("consent") or []:
         if signal["channel"] in ("http:tdm-reservation", "http:tdm-policy"):
@@ -224,7 +225,7 @@ def _tdm_header(record: dict[str, Any]) -> tuple[str | None, str | None]:
     return values.get("http:tdm-reservation"), values.get("http:tdm-policy")
 
 
-def _tdm_meta(record: dict[str, Any]) -> tuple[str | None, str | None]:
+def _tdm_meta(record: Mapping[str, Any]) -> tuple[str | None, str | None]:
     values: dict[str, str] = {}
     for signal in record.get("consent") or []:
         if signal["channel"] in ("html:meta-tdm-reservation", "html:meta-tdm:reservation"):
@@ -235,11 +236,11 @@ def _tdm_meta(record: dict[str, Any]) -> tuple[str | None, str | None]:
 
 
 def _site_opt_outs(
-    record: dict[str, Any],
+    record: Mapping[str, Any],
     url: str,
     site: SiteFiles | None,
     policy: RightsPolicy,
-    evidence: list[dict[str, Any]],
+    evidence: list[Signal],
     usage_verdicts: list[str],
 ) -> list[tuple[str, str]]:
     findings: list[tuple[str, str]] = []
@@ -373,7 +374,7 @@ def _site_opt_outs(
 
 
 def _licence(
-    record: dict[str, Any], policy: RightsPolicy, evidence: list[dict[str, Any]]
+    record: Mapping[str, Any], policy: RightsPolicy, evidence: list[Signal]
 ) -> LicenceVerdict | None:
     statements = [e["raw"] for e in record.get("licence_evidence") or [] if e.get("raw")]
     if not statements and record.get("licence_raw"):
@@ -410,7 +411,7 @@ def _licence(
     return verdict
 
 
-def _consent(record: dict[str, Any]) -> dict[str, Any] | None:
+def _consent(record: Mapping[str, Any]) -> dict[str, Any] | None:
     for signal in record.get("consent") or []:
         if signal["channel"] == "bluesky:user-intents":
             declared = intents.parse_declaration(signal["raw"])
@@ -422,9 +423,7 @@ def _consent(record: dict[str, Any]) -> dict[str, Any] | None:
 REVIEW_CHANNEL = "review"
 
 
-def _reviewed(
-    review: Review, licence: LicenceVerdict | None, evidence: list[dict[str, Any]]
-) -> Decision:
+def _reviewed(review: Review, licence: LicenceVerdict | None, evidence: list[Signal]) -> Decision:
     """A steward's decision (rights/reviews.py), recorded as evidence with its file and line."""
     who = f"{review.reviewer}, {review.decided_at}"
     if review.decision == "exclude":
@@ -449,14 +448,14 @@ def _reviewed(
 
 
 def decide(
-    record: dict[str, Any],
+    record: Mapping[str, Any],
     site: SiteFiles | None,
     takedowns: Iterable[Takedown],
     policy: RightsPolicy,
     reviews: Iterable[Review] = (),
 ) -> Decision:
     """The decision for one record, with the deciding gate and all evidence."""
-    evidence: list[dict[str, Any]] = []
+    evidence: list[Signal] = []
     hits = takedown_hits(record, takedowns)
     for hit in hits:
         evidence.append(

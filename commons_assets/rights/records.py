@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from commons_assets.clean.records import CLEAN_SCHEMA
-from commons_assets.records import SIGNAL, Schema
+from commons_assets.clean.records import CLEAN_SCHEMA, CleanRecord
+from commons_assets.records import SIGNAL, Schema, Signal
 
 AUDIT_SCHEMA: Schema = {
     **CLEAN_SCHEMA,
@@ -17,3 +17,15 @@ AUDIT_SCHEMA: Schema = {
     "policy": pl.String,
     "held_since": pl.String,  # ISO time a HOLD was first recorded for the record, else null
 }
+
+
+class AuditRecord(CleanRecord, total=False):
+    """A cleaned record with its decision (AUDIT_SCHEMA's columns; a test keeps them equal)."""
+
+    gate: str
+    decision_reason: str
+    evidence: list[Signal]
+    licence_flags: list[str]
+    tier: str | None
+    policy: str
+    held_since: str | None

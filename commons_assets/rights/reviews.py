@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -120,7 +120,7 @@ def load_reviews(root: Path) -> tuple[list[Review], list[str]]:
     return reviews, problems
 
 
-def review_for(record: dict[str, Any], reviews: Iterable[Review]) -> Review | None:
+def review_for(record: Mapping[str, Any], reviews: Iterable[Review]) -> Review | None:
     """The decision in force for this record: the most specific, then the latest."""
     best: tuple[tuple[int, int], int, Review] | None = None
     for order, review in enumerate(reviews):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_type_hints
 
 import dagster as dg
 import polars as pl
 import pytest
 
+from commons_assets.clean.records import CLEAN_SCHEMA, CleanRecord
 from commons_assets.lake import Lake
 from commons_assets.records import QUARANTINE_SCHEMA, RECORD_SCHEMA, SIGNAL, Record, Signal
+from commons_assets.rights.records import AUDIT_SCHEMA, AuditRecord
 from commons_assets.sources.assets import archive_pages, corpus_texts, image_records, social_posts
 from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for
@@ -114,8 +117,11 @@ def test_partition_whose_source_vanished_reports_it(lake: Lake, data_root: Path,
     assert quarantine["reason"].to_list() == ["source_missing"]
 
 
-def test_the_typed_record_names_every_column_of_the_record_schema() -> None:
-    """Readers build `Record`s (checked by mypy); the lake's columns are RECORD_SCHEMA's: a
-    column added to one and not the other fails here."""
+def test_the_typed_records_name_every_column_of_their_schemas() -> None:
+    """Readers build `Record`s, the clean stage `CleanRecord`s, the audit `AuditRecord`s (mypy
+    checks them); the lake's columns are the schemas': a column added to one and not the other
+    fails here."""
     assert list(Record.__annotations__) == list(RECORD_SCHEMA)
     assert list(Signal.__annotations__) == [field.name for field in SIGNAL.fields]
+    assert list(get_type_hints(CleanRecord)) == list(CLEAN_SCHEMA)
+    assert list(get_type_hints(AuditRecord)) == list(AUDIT_SCHEMA)
