@@ -12,7 +12,8 @@ from commons_assets import steward
 from commons_assets.clean.assets import clean_posts
 from commons_assets.governance.assets import AUDIT_INPUTS
 from commons_assets.lake import Lake
-from commons_assets.rights.assets import AUDIT_CHECKS, rights_posts
+from commons_assets.rights.assets import rights_posts
+from commons_assets.rights.checks import AUDIT_CHECKS
 from commons_assets.sources.assets import social_posts
 from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for

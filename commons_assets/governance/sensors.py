@@ -20,8 +20,8 @@ from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
 from commons_assets.publish.assets import release
 from commons_assets.rights import snapshots
-from commons_assets.rights.assets import audit_check_keys
 from commons_assets.rights.audit import Takedown, takedown_hits
+from commons_assets.rights.checks import audit_check_keys
 from commons_assets.rights.reviews import Review, review_for
 
 

@@ -28,13 +28,9 @@ from commons_assets.publish.release import (
 )
 from commons_assets.reporting import column_schema, md_list, table
 from commons_assets.rights import snapshots
-from commons_assets.rights.assets import (
-    RIGHTS_ASSETS,
-    cleared_partitions,
-    stale_collection_terms,
-    stale_site_audits,
-)
+from commons_assets.rights.assets import RIGHTS_ASSETS, stale_collection_terms, stale_site_audits
 from commons_assets.rights.audit import REVIEW_CHANNEL, Takedown
+from commons_assets.rights.checks import cleared_partitions
 from commons_assets.rights.policy import RightsPolicy
 from commons_assets.rights.reviews import Review
 from commons_assets.steward import StewardSettings

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 import dagster as dg
 
 from commons_assets.kinds import SourceKind
-from commons_assets.rights.assets import audit_asset, audit_checks, site_policies
+from commons_assets.rights.assets import audit_asset, site_policies
+from commons_assets.rights.checks import audit_checks
 
 
 def definitions(

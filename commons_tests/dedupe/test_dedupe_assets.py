@@ -13,7 +13,8 @@ from commons_assets.clean.assets import clean_texts
 from commons_assets.dedupe.assets import dedup_clusters, signatures_texts
 from commons_assets.governance.assets import AUDIT_INPUTS
 from commons_assets.lake import Lake
-from commons_assets.rights.assets import AUDIT_CHECKS, rights_texts
+from commons_assets.rights.assets import rights_texts
+from commons_assets.rights.checks import AUDIT_CHECKS
 from commons_assets.sources.assets import corpus_texts
 from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for

@@ -20,13 +20,9 @@ from commons_assets.lake import Lake
 from commons_assets.publish import gate
 from commons_assets.publish.assets import MANIFEST_CHECK, ROWS_CHECK, UPSTREAM_CHECK, release
 from commons_assets.publish.release import STAGING
-from commons_assets.rights.assets import (
-    ADMISSIBLE_CHECK,
-    AUDIT_CHECKS,
-    RIGHTS_CHECKS,
-    rights_texts,
-)
+from commons_assets.rights.assets import rights_texts
 from commons_assets.rights.audit import Takedown
+from commons_assets.rights.checks import ADMISSIBLE_CHECK, AUDIT_CHECKS, RIGHTS_CHECKS
 from commons_assets.sources.assets import corpus_texts
 from commons_assets.steward import resources_for
 from commons_tests.runs import materialize

@@ -16,13 +16,13 @@ from commons_assets.governance.assets import AUDIT_INPUTS
 from commons_assets.lake import Lake
 from commons_assets.rights import assets as rights_assets
 from commons_assets.rights.assets import (
-    AUDIT_CHECKS,
     audit_summary,
     rights_pages,
     rights_posts,
     site_policies,
     stale_site_audits,
 )
+from commons_assets.rights.checks import AUDIT_CHECKS
 from commons_assets.sources.assets import archive_pages, social_posts
 from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for
