@@ -10,13 +10,13 @@ from pathlib import Path
 
 import dagster as dg
 
+from commons_assets.defs.sources.sensors import sync_partitions
 from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
 from commons_assets.operations import with_upstream_sources
 from commons_assets.rights.inputs import load_takedowns
 from commons_assets.rights.reviews import load_reviews
 from commons_assets.sources import layout
-from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for
 
 RELEASE = dg.AssetKey("release")

@@ -5,15 +5,15 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from commons_assets.clean import definitions as clean
-from commons_assets.dedupe import definitions as dedupe
-from commons_assets.governance import definitions as governance
+from commons_assets.defs.clean import definitions as clean
+from commons_assets.defs.dedupe import definitions as dedupe
+from commons_assets.defs.governance import definitions as governance
+from commons_assets.defs.publish import definitions as publish
+from commons_assets.defs.rights import definitions as rights
+from commons_assets.defs.sources import definitions as sources
 from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
 from commons_assets.operations import follow_upstream_sensor, operated
-from commons_assets.publish import definitions as publish
-from commons_assets.rights import definitions as rights
-from commons_assets.sources import definitions as sources
 from commons_assets.steward import resources_for
 
 

@@ -19,17 +19,17 @@ from commons_assets.clean import documents
 from commons_assets.clean.documents import CleanOutcome
 from commons_assets.clean.quality import QUALITY_BY_KIND, QualityConfig
 from commons_assets.clean.settings import CleanSettings
-from commons_assets.lake import Lake
-from commons_assets.records import PartitionRead, Record
-from commons_assets.sources import layout
-from commons_assets.sources.images import read_image_collection
-from commons_assets.sources.limits import SourceLimits
-from commons_assets.sources.partitions import (
+from commons_assets.defs.sources.partitions import (
     archive_partitions,
     image_partitions,
     social_partitions,
     text_partitions,
 )
+from commons_assets.lake import Lake
+from commons_assets.records import PartitionRead, Record
+from commons_assets.sources import layout
+from commons_assets.sources.images import read_image_collection
+from commons_assets.sources.limits import SourceLimits
 from commons_assets.sources.social import read_social_day
 from commons_assets.sources.texts import read_text_collection
 from commons_assets.sources.warc import read_warc

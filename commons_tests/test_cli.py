@@ -99,7 +99,7 @@ def test_build_refuses_a_data_root_without_sources(tmp_path: Path) -> None:
 def test_build_exits_non_zero_when_a_blocking_check_fails(
     data_root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from commons_assets.rights import assets as rights_assets
+    from commons_assets.defs.rights import assets as rights_assets
 
     real_decide = rights_assets.decide
 

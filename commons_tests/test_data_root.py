@@ -10,9 +10,9 @@ import dagster as dg
 import pytest
 
 from commons_assets import cli
+from commons_assets.defs.sources.assets import corpus_texts
+from commons_assets.defs.sources.sensors import source_partitions_sensor, sync_partitions
 from commons_assets.lake import Lake, instance_data_root
-from commons_assets.sources.assets import corpus_texts
-from commons_assets.sources.sensors import source_partitions_sensor, sync_partitions
 from commons_assets.steward import resources_for
 from commons_tests.runs import materialize
 

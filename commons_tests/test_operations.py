@@ -11,9 +11,9 @@ import dagster as dg
 import pytest
 
 from commons_assets.definitions import defs
+from commons_assets.defs.sources.sensors import sync_partitions
 from commons_assets.lake import Lake
 from commons_assets.operations import CPU_POOL
-from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for
 from commons_tests.builders import write_jsonl
 from commons_tests.runs import materialize

@@ -9,13 +9,13 @@ import dagster as dg
 import pytest
 
 from commons_assets import steward
-from commons_assets.clean.assets import clean_posts
-from commons_assets.governance.assets import AUDIT_INPUTS
+from commons_assets.defs.clean.assets import clean_posts
+from commons_assets.defs.governance.assets import AUDIT_INPUTS
+from commons_assets.defs.rights.assets import rights_posts
+from commons_assets.defs.rights.checks import AUDIT_CHECKS
+from commons_assets.defs.sources.assets import social_posts
+from commons_assets.defs.sources.sensors import sync_partitions
 from commons_assets.lake import Lake
-from commons_assets.rights.assets import rights_posts
-from commons_assets.rights.checks import AUDIT_CHECKS
-from commons_assets.sources.assets import social_posts
-from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for
 from commons_tests.builders import SAMPLE_DAY
 from commons_tests.runs import materialize
@@ -64,7 +64,7 @@ def test_an_invalid_settings_file_stops_only_the_steps_that_need_it(
         instance=instance,
     )
     assert result.success  # no step of this run reads the dedupe settings
-    from commons_assets.dedupe.assets import signatures_posts
+    from commons_assets.defs.dedupe.assets import signatures_posts
 
     refused = materialize(
         [signatures_posts],

@@ -10,12 +10,17 @@ import pytest
 from PIL import Image
 
 from commons_assets.clean import documents
-from commons_assets.clean.assets import clean_images, clean_pages, clean_posts, clean_texts
 from commons_assets.clean.documents import perceptual_hash
 from commons_assets.clean.settings import load_clean_settings
+from commons_assets.defs.clean.assets import clean_images, clean_pages, clean_posts, clean_texts
+from commons_assets.defs.sources.assets import (
+    archive_pages,
+    corpus_texts,
+    image_records,
+    social_posts,
+)
+from commons_assets.defs.sources.sensors import sync_partitions
 from commons_assets.lake import Lake
-from commons_assets.sources.assets import archive_pages, corpus_texts, image_records, social_posts
-from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for
 from commons_tests.builders import SAMPLE_DAY, write_jsonl
 from commons_tests.runs import materialize

@@ -8,12 +8,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from commons_assets.clean.assets import clean_posts, clean_texts
 from commons_assets.clean.quality import QUALITY_BY_KIND, GopherQuality
 from commons_assets.clean.settings import SettingsError, load_clean_settings
+from commons_assets.defs.clean.assets import clean_posts, clean_texts
+from commons_assets.defs.sources.assets import corpus_texts, social_posts
+from commons_assets.defs.sources.sensors import sync_partitions
 from commons_assets.lake import Lake
-from commons_assets.sources.assets import corpus_texts, social_posts
-from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for
 from commons_tests.builders import SAMPLE_DAY
 from commons_tests.runs import materialize

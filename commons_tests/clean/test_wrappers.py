@@ -10,12 +10,12 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from commons_assets.clean.assets import clean_texts
 from commons_assets.clean.settings import SettingsError, load_clean_settings
 from commons_assets.clean.wrappers import find_wrapper, strip_wrapper
+from commons_assets.defs.clean.assets import clean_texts
+from commons_assets.defs.sources.assets import corpus_texts
+from commons_assets.defs.sources.sensors import sync_partitions
 from commons_assets.lake import Lake
-from commons_assets.sources.assets import corpus_texts
-from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for
 from commons_tests.clean.test_settings import write_settings
 from commons_tests.runs import materialize

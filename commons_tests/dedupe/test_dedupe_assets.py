@@ -9,14 +9,14 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from commons_assets.clean.assets import clean_texts
-from commons_assets.dedupe.assets import dedup_clusters, signatures_texts
-from commons_assets.governance.assets import AUDIT_INPUTS
+from commons_assets.defs.clean.assets import clean_texts
+from commons_assets.defs.dedupe.assets import dedup_clusters, signatures_texts
+from commons_assets.defs.governance.assets import AUDIT_INPUTS
+from commons_assets.defs.rights.assets import rights_texts
+from commons_assets.defs.rights.checks import AUDIT_CHECKS
+from commons_assets.defs.sources.assets import corpus_texts
+from commons_assets.defs.sources.sensors import sync_partitions
 from commons_assets.lake import Lake
-from commons_assets.rights.assets import rights_texts
-from commons_assets.rights.checks import AUDIT_CHECKS
-from commons_assets.sources.assets import corpus_texts
-from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for
 from commons_tests.builders import write_jsonl
 from commons_tests.runs import materialize

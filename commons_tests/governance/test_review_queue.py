@@ -12,7 +12,7 @@ import pytest
 
 from commons_assets import cli
 from commons_assets.definitions import defs
-from commons_assets.governance.sensors import REVIEWS, evaluate
+from commons_assets.defs.governance.sensors import REVIEWS, evaluate
 from commons_assets.lake import Lake
 from commons_assets.steward import resources_for
 from commons_tests.runs import materialize

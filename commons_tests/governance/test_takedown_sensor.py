@@ -12,10 +12,10 @@ import polars as pl
 
 from commons_assets.build import build
 from commons_assets.definitions import defs
-from commons_assets.governance.sensors import evaluate
+from commons_assets.defs.governance.sensors import evaluate
+from commons_assets.defs.publish.assets import UPSTREAM_CHECK
+from commons_assets.defs.publish.assets import release as release_asset
 from commons_assets.lake import Lake
-from commons_assets.publish.assets import UPSTREAM_CHECK
-from commons_assets.publish.assets import release as release_asset
 from commons_assets.steward import resources_for
 from commons_tests.builders import write_jsonl
 from commons_tests.runs import materialize
@@ -121,7 +121,7 @@ def test_the_sensor_runs_through_dagster(lake: Lake) -> None:
 def test_takedown_requests_are_snapshotted_with_their_unusable_lines(
     lake: Lake, data_root: Path
 ) -> None:
-    from commons_assets.governance.assets import takedown_requests
+    from commons_assets.defs.governance.assets import takedown_requests
     from commons_assets.rights import snapshots
 
     write_jsonl(

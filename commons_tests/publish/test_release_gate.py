@@ -13,17 +13,17 @@ import polars as pl
 import pytest
 
 from commons_assets import cli
-from commons_assets.clean.assets import clean_texts
-from commons_assets.dedupe.assets import dedup_clusters, signatures_texts
-from commons_assets.governance.assets import AUDIT_INPUTS
+from commons_assets.defs.clean.assets import clean_texts
+from commons_assets.defs.dedupe.assets import dedup_clusters, signatures_texts
+from commons_assets.defs.governance.assets import AUDIT_INPUTS
+from commons_assets.defs.publish.assets import MANIFEST_CHECK, ROWS_CHECK, UPSTREAM_CHECK, release
+from commons_assets.defs.rights.assets import rights_texts
+from commons_assets.defs.rights.checks import ADMISSIBLE_CHECK, AUDIT_CHECKS, RIGHTS_CHECKS
+from commons_assets.defs.sources.assets import corpus_texts
 from commons_assets.lake import Lake
 from commons_assets.publish import gate
-from commons_assets.publish.assets import MANIFEST_CHECK, ROWS_CHECK, UPSTREAM_CHECK, release
 from commons_assets.publish.release import STAGING
-from commons_assets.rights.assets import rights_texts
 from commons_assets.rights.audit import Takedown
-from commons_assets.rights.checks import ADMISSIBLE_CHECK, AUDIT_CHECKS, RIGHTS_CHECKS
-from commons_assets.sources.assets import corpus_texts
 from commons_assets.steward import resources_for
 from commons_tests.runs import materialize
 
@@ -102,7 +102,7 @@ def test_an_audit_that_admits_everything_makes_no_release_and_build_fails(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from commons_assets.rights import assets as rights_assets
+    from commons_assets.defs.rights import assets as rights_assets
 
     real_decide = rights_assets.decide
 

@@ -11,20 +11,20 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from commons_assets.clean.assets import clean_pages, clean_posts
-from commons_assets.governance.assets import AUDIT_INPUTS
-from commons_assets.lake import Lake
-from commons_assets.rights import assets as rights_assets
-from commons_assets.rights.assets import (
+from commons_assets.defs.clean.assets import clean_pages, clean_posts
+from commons_assets.defs.governance.assets import AUDIT_INPUTS
+from commons_assets.defs.rights import assets as rights_assets
+from commons_assets.defs.rights.assets import (
     audit_summary,
     rights_pages,
     rights_posts,
     site_policies,
     stale_site_audits,
 )
-from commons_assets.rights.checks import AUDIT_CHECKS
-from commons_assets.sources.assets import archive_pages, social_posts
-from commons_assets.sources.sensors import sync_partitions
+from commons_assets.defs.rights.checks import AUDIT_CHECKS
+from commons_assets.defs.sources.assets import archive_pages, social_posts
+from commons_assets.defs.sources.sensors import sync_partitions
+from commons_assets.lake import Lake
 from commons_assets.steward import resources_for
 from commons_tests.builders import SAMPLE_DAY, WARC_DATE, warc_record_bytes, write_jsonl
 from commons_tests.runs import materialize

@@ -10,11 +10,16 @@ import polars as pl
 import pytest
 
 from commons_assets.clean.records import CLEAN_SCHEMA, CleanRecord
+from commons_assets.defs.sources.assets import (
+    archive_pages,
+    corpus_texts,
+    image_records,
+    social_posts,
+)
+from commons_assets.defs.sources.sensors import sync_partitions
 from commons_assets.lake import Lake
 from commons_assets.records import QUARANTINE_SCHEMA, RECORD_SCHEMA, SIGNAL, Record, Signal
 from commons_assets.rights.records import AUDIT_SCHEMA, AuditRecord
-from commons_assets.sources.assets import archive_pages, corpus_texts, image_records, social_posts
-from commons_assets.sources.sensors import sync_partitions
 from commons_assets.steward import resources_for
 from commons_tests.builders import SAMPLE_DAY
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from commons_assets.lake import Lake
-from commons_assets.sources.sensors import (
+from commons_assets.defs.sources.sensors import (
     apply_partition_requests,
     source_partitions_sensor,
     sync_partitions,
 )
+from commons_assets.lake import Lake
 from commons_assets.steward import resources_for
 
 

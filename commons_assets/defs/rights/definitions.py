@@ -5,9 +5,9 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from commons_assets.defs.rights.assets import audit_asset, site_policies
+from commons_assets.defs.rights.checks import audit_checks
 from commons_assets.kinds import SourceKind
-from commons_assets.rights.assets import audit_asset, site_policies
-from commons_assets.rights.checks import audit_checks
 
 
 def definitions(

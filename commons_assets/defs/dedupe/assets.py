@@ -16,13 +16,13 @@ from commons_assets.dedupe.index import SignatureTable
 from commons_assets.dedupe.minhash import MinHashConfig, band_keys, text_signatures
 from commons_assets.dedupe.resource import DedupeIndex
 from commons_assets.dedupe.schemas import IMAGE_SIGNATURE_SCHEMA, SIGNATURE_SCHEMA
+from commons_assets.defs.rights.assets import RIGHTS_ASSETS
+from commons_assets.defs.rights.checks import require_cleared
 from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.operations import TRANSIENT_RETRY, per_partition_asset
 from commons_assets.records import Schema
 from commons_assets.reporting import column_schema, table
-from commons_assets.rights.assets import RIGHTS_ASSETS
 from commons_assets.rights.audit import ADMITTED
-from commons_assets.rights.checks import require_cleared
 from commons_assets.steward import StewardSettings
 from commons_assets.storage import every_partition
 

@@ -12,8 +12,9 @@ from typing import Any, cast
 import dagster as dg
 import polars as pl
 
-from commons_assets.clean.assets import CLEAN_ASSETS
 from commons_assets.clean.records import CleanRecord
+from commons_assets.defs.clean.assets import CLEAN_ASSETS
+from commons_assets.defs.sources.assets import archive_pages
 from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
 from commons_assets.operations import TRANSIENT_RETRY, per_partition_asset
@@ -31,7 +32,6 @@ from commons_assets.rights.site_policies import (
     captures,
     host_key,
 )
-from commons_assets.sources.assets import archive_pages
 from commons_assets.sources.collections import (
     FINGERPRINT,
     CollectionTerms,

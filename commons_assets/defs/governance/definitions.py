@@ -4,8 +4,8 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from commons_assets.governance.assets import AUDIT_INPUTS, held_records_asset
-from commons_assets.governance.sensors import governance_sensors
+from commons_assets.defs.governance.assets import AUDIT_INPUTS, held_records_asset
+from commons_assets.defs.governance.sensors import governance_sensors
 from commons_assets.kinds import SourceKind
 
 

@@ -12,10 +12,10 @@ from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionRecordStatus,  # not exported by `dagster` in 1.13
 )
 
+from commons_assets.defs.rights.assets import RIGHTS_ASSETS
 from commons_assets.lake import Lake
 from commons_assets.reporting import table
 from commons_assets.rights import snapshots, verify
-from commons_assets.rights.assets import RIGHTS_ASSETS
 from commons_assets.rights.audit import ADMITTED
 from commons_assets.steward import StewardSettings
 

@@ -4,8 +4,8 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from commons_assets.defs.publish.assets import release_asset
 from commons_assets.kinds import SourceKind
-from commons_assets.publish.assets import release_asset
 
 
 def definitions(

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 import dagster as dg
 import polars as pl
 
+from commons_assets.defs.rights.assets import RIGHTS_ASSETS
 from commons_assets.governance.review_queue import QUEUE_COLUMNS, held_in, queue_columns
 from commons_assets.lake import Lake
 from commons_assets.operations import TRANSIENT_RETRY
 from commons_assets.reporting import column_schema, md_list, table
 from commons_assets.rights import snapshots
-from commons_assets.rights.assets import RIGHTS_ASSETS
 from commons_assets.storage import every_partition
 
 QUEUE_SHOWN = 50

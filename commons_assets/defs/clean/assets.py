@@ -13,12 +13,12 @@ from commons_assets.clean import documents
 from commons_assets.clean.documents import CleanOutcome
 from commons_assets.clean.records import CLEAN_SCHEMA, DROPPED_SCHEMA
 from commons_assets.clean.settings import CleanSettings
+from commons_assets.defs.sources.assets import SOURCE_ASSETS
 from commons_assets.kinds import KINDS, SourceKind, quality_defaults
 from commons_assets.lake import Lake
 from commons_assets.operations import per_partition_asset
 from commons_assets.records import Record, rows_of
 from commons_assets.reporting import PREVIEW_ROWS, column_schema, preview, table
-from commons_assets.sources.assets import SOURCE_ASSETS
 from commons_assets.steward import StewardSettings
 
 GROUP = "clean"

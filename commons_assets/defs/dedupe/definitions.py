@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from commons_assets.dedupe.assets import dedup_clusters_asset, signature_asset
+from commons_assets.defs.dedupe.assets import dedup_clusters_asset, signature_asset
 from commons_assets.kinds import SourceKind
 
 

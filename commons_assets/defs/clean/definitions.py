@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from commons_assets.clean.assets import clean_asset
+from commons_assets.defs.clean.assets import clean_asset
 from commons_assets.kinds import SourceKind
 
 

@@ -11,8 +11,14 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from commons_assets.dedupe.assets import dedup_clusters
 from commons_assets.dedupe.clusters import not_published
+from commons_assets.defs.dedupe.assets import dedup_clusters
+from commons_assets.defs.rights.assets import (
+    RIGHTS_ASSETS,
+    stale_collection_terms,
+    stale_site_audits,
+)
+from commons_assets.defs.rights.checks import cleared_partitions
 from commons_assets.kinds import KINDS, SourceKind, by_name
 from commons_assets.lake import DROPPED_FOLDER, QUARANTINE_FOLDER, Lake
 from commons_assets.operations import TRANSIENT_RETRY
@@ -28,9 +34,7 @@ from commons_assets.publish.release import (
 )
 from commons_assets.reporting import column_schema, md_list, table
 from commons_assets.rights import snapshots
-from commons_assets.rights.assets import RIGHTS_ASSETS, stale_collection_terms, stale_site_audits
 from commons_assets.rights.audit import REVIEW_CHANNEL, Takedown
-from commons_assets.rights.checks import cleared_partitions
 from commons_assets.rights.policy import RightsPolicy
 from commons_assets.rights.reviews import Review
 from commons_assets.steward import StewardSettings

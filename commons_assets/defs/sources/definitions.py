@@ -5,9 +5,9 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from commons_assets.defs.sources.assets import source_asset
+from commons_assets.defs.sources.sensors import source_partitions_sensor_for
 from commons_assets.kinds import SourceKind
-from commons_assets.sources.assets import source_asset
-from commons_assets.sources.sensors import source_partitions_sensor_for
 
 
 def definitions(kinds: Sequence[SourceKind]) -> dg.Definitions:

@@ -14,14 +14,14 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
     UnresolvedAssetJobDefinition,  # what define_asset_job returns; not exported in 1.13
 )
 
-from commons_assets.dedupe.assets import dedup_clusters
-from commons_assets.governance.assets import held_records
+from commons_assets.defs.dedupe.assets import dedup_clusters
+from commons_assets.defs.governance.assets import held_records
+from commons_assets.defs.publish.assets import release
+from commons_assets.defs.rights.checks import audit_check_keys
 from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
-from commons_assets.publish.assets import release
 from commons_assets.rights import snapshots
 from commons_assets.rights.audit import Takedown, takedown_hits
-from commons_assets.rights.checks import audit_check_keys
 from commons_assets.rights.reviews import Review, review_for
 
 

@@ -1,0 +1,1 @@
+"""The clean stage's Dagster definitions."""

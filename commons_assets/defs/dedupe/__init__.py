@@ -1,0 +1,1 @@
+"""The dedupe stage's Dagster definitions."""

@@ -1,0 +1,1 @@
+"""The governance stage's Dagster definitions."""

@@ -1,0 +1,1 @@
+"""The rights stage's Dagster definitions."""
