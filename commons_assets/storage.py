@@ -45,7 +45,7 @@ def _wants_lazy(context: dg.InputContext) -> bool:
     if _every_partition(context):
         return True
     wanted: Any = context.dagster_type.typing_type
-    if typing.get_origin(wanted) in (dict, Mapping, typing.get_origin(Mapping[str, int])):
+    if typing.get_origin(wanted) in (dict, Mapping):
         wanted = typing.get_args(wanted)[-1]
     return wanted is pl.LazyFrame
 

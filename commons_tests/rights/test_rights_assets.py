@@ -355,6 +355,10 @@ def test_site_policies_come_from_every_archive_partition(sites_root: Path, insta
     assert pl.read_parquet(lake.table_path("rights_pages", "robotstxt-2026-11")).height == 0
 
 
+def page_audits(lake: Lake) -> dict[str, pl.LazyFrame]:
+    return {"sites": pl.scan_parquet(lake.table_path("rights_pages", "sites"))}
+
+
 def test_a_page_audit_made_before_its_sites_captures_changed_is_stale(
     sites_root: Path, instance
 ) -> None:
@@ -362,7 +366,7 @@ def test_a_page_audit_made_before_its_sites_captures_changed_is_stale(
     hosts: the release refuses the old audit until the partition is audited again."""
     lake = Lake(root=str(sites_root))
     assert run_pages(lake, instance).success
-    assert stale_site_audits(lake, instance, ["sites"]) == {}
+    assert stale_site_audits(lake, instance, page_audits(lake)) == {}
     robots_warc(
         sites_root,
         "robotstxt-late",
@@ -382,9 +386,9 @@ def test_a_page_audit_made_before_its_sites_captures_changed_is_stale(
         instance=instance,
     )
     materialize([site_policies], resources=resources_for(lake), instance=instance)
-    assert stale_site_audits(lake, instance, ["sites"]) == {
+    assert stale_site_audits(lake, instance, page_audits(lake)) == {
         "sites": "its sites' robots.txt/ai.txt/tdmrep.json captures changed since the audit"
     }
     assert run_pages(lake, instance).success
-    assert stale_site_audits(lake, instance, ["sites"]) == {}
+    assert stale_site_audits(lake, instance, page_audits(lake)) == {}
     assert decisions(lake)["nofiles.example/page"] == ("EXCLUDE", "opt-out")

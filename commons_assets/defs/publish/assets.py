@@ -54,10 +54,11 @@ def uncleared_audits(
     (DESIGN.md §5: LATEST never moves past a failed or missing blocking check upstream)."""
     found = []
     for kind in kinds:
-        keys = list(audits.get(kind.audit_asset, {}))
+        tables = audits.get(kind.audit_asset, {})
+        keys = list(tables)
         _, held = cleared_partitions(instance, dg.AssetKey(kind.audit_asset), keys)
         if kind.site_policies:
-            held = {**stale_site_audits(lake, instance, keys), **held}
+            held = {**stale_site_audits(lake, instance, tables), **held}
         if kind.collection_terms:
             held = {**stale_collection_terms(lake, instance, kind, keys), **held}
         found += [

@@ -6,6 +6,7 @@ ones flow on. Their checks are in checks.py."""
 import datetime as dt
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -319,20 +320,21 @@ def audited_hosts(frame: pl.DataFrame) -> list[str]:
     return sorted({host_key(uri) for uri in frame["source_uri"].drop_nulls().to_list()})
 
 
-def stale_site_audits(lake: Lake, instance: dg.DagsterInstance, keys: list[str]) -> dict[str, str]:
-    """{partition: why} for page audits made before a capture of one of their hosts was added,
-    removed or changed (a robots.txt WARC that arrived later): they must be audited again."""
+def stale_site_audits(
+    lake: Lake, instance: dg.DagsterInstance, page_audits: Mapping[str, pl.LazyFrame]
+) -> dict[str, str]:
+    """{partition: why} for page audits (partition -> audit table) made before a capture of one
+    of their hosts was added, removed or changed (a robots.txt WARC that arrived later): they
+    must be audited again."""
     path = lake.table_path(SITE_POLICIES)
     current = SitePolicies.from_frame(pl.read_parquet(path)) if path.exists() else None
     stale = {}
-    for key in keys:
+    for key, audited in page_audits.items():
         recorded = latest_metadata(instance, rights_pages.key, key).get(SITE_POLICIES_DIGEST)
         if current is None or recorded is None:
             stale[key] = "audited without the site_policies table: audit it again"
             continue
-        hosts = audited_hosts(
-            pl.read_parquet(lake.table_path("rights_pages", key), columns=["source_uri"])
-        )
+        hosts = audited_hosts(audited.select("source_uri").collect())
         if recorded != current.digest(hosts):
             stale[key] = "its sites' robots.txt/ai.txt/tdmrep.json captures changed since the audit"
     return stale
@@ -433,4 +435,3 @@ def audit_asset(kind: SourceKind, clean_asset: dg.AssetsDefinition) -> dg.Assets
 
 RIGHTS_ASSETS = [audit_asset(kind, clean) for kind, clean in zip(KINDS, CLEAN_ASSETS, strict=True)]
 rights_pages, rights_texts, rights_images, rights_posts = RIGHTS_ASSETS
-SITE_ASSETS = [site_policies]
