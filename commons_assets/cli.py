@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from commons_assets.settings import DATA_ROOT_ENV
 
@@ -15,6 +15,8 @@ if TYPE_CHECKING:  # dagster is imported when a command needs it: `commons --hel
 
 # Evaluation corpora live beside a checkout, not in it (see ../shared/corpora/MANIFEST.md).
 DEFAULT_CORPORA = Path("..") / "shared" / "corpora"
+
+T = TypeVar("T")
 
 
 def _instance(root: Path) -> DagsterInstance | None:
@@ -102,7 +104,22 @@ def bench_command(args: argparse.Namespace) -> int:
         from commons_bench.rules import run as run_rules
 
         return run_rules(Path(args.corpus or DEFAULT_CORPORA))
+    if args.benchmark == "scale":
+        from commons_bench.scale import run as run_scale
+
+        return run_scale(
+            Path(args.corpus or DEFAULT_CORPORA),
+            sizes=_numbers(args.sizes, int),
+            partition_pages=_numbers(args.partition_pages, int),
+            opt_out_shares=_numbers(args.opt_out, float),
+            work=Path(args.work) if args.work else None,
+            with_datatrove=not args.no_datatrove,
+        )
     raise AssertionError(args.benchmark)
+
+
+def _numbers(listed: str, kind: type[T]) -> list[T]:
+    return [kind(part) for part in listed.split(",") if part.strip()]  # type: ignore[call-arg]
 
 
 def trace_command(args: argparse.Namespace) -> int:
@@ -194,9 +211,19 @@ def main(argv: list[str] | None = None) -> int:
     bench = commands.add_parser(
         "bench", help="benchmarks that print ratios against a baseline run in the same process"
     )
-    bench.add_argument("benchmark", choices=["extraction", "robots", "dedupe", "licences", "rules"])
+    bench.add_argument(
+        "benchmark", choices=["extraction", "robots", "dedupe", "licences", "rules", "scale"]
+    )
     bench.add_argument("--corpus", help="corpus folder (default: ../shared/corpora/<name>)")
     bench.add_argument("--rounds", type=int, default=2, help="alternating rounds; best counts")
+    scale = bench.add_argument_group("scale")
+    scale.add_argument("--sizes", default="10000,50000", help="crawl sizes in pages")
+    scale.add_argument(
+        "--partition-pages", default="2000,20000", help="pages per partition (WARC file)"
+    )
+    scale.add_argument("--opt-out", default="0.3,0", help="shares of sites that opt out")
+    scale.add_argument("--work", help="folder for the crawls and runs (default: a new temp one)")
+    scale.add_argument("--no-datatrove", action="store_true", help="Commons only")
     bench.set_defaults(run=bench_command)
     tracer = commands.add_parser(
         "trace", help="where a record came from, why it was admitted or not, which releases"

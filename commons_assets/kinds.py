@@ -35,8 +35,9 @@ from commons_assets.sources.texts import read_text_collection
 from commons_assets.sources.warc import read_warc
 
 Rows = list[Record]
-# (lake, partition key, the partition's file or folder — None when it is gone —, size limits)
-Reader = Callable[[Lake, str, Path | None, SourceLimits], PartitionRead]
+# (lake, partition key, the partition's file or folder — None when it is gone —, size limits,
+# the PartitionRead to fill: the source step's, which spools the records batch by batch)
+Reader = Callable[[Lake, str, Path | None, SourceLimits, PartitionRead], PartitionRead]
 # (rows of the source partition, the clean settings in force, the lake)
 Cleaner = Callable[[Rows, CleanSettings, Lake], CleanOutcome]
 
@@ -83,24 +84,32 @@ class SourceKind:
         return isinstance(self.partitions, dg.DynamicPartitionsDefinition)
 
 
-def _read_archive(lake: Lake, key: str, path: Path | None, limits: SourceLimits) -> PartitionRead:
+def _read_archive(
+    lake: Lake, key: str, path: Path | None, limits: SourceLimits, into: PartitionRead
+) -> PartitionRead:
     assert path is not None  # a missing partition is answered before the reader is called
-    return read_warc(path, key, lake.relative(path), limits)
+    return read_warc(path, key, lake.relative(path), limits, into)
 
 
-def _read_texts(lake: Lake, key: str, folder: Path | None, limits: SourceLimits) -> PartitionRead:
+def _read_texts(
+    lake: Lake, key: str, folder: Path | None, limits: SourceLimits, into: PartitionRead
+) -> PartitionRead:
     assert folder is not None
-    return read_text_collection(folder, key, lake.root_path, limits)
+    return read_text_collection(folder, key, lake.root_path, limits, into)
 
 
-def _read_images(lake: Lake, key: str, folder: Path | None, limits: SourceLimits) -> PartitionRead:
+def _read_images(
+    lake: Lake, key: str, folder: Path | None, limits: SourceLimits, into: PartitionRead
+) -> PartitionRead:
     assert folder is not None
-    return read_image_collection(folder, key, lake.root_path, limits)
+    return read_image_collection(folder, key, lake.root_path, limits, into)
 
 
-def _read_social(lake: Lake, key: str, folder: Path | None, limits: SourceLimits) -> PartitionRead:
+def _read_social(
+    lake: Lake, key: str, folder: Path | None, limits: SourceLimits, into: PartitionRead
+) -> PartitionRead:
     # A day with no folder is a day without posts, not a missing source.
-    return read_social_day(lake.sources / layout.SOCIAL / key, key, lake.root_path, limits)
+    return read_social_day(lake.sources / layout.SOCIAL / key, key, lake.root_path, limits, into)
 
 
 def documents_of(kind: str) -> Cleaner:

@@ -10,6 +10,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 import dagster as dg
 import polars as pl
@@ -17,9 +18,16 @@ from pydantic import Field
 
 from commons_assets.settings import data_root
 
+if TYPE_CHECKING:
+    from commons_assets.batches import SpooledTable
+
+# A side table (quarantine, dropped, not carried): small frames, or spooled like the main one.
+SideTable: TypeAlias = "pl.DataFrame | SpooledTable"
+
 QUARANTINE_FOLDER = "_quarantine"  # bad input: unreadable records, files, images
 DROPPED_FOLDER = "_dropped"  # readable records a filter dropped, with the reason
 NOT_CARRIED_FOLDER = "_not_carried"  # records a reader deliberately left out, with the reason
+SPOOL_FOLDER = "_spool"  # tables being written batch by batch, until the step ends
 INDEX_FOLDER = "_dedupe_index"  # the persisted duplicate index (DuckDB), across partitions
 # The table of an unpartitioned asset: `lake/<asset>/all.parquet`, so every asset is a folder of
 # Parquet files whatever its partitioning (storage.py writes there).
@@ -100,6 +108,12 @@ class Lake(dg.ConfigurableResource):
         """The duplicate index's DuckDB file (dedupe/index.py)."""
         return self.tables / INDEX_FOLDER / "index.duckdb"
 
+    @property
+    def spool_folder(self) -> Path:
+        """Where a step writes its table batch by batch (batches.py): inside the lake, so that
+        the finished table is renamed into place, never copied."""
+        return self.tables / SPOOL_FOLDER
+
     def table_path(self, asset: str, partition: str = UNPARTITIONED) -> Path:
         """Where the IO manager (storage.py) keeps an asset partition's table."""
         return self.tables / asset / f"{partition}.parquet"
@@ -138,14 +152,14 @@ class Lake(dg.ConfigurableResource):
         keys = partitions.get_partition_keys(dynamic_partitions_store=instance)
         return {key: path for key in keys if (path := self.table_path(asset, key)).exists()}
 
-    def write_quarantine(self, asset: str, partition: str, frame: pl.DataFrame) -> Path:
-        return write_parquet_atomic(frame, self.quarantine_path(asset, partition))
+    def write_quarantine(self, asset: str, partition: str, frame: SideTable) -> Path:
+        return store_table(frame, self.quarantine_path(asset, partition))
 
-    def write_dropped(self, asset: str, partition: str, frame: pl.DataFrame) -> Path:
-        return write_parquet_atomic(frame, self.dropped_path(asset, partition))
+    def write_dropped(self, asset: str, partition: str, frame: SideTable) -> Path:
+        return store_table(frame, self.dropped_path(asset, partition))
 
-    def write_not_carried(self, asset: str, partition: str, frame: pl.DataFrame) -> Path:
-        return write_parquet_atomic(frame, self.not_carried_path(asset, partition))
+    def write_not_carried(self, asset: str, partition: str, frame: SideTable) -> Path:
+        return store_table(frame, self.not_carried_path(asset, partition))
 
     def relative(self, path: Path) -> str:
         """A path as shown to users and stored in provenance: relative to the data root."""
@@ -170,6 +184,16 @@ def remove_stale_temporaries(path: Path, now: float | None = None) -> list[Path]
                 leftover.unlink()
                 removed.append(leftover)
     return removed
+
+
+def store_table(table: SideTable, path: Path) -> Path:
+    """A frame written atomically, or a table spooled batch by batch (in the lake's spool
+    folder, on the same file system) renamed into place."""
+    if isinstance(table, pl.DataFrame):
+        return write_parquet_atomic(table, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(table.path, path)
+    return path
 
 
 def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> Path:

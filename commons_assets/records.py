@@ -10,10 +10,13 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import polars as pl
 from polars._typing import PolarsDataType  # Polars' own alias: a type class or instance
+
+if TYPE_CHECKING:
+    from commons_assets.batches import TableSpool
 
 # A table's columns and their Polars types (a type's class, pl.String, or an instance, pl.List(…)).
 Schema = dict[str, PolarsDataType]
@@ -179,7 +182,8 @@ def excerpt(raw: bytes | str | None) -> str | None:
 
 @dataclass
 class PartitionRead:
-    """What a reader made of one partition."""
+    """What a reader made of one partition. With a `spool` (the source step's), the records go
+    there batch by batch and are not held here: memory stays bounded whatever the file's size."""
 
     source_kind: str
     source_partition: str
@@ -187,14 +191,31 @@ class PartitionRead:
     quarantined: list[dict[str, Any]] = field(default_factory=list)
     not_carried: Counter[str] = field(default_factory=Counter)
     skipped: list[dict[str, Any]] = field(default_factory=list)  # not carried, by source id
+    spool: TableSpool | None = None
+    kept: int = 0
 
     def keep(self, record: Record) -> None:
         unknown = set(record) - set(RECORD_SCHEMA)
         if unknown:  # a misspelt field would otherwise vanish when the frame is built
             raise KeyError(f"fields not in the record schema: {sorted(unknown)}")
-        self.records.append(
-            {"source_kind": self.source_kind, "source_partition": self.source_partition, **record}
-        )
+        full: Record = {
+            "source_kind": self.source_kind,
+            "source_partition": self.source_partition,
+            **record,
+        }
+        self.kept += 1
+        if self.spool is not None:
+            self.spool.add(full)
+        else:
+            self.records.append(full)
+
+    def restart(self) -> None:
+        """Forget everything read so far (a reader that must read the file another way)."""
+        self.records, self.quarantined, self.skipped = [], [], []
+        self.not_carried = Counter()
+        self.kept = 0
+        if self.spool is not None:
+            self.spool.restart()
 
     def quarantine(
         self,
@@ -240,7 +261,7 @@ class PartitionRead:
 
     def outcomes(self) -> list[tuple[str, str, int]]:
         """(outcome, reason, count) rows: kept, quarantined by reason, not carried by reason."""
-        rows = [("kept", "", len(self.records))]
+        rows = [("kept", "", self.kept)]
         by_reason = Counter(q["reason"] for q in self.quarantined)
         rows += [("quarantined", reason, n) for reason, n in sorted(by_reason.items())]
         rows += [("not carried", reason, n) for reason, n in sorted(self.not_carried.items())]

@@ -10,6 +10,7 @@ the same code writes to a local folder or an fsspec object store (`s3://…`, `m
 
 from __future__ import annotations
 
+import os
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +21,7 @@ import polars as pl
 from dagster._core.storage.upath_io_manager import escape_dotdot_segments  # not re-exported
 from upath import UPath
 
+from commons_assets.batches import SpooledTable, StoredTable
 from commons_assets.lake import UNPARTITIONED, Lake, write_parquet_atomic
 
 # Input metadata of a stage that reads every current partition of an upstream asset: a
@@ -30,6 +32,17 @@ EVERY = "commons/every_partition"
 EVERY_CURRENT_PARTITION = {"allow_missing_partitions": True, EVERY: True}
 
 
+# Input metadata of a step that reads its upstream partition a batch at a time (a StoredTable),
+# for inputs passed as **kwargs (which carry no annotation to say so).
+BATCHES = "commons/batches"
+
+
+def batched(asset: dg.AssetsDefinition | dg.AssetKey) -> dg.AssetIn:
+    """An input of one upstream partition, as a `StoredTable` read a batch at a time."""
+    key = asset if isinstance(asset, dg.AssetKey) else asset.key
+    return dg.AssetIn(key=key, metadata={BATCHES: True})
+
+
 def every_partition(asset: dg.AssetsDefinition | dg.AssetKey) -> dg.AssetIn:
     """An input of every current partition of `asset`, as partition -> LazyFrame."""
     key = asset if isinstance(asset, dg.AssetKey) else asset.key
@@ -38,6 +51,12 @@ def every_partition(asset: dg.AssetsDefinition | dg.AssetKey) -> dg.AssetIn:
 
 def _every_partition(context: dg.InputContext) -> bool:
     return bool((context.definition_metadata or {}).get(EVERY))
+
+
+def _wants_stored(context: dg.InputContext) -> bool:
+    if (context.definition_metadata or {}).get(BATCHES):
+        return True
+    return context.dagster_type.typing_type is StoredTable
 
 
 def _wants_lazy(context: dg.InputContext) -> bool:
@@ -68,16 +87,30 @@ class LakeTables(dg.UPathIOManager):
         path = UPath(*context.asset_key.path)
         return path if context.has_asset_partitions else path / UNPARTITIONED
 
-    def dump_to_path(self, context: dg.OutputContext, obj: pl.DataFrame, path: UPath) -> None:
-        if not path.protocol:  # a local folder: write, then rename
+    def dump_to_path(
+        self, context: dg.OutputContext, obj: pl.DataFrame | SpooledTable, path: UPath
+    ) -> None:
+        if isinstance(obj, SpooledTable):  # written batch by batch already: move it into place
+            if not path.protocol:  # the spool is in the lake's own scratch folder: a rename
+                local = Path(str(path))
+                local.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(obj.path, local)
+            else:  # an object store: an upload (a put is atomic), then the spool goes
+                path.fs.put_file(str(obj.path), path.path)
+                obj.path.unlink(missing_ok=True)
+        elif not path.protocol:  # a local folder: write, then rename
             write_parquet_atomic(obj, Path(str(path)))
         else:  # an object store: a put is atomic already
             with path.open("wb") as handle:
                 obj.write_parquet(handle, compression="zstd", statistics=True)
 
-    def load_from_path(self, context: dg.InputContext, path: UPath) -> pl.DataFrame | pl.LazyFrame:
+    def load_from_path(
+        self, context: dg.InputContext, path: UPath
+    ) -> pl.DataFrame | pl.LazyFrame | StoredTable:
         if not path.exists():
             raise FileNotFoundError(str(path))
+        if _wants_stored(context):  # read a batch at a time by the step
+            return StoredTable(path)
         if not path.protocol:
             local = Path(str(path))
             return pl.scan_parquet(local) if _wants_lazy(context) else pl.read_parquet(local)

@@ -45,10 +45,12 @@ def test_build_materializes_every_partition_and_prints_progress(
         assert f"ok    {label}" in out
     assert "build finished" in out
     lake = data_root / "lake"
+    assert not list((lake / "_spool").iterdir())
     assert {p.name for p in lake.iterdir()} == {
         "_quarantine",
         "_dropped",
         "_not_carried",
+        "_spool",  # where steps write batch by batch; empty once they end
         "held_records",
         "archive_pages",
         "corpus_texts",

@@ -29,10 +29,12 @@ from commons_tests.conftest import copy_sample
 NOTES = "notes"
 
 
-def read_notes(lake: Lake, key: str, folder: Path | None, limits: SourceLimits) -> PartitionRead:
-    """The toy reader: each `*.txt` is a note whose first line is `Licence: <SPDX>`."""
+def read_notes(
+    lake: Lake, key: str, folder: Path | None, limits: SourceLimits, read: PartitionRead
+) -> PartitionRead:
+    """The toy reader: each `*.txt` is a note whose first line is `Licence: <SPDX>`; it fills
+    the step's `read` (which spools what it keeps)."""
     assert folder is not None
-    read = PartitionRead(NOTES, key)
     for path in sorted(folder.glob("*.txt")):
         source_file = lake.relative(path)
         first, _, text = path.read_text(encoding="utf-8").partition("\n")

@@ -73,6 +73,29 @@ class CleanOutcome:
         return Counter(row["reason"] for row in self.dropped)
 
 
+@dataclass
+class CleanCounts:
+    """A partition's clean outcome counted over its batches (the rows themselves are written
+    batch by batch)."""
+
+    kept: int = 0
+    dropped: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    not_carried: Counter[str] = field(default_factory=Counter)
+    lines_removed: Counter[str] = field(default_factory=Counter)
+    pii: Counter[str] = field(default_factory=Counter)
+    wrappers_stripped: Counter[str] = field(default_factory=Counter)
+
+    def add(self, outcome: CleanOutcome) -> None:
+        self.kept += len(outcome.kept)
+        self.dropped += len(outcome.dropped)
+        self.reasons.update(outcome.reasons())
+        self.not_carried.update(outcome.not_carried)
+        self.lines_removed.update(outcome.lines_removed)
+        self.pii.update(outcome.pii)
+        self.wrappers_stripped.update(outcome.wrappers_stripped)
+
+
 def _steps(row: Record, *added: tuple[str, str]) -> dict[str, Any]:
     provenance = dict(row["provenance"] or {})
     provenance["steps"] = [

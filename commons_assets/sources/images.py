@@ -135,10 +135,14 @@ def _image_record(
 
 
 def read_image_collection(
-    folder: Path, partition: str, root: Path, limits: SourceLimits = DEFAULT_LIMITS
+    folder: Path,
+    partition: str,
+    root: Path,
+    limits: SourceLimits = DEFAULT_LIMITS,
+    result: PartitionRead | None = None,
 ) -> PartitionRead:
     """Read `records.jsonl` of one image collection and verify each image it names."""
-    result = PartitionRead(SOURCE_KIND, partition)
+    result = result if result is not None else PartitionRead(SOURCE_KIND, partition)
     records_path = folder / RECORDS_FILE
     if not records_path.exists():
         result.quarantine(

@@ -128,10 +128,14 @@ def read_deletions(day: Path, root: Path, result: PartitionRead) -> tuple[set[st
 
 
 def read_social_day(
-    day: Path, partition: str, root: Path, limits: SourceLimits = DEFAULT_LIMITS
+    day: Path,
+    partition: str,
+    root: Path,
+    limits: SourceLimits = DEFAULT_LIMITS,
+    result: PartitionRead | None = None,
 ) -> PartitionRead:
     """Read one day folder. A day without a folder is a day without posts (zero rows)."""
-    result = PartitionRead(SOURCE_KIND, partition)
+    result = result if result is not None else PartitionRead(SOURCE_KIND, partition)
     posts_path = day / POSTS_FILE
     if not posts_path.exists():
         return result

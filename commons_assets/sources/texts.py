@@ -39,10 +39,14 @@ def read_collection_defaults(folder: Path, result: PartitionRead, root: Path) ->
 
 
 def read_text_collection(
-    folder: Path, partition: str, root: Path, limits: SourceLimits = DEFAULT_LIMITS
+    folder: Path,
+    partition: str,
+    root: Path,
+    limits: SourceLimits = DEFAULT_LIMITS,
+    result: PartitionRead | None = None,
 ) -> PartitionRead:
     """Read every `*.jsonl` file of one collection folder, in name order."""
-    result = PartitionRead(SOURCE_KIND, partition)
+    result = result if result is not None else PartitionRead(SOURCE_KIND, partition)
     defaults = read_collection_defaults(folder, result, root)
     reader_steps = steps(("read_texts", f"commons {__version__}"))
     seen: dict[str, str] = {}

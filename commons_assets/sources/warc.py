@@ -61,7 +61,11 @@ class _WholeFileGzip(Exception):
 
 
 def read_warc(
-    path: Path, partition: str, source_file: str, limits: SourceLimits = DEFAULT_LIMITS
+    path: Path,
+    partition: str,
+    source_file: str,
+    limits: SourceLimits = DEFAULT_LIMITS,
+    result: PartitionRead | None = None,
 ) -> PartitionRead:
     """Read one WARC file (gzip or plain) into a PartitionRead.
 
@@ -69,19 +73,19 @@ def read_warc(
     as one stream (allowed, but not seekable per record) is read through a decompressed copy,
     and its offsets count decompressed bytes: the read step's version says so.
     """
+    result = result if result is not None else PartitionRead(SOURCE_KIND, partition)
     if path.stat().st_size > limits.max_file_bytes:
-        result = PartitionRead(SOURCE_KIND, partition)
         too_large(path, source_file, result, limits)
         return result
     with path.open("rb") as stream:
         compressed = stream.read(3) == GZIP_MAGIC
         try:
             return _read_stream(
-                stream, partition, source_file, compressed, "", limits.max_record_bytes
+                stream, partition, source_file, compressed, "", limits.max_record_bytes, result
             )
         except _WholeFileGzip:
-            pass
-    result = PartitionRead(SOURCE_KIND, partition)
+            # warcio notices after the first record: read the file again, from the start.
+            result.restart()
     with tempfile.TemporaryFile() as plain:
         if damage := _gunzip(path, plain):
             # What was decompressed before the damage is still read below.

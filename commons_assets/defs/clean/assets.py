@@ -9,8 +9,9 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from commons_assets.batches import BatchSize, SpooledTable, StoredTable, TableSpool
 from commons_assets.clean import documents
-from commons_assets.clean.documents import CleanOutcome
+from commons_assets.clean.documents import CleanCounts, CleanOutcome
 from commons_assets.clean.records import CLEAN_SCHEMA, DROPPED_SCHEMA
 from commons_assets.clean.settings import CleanSettings
 from commons_assets.defs.sources.assets import SOURCE_ASSETS
@@ -26,16 +27,16 @@ KEPT_FACTS = ("source_id", "language", "licence_raw")
 DROPPED_FACTS = ("reason", "source_id", "stage", "language")
 
 
-def _reason_table(outcome: CleanOutcome) -> dg.MetadataValue:
+def _reason_table(counts: CleanCounts) -> dg.MetadataValue:
     rows: list[dict[str, str | int]]
-    rows = [{"outcome": "kept", "reason": "", "count": len(outcome.kept)}]
+    rows = [{"outcome": "kept", "reason": "", "count": counts.kept}]
     rows += [
         {"outcome": "dropped", "reason": reason, "count": count}
-        for reason, count in sorted(outcome.reasons().items())
+        for reason, count in sorted(counts.reasons.items())
     ]
     rows += [
         {"outcome": "not carried", "reason": reason, "count": count}
-        for reason, count in sorted(outcome.not_carried.items())
+        for reason, count in sorted(counts.not_carried.items())
     ]
     return dg.MetadataValue.table(
         records=[dg.TableRecord(row) for row in rows],
@@ -52,39 +53,50 @@ def _reason_table(outcome: CleanOutcome) -> dg.MetadataValue:
 def _write_clean(
     context: dg.AssetExecutionContext,
     lake: Lake,
-    records: pl.DataFrame,
+    records: StoredTable,
     kind: SourceKind,
     settings: CleanSettings,
     clean: Callable[[list[Record], CleanSettings], CleanOutcome],
-) -> dg.Output[pl.DataFrame]:
+    size: BatchSize,
+) -> dg.Output[SpooledTable]:
     asset = context.asset_key.to_user_string()
     partition = context.partition_key
     started = time.perf_counter()
-    outcome = clean(rows_of(records), settings)
-    kept = pl.DataFrame(outcome.kept, schema=CLEAN_SCHEMA)
-    dropped = pl.DataFrame(outcome.dropped, schema=DROPPED_SCHEMA)
+    counts = CleanCounts()
+    # One batch of the source table at a time: bounded memory whatever the partition's size.
+    with (
+        TableSpool(CLEAN_SCHEMA, lake.spool_folder, size) as kept_rows,
+        TableSpool(DROPPED_SCHEMA, lake.spool_folder, size) as dropped_rows,
+    ):
+        for batch in records.batches(size):
+            outcome = clean(rows_of(batch), settings)
+            kept_rows.write(pl.DataFrame(outcome.kept, schema=CLEAN_SCHEMA))
+            dropped_rows.write(pl.DataFrame(outcome.dropped, schema=DROPPED_SCHEMA))
+            counts.add(outcome)
+        kept, dropped = kept_rows.finish(), dropped_rows.finish()
     lake.write_dropped(asset, partition, dropped)
     elapsed = time.perf_counter() - started
-    context.log.info(f"{asset}[{partition}]: {kept.height} kept, {dropped.height} dropped")
+    context.log.info(f"{asset}[{partition}]: {counts.kept} kept, {counts.dropped} dropped")
+    dropped_preview = pl.read_parquet(lake.dropped_path(asset, partition), n_rows=PREVIEW_ROWS)
     metadata: dict[str, Any] = {
-        "dagster/row_count": kept.height,
+        "dagster/row_count": counts.kept,
         "dagster/column_schema": column_schema(CLEAN_SCHEMA),
-        "kept": kept.height,
-        "dropped": dropped.height,
-        "not_carried": sum(outcome.not_carried.values()),
-        "reasons": _reason_table(outcome),
+        "kept": counts.kept,
+        "dropped": counts.dropped,
+        "not_carried": sum(counts.not_carried.values()),
+        "reasons": _reason_table(counts),
         # One number per reason, so the UI plots each across materializations.
-        **{f"dropped/{reason}": count for reason, count in sorted(outcome.reasons().items())},
-        **{f"lines_removed/{r}": n for r, n in sorted(outcome.lines_removed.items())},
-        **{f"pii/{kind_}": n for kind_, n in sorted(outcome.pii.items())},
-        **{f"wrappers_stripped/{w}": n for w, n in sorted(outcome.wrappers_stripped.items())},
+        **{f"dropped/{reason}": count for reason, count in sorted(counts.reasons.items())},
+        **{f"lines_removed/{r}": n for r, n in sorted(counts.lines_removed.items())},
+        **{f"pii/{kind_}": n for kind_, n in sorted(counts.pii.items())},
+        **{f"wrappers_stripped/{w}": n for w, n in sorted(counts.wrappers_stripped.items())},
         "kept_preview": preview(kept.head(PREVIEW_ROWS).to_dicts(), "text", KEPT_FACTS),
-        "dropped_preview": preview(dropped.head(PREVIEW_ROWS).to_dicts(), "excerpt", DROPPED_FACTS),
+        "dropped_preview": preview(dropped_preview.to_dicts(), "excerpt", DROPPED_FACTS),
         "settings": dg.MetadataValue.json(documents.settings_summary(settings, kind.name)),
         "seconds": round(elapsed, 3),
     }
-    if kept.height:
-        languages = kept["language"].fill_null("unknown").value_counts(sort=True)
+    if counts.kept:
+        languages = kept.select("language")["language"].fill_null("unknown").value_counts(sort=True)
         metadata["languages"] = table(
             [{"language": r["language"], "count": r["count"]} for r in languages.to_dicts()],
             ("language", "count"),
@@ -113,8 +125,8 @@ def clean_asset(
         context: dg.AssetExecutionContext,
         lake: Lake,
         settings: StewardSettings,
-        records: pl.DataFrame,
-    ) -> dg.Output[pl.DataFrame]:
+        records: StoredTable,
+    ) -> dg.Output[SpooledTable]:
         return _write_clean(
             context,
             lake,
@@ -122,6 +134,7 @@ def clean_asset(
             kind,
             settings.clean(defaults),
             lambda rows, chosen: kind.clean(rows, chosen, lake),
+            settings.limits().batch,
         )
 
     return clean

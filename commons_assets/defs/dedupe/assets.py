@@ -11,6 +11,7 @@ import dagster as dg
 import polars as pl
 from dagster._core.events import DagsterEventType  # not exported by `dagster` in 1.13
 
+from commons_assets.batches import SpooledTable, StoredTable, TableSpool
 from commons_assets.dedupe.clusters import build_clusters, phash_keys
 from commons_assets.dedupe.index import SignatureTable
 from commons_assets.dedupe.minhash import MinHashConfig, band_keys, text_signatures
@@ -19,6 +20,7 @@ from commons_assets.dedupe.schemas import IMAGE_SIGNATURE_SCHEMA, SIGNATURE_SCHE
 from commons_assets.defs.rights.assets import RIGHTS_ASSETS
 from commons_assets.defs.rights.checks import require_cleared
 from commons_assets.kinds import KINDS, SourceKind
+from commons_assets.lake import Lake
 from commons_assets.operations import TRANSIENT_RETRY, per_partition_asset
 from commons_assets.records import Schema
 from commons_assets.reporting import column_schema, table
@@ -113,17 +115,25 @@ def _write_signatures(
     settings: StewardSettings,
     kind: SourceKind,
     audit: dg.AssetKey,
-    audited: pl.DataFrame,
-) -> dg.Output[pl.DataFrame]:
+    audited: StoredTable,
+    lake: Lake,
+) -> dg.Output[SpooledTable]:
     started = time.perf_counter()
     require_cleared(context.instance, audit, context.partition_key)
     metadata: dict[str, Any] = {}
-    if kind.shard == "image_text":
-        frame, schema = image_signature_frame(audited), IMAGE_SIGNATURE_SCHEMA
-    else:
+    size = settings.limits().batch
+    schema = IMAGE_SIGNATURE_SCHEMA if kind.shard == "image_text" else SIGNATURE_SCHEMA
+    if kind.shard != "image_text":
         config = settings.dedupe()
-        frame, schema = signature_frame(audited, config.minhash), SIGNATURE_SCHEMA
         metadata["settings"] = dg.MetadataValue.json(config.summary())
+    # One batch of audited records at a time: bounded memory whatever the partition's size.
+    with TableSpool(schema, lake.spool_folder, size) as spool:
+        for batch in audited.batches(size):
+            if kind.shard == "image_text":
+                spool.write(image_signature_frame(batch))
+            else:
+                spool.write(signature_frame(batch, config.minhash))
+        frame = spool.finish()
     return dg.Output(
         frame,
         metadata={
@@ -161,9 +171,12 @@ def signature_asset(kind: SourceKind, audit: dg.AssetsDefinition) -> dg.AssetsDe
         ins={"audited": dg.AssetIn(audit.key)},
     )
     def signatures(
-        context: dg.AssetExecutionContext, settings: StewardSettings, audited: pl.DataFrame
-    ) -> dg.Output[pl.DataFrame]:
-        return _write_signatures(context, settings, kind, audit.key, audited)
+        context: dg.AssetExecutionContext,
+        lake: Lake,
+        settings: StewardSettings,
+        audited: StoredTable,
+    ) -> dg.Output[SpooledTable]:
+        return _write_signatures(context, settings, kind, audit.key, audited, lake)
 
     return signatures
 

@@ -13,6 +13,7 @@ from typing import Any, cast
 import dagster as dg
 import polars as pl
 
+from commons_assets.batches import SpooledTable, StoredTable, TableSpool
 from commons_assets.clean.records import CleanRecord
 from commons_assets.defs.clean.assets import CLEAN_ASSETS
 from commons_assets.defs.sources.assets import archive_pages
@@ -40,7 +41,7 @@ from commons_assets.sources.collections import (
     terms_file,
 )
 from commons_assets.steward import StewardSettings
-from commons_assets.storage import every_partition
+from commons_assets.storage import batched, every_partition
 
 GROUP = "rights"
 EXAMPLES_PER_REASON = 3
@@ -250,11 +251,11 @@ def previously_held(lake: Lake, asset: str, context: dg.AssetExecutionContext) -
     path = lake.table_path(asset, context.partition_key)
     if not path.exists():
         return {}
-    previous = pl.read_parquet(path)
-    if "held_since" not in previous.columns:
+    previous = pl.scan_parquet(path)
+    if "held_since" not in previous.collect_schema().names():
         return {}
     held = previous.filter(pl.col("held_since").is_not_null()).select("id", "held_since")
-    return dict(held.iter_rows())
+    return dict(held.collect().iter_rows())
 
 
 SITE_POLICIES = "site_policies"
@@ -344,44 +345,65 @@ def stale_site_audits(
 class AuditInputs:
     """What a partition's audit reads: its cleaned records and the declared snapshots."""
 
-    cleaned: pl.DataFrame
+    cleaned: StoredTable
     takedowns: pl.DataFrame
     reviews: pl.DataFrame
     sites: pl.DataFrame | None = None
 
 
+# What the audit's report reads of the whole audited partition: never the texts.
+REPORT_COLUMNS = (
+    "id",
+    "source_id",
+    "source_uri",
+    "decision",
+    "gate",
+    "decision_reason",
+    "licence_class",
+    "evidence",
+)
+
+
 def _write_audit(
     context: dg.AssetExecutionContext,
     lake: Lake,
-    policy: RightsPolicy,
+    settings: StewardSettings,
     kind: SourceKind,
     inputs: AuditInputs,
-) -> dg.Output[pl.DataFrame]:
+) -> dg.Output[SpooledTable]:
     started = time.perf_counter()
+    policy, size = settings.policy(), settings.limits().batch
     sites = SitePolicies.from_frame(inputs.sites) if inputs.sites is not None else None
     takedowns = snapshots.takedowns_of(inputs.takedowns)
     reviews = snapshots.reviews_of(inputs.reviews)
     asset = context.asset_key.to_user_string()
     now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    rows_audited = audit_rows(
-        cast(list[CleanRecord], inputs.cleaned.to_dicts()),
-        sites,
-        takedowns.requests,
-        policy,
-        reviews.reviews,
-        previously_held(lake, asset, context),
-        now,
-    )
-    audited = pl.DataFrame(rows_audited, schema=AUDIT_SCHEMA)
+    held_since = previously_held(lake, asset, context)
     terms = (
         recorded_terms(context.instance, kind, context.partition_key)
         if kind.collection_terms
         else None
     )
-    if terms is not None:
-        audited = apply_collection_terms(audited, terms, now)
+    # One batch of cleaned records at a time: bounded memory whatever the partition's size.
+    with TableSpool(AUDIT_SCHEMA, lake.spool_folder, size) as spool:
+        for batch in inputs.cleaned.batches(size):
+            rows_audited = audit_rows(
+                cast(list[CleanRecord], batch.to_dicts()),
+                sites,
+                takedowns.requests,
+                policy,
+                reviews.reviews,
+                held_since,
+                now,
+            )
+            audited_batch = pl.DataFrame(rows_audited, schema=AUDIT_SCHEMA)
+            if terms is not None:
+                audited_batch = apply_collection_terms(audited_batch, terms, now)
+            spool.write(audited_batch)
+        audited = spool.finish()
+    reported = audited.select(*REPORT_COLUMNS)
     metadata = _report(
-        audited,
+        reported,
         policy,
         takedowns.problems,
         time.perf_counter() - started,
@@ -393,7 +415,7 @@ def _write_audit(
     if terms is not None:  # the release refuses an audit under terms other than the file's
         metadata.update(terms.metadata())
     if sites is not None:  # the release refuses an audit made before its sites' captures changed
-        metadata[SITE_POLICIES_DIGEST] = sites.digest(audited_hosts(audited))
+        metadata[SITE_POLICIES_DIGEST] = sites.digest(audited_hosts(reported))
     return dg.Output(audited, metadata=metadata)
 
 
@@ -401,7 +423,7 @@ def audit_asset(kind: SourceKind, clean_asset: dg.AssetsDefinition) -> dg.Assets
     """The rights audit of a kind, partitioned like its clean asset; pages also read the site
     policies (robots.txt and the like, from every archive partition)."""
     ins = {
-        "cleaned": dg.AssetIn(clean_asset.key),
+        "cleaned": batched(clean_asset),
         "takedowns": dg.AssetIn(dg.AssetKey(snapshots.TAKEDOWNS)),
         "reviews": dg.AssetIn(dg.AssetKey(snapshots.REVIEWS)),
     }
@@ -426,9 +448,9 @@ def audit_asset(kind: SourceKind, clean_asset: dg.AssetsDefinition) -> dg.Assets
         context: dg.AssetExecutionContext,
         lake: Lake,
         settings: StewardSettings,
-        **tables: pl.DataFrame,  # the inputs above: `sites` for pages only
-    ) -> dg.Output[pl.DataFrame]:
-        return _write_audit(context, lake, settings.policy(), kind, AuditInputs(**tables))
+        **tables: Any,  # the inputs above: `sites` for pages only
+    ) -> dg.Output[SpooledTable]:
+        return _write_audit(context, lake, settings, kind, AuditInputs(**tables))
 
     return audit
 

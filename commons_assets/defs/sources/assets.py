@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable
 
 import dagster as dg
-import polars as pl
 
+from commons_assets.batches import SpooledTable, TableSpool
 from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
 from commons_assets.operations import per_partition_asset
@@ -33,9 +33,8 @@ PREVIEW_FACTS = ("source_id", "record_role", "licence_raw")
 QUARANTINE_COLUMNS = ("reason", "location", "detail", "excerpt", "source_file")
 
 
-def _missing_source(kind: str, partition: str, where: str) -> PartitionRead:
+def _missing_source(read: PartitionRead, where: str) -> PartitionRead:
     """A registered partition whose file or folder is gone: zero rows, and the UI says why."""
-    read = PartitionRead(kind, partition)
     read.quarantine(where, "source_missing", "the partition's source is no longer on disk")
     return read
 
@@ -44,14 +43,17 @@ def _write_partition(
     context: dg.AssetExecutionContext,
     lake: Lake,
     limits: SourceLimits,
-    read_partition: Callable[[], PartitionRead],
+    source_kind: str,
+    read_partition: Callable[[PartitionRead], PartitionRead],
     terms: CollectionTerms | None = None,
-) -> dg.Output[pl.DataFrame]:
+) -> dg.Output[SpooledTable]:
     asset = context.asset_key.to_user_string()
     partition = context.partition_key
     started = time.perf_counter()
-    read = read_partition()
-    records = read.records_frame()
+    # The records go to the spool batch by batch as the reader keeps them: bounded memory.
+    with TableSpool(RECORD_SCHEMA, lake.spool_folder, limits.batch) as spool:
+        read = read_partition(PartitionRead(source_kind, partition, spool=spool))
+        records = spool.finish()
     quarantine = read.quarantine_frame()
     lake.write_quarantine(asset, partition, quarantine)
     lake.write_not_carried(asset, partition, read.not_carried_frame())
@@ -95,7 +97,7 @@ def source_asset(kind: SourceKind) -> dg.AssetsDefinition:
     )
     def source(
         context: dg.AssetExecutionContext, lake: Lake, settings: StewardSettings
-    ) -> dg.Output[pl.DataFrame]:
+    ) -> dg.Output[SpooledTable]:
         limits = settings.limits()
         # Read before the records: the terms recorded are never newer than the records' defaults.
         terms = (
@@ -104,14 +106,14 @@ def source_asset(kind: SourceKind) -> dg.AssetsDefinition:
             else None
         )
 
-        def read() -> PartitionRead:
+        def read(into: PartitionRead) -> PartitionRead:
             key = context.partition_key
             location = kind.locate(lake.sources).get(key)
             if location is None and kind.dynamic:
-                return _missing_source(kind.name, key, f"sources/{kind.name}/{key}")
-            return kind.read(lake, key, location, limits)
+                return _missing_source(into, f"sources/{kind.name}/{key}")
+            return kind.read(lake, key, location, limits, into)
 
-        return _write_partition(context, lake, limits, read, terms)
+        return _write_partition(context, lake, limits, kind.name, read, terms)
 
     return source
 
