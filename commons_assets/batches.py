@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -55,11 +56,13 @@ def remove_stale_spools(folder: Path, now: float | None = None) -> None:
 
 
 def approximate_bytes(row: Mapping[str, Any]) -> int:
-    """What a record weighs in memory, roughly: its strings and bytes, plus a fixed overhead."""
+    """What a record weighs in memory, roughly: its strings and bytes as Python holds them (a
+    page with one character outside Latin-1 takes 2 or 4 bytes per character, not 1), plus a
+    fixed overhead."""
     size = ROW_OVERHEAD_BYTES
     for value in row.values():
         if isinstance(value, str | bytes):
-            size += len(value)
+            size += sys.getsizeof(value)
     return size
 
 
