@@ -16,7 +16,7 @@ from typing import Literal
 import dagster as dg
 
 from commons_assets.clean import documents
-from commons_assets.clean.documents import CleanOutcome
+from commons_assets.clean.documents import CleanOutcome, DecidedBefore
 from commons_assets.clean.quality import QUALITY_BY_KIND, QualityConfig
 from commons_assets.clean.settings import CleanSettings
 from commons_assets.defs.sources.partitions import (
@@ -39,7 +39,9 @@ Rows = list[Record]
 # the PartitionRead to fill: the source step's, which spools the records batch by batch)
 Reader = Callable[[Lake, str, Path | None, SourceLimits, PartitionRead], PartitionRead]
 # (rows of the source partition, the clean settings in force, the lake)
-Cleaner = Callable[[Rows, CleanSettings, Lake], CleanOutcome]
+# (rows, settings, lake, the audit's decision before extraction: given to kinds with site
+# policies, whose pages it may exclude before their text is extracted; else None)
+Cleaner = Callable[[Rows, CleanSettings, Lake, DecidedBefore | None], CleanOutcome]
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,9 @@ def _read_social(
 
 
 def documents_of(kind: str) -> Cleaner:
-    def clean(rows: Rows, settings: CleanSettings, lake: Lake) -> CleanOutcome:
+    def clean(
+        rows: Rows, settings: CleanSettings, lake: Lake, decided: DecidedBefore | None
+    ) -> CleanOutcome:
         return documents.clean_documents(rows, kind, settings)
 
     return clean
@@ -127,7 +131,7 @@ KINDS: tuple[SourceKind, ...] = (
         suffix="pages",
         locate=layout.archive_files,
         read=_read_archive,
-        clean=lambda rows, settings, lake: documents.clean_pages(rows, settings),
+        clean=lambda rows, settings, lake, decided: documents.clean_pages(rows, settings, decided),
         quality=QUALITY_BY_KIND[layout.ARCHIVES],
         noun="web pages",
         source_description=(
@@ -173,7 +177,9 @@ KINDS: tuple[SourceKind, ...] = (
         suffix="images",
         locate=lambda sources: layout.collection_folders(sources, layout.IMAGES),
         read=_read_images,
-        clean=lambda rows, settings, lake: documents.clean_images(rows, lake.root_path, settings),
+        clean=lambda rows, settings, lake, _: documents.clean_images(
+            rows, lake.root_path, settings
+        ),
         quality=QUALITY_BY_KIND[layout.IMAGES],
         noun="images",
         source_description=(

@@ -43,6 +43,15 @@ def batched(asset: dg.AssetsDefinition | dg.AssetKey) -> dg.AssetIn:
     return dg.AssetIn(key=key, metadata={BATCHES: True})
 
 
+# Input metadata of an input a step can do without (None when never materialized).
+OPTIONAL = "commons/optional"
+
+
+def optional(key: dg.AssetKey) -> dg.AssetIn:
+    """An input that is None until its asset is first materialized."""
+    return dg.AssetIn(key=key, metadata={OPTIONAL: True})
+
+
 def every_partition(asset: dg.AssetsDefinition | dg.AssetKey) -> dg.AssetIn:
     """An input of every current partition of `asset`, as partition -> LazyFrame."""
     key = asset if isinstance(asset, dg.AssetKey) else asset.key
@@ -126,6 +135,8 @@ class LakeTables(dg.UPathIOManager):
         try:
             loaded = super().load_input(context)
         except FileNotFoundError as error:
+            if (context.definition_metadata or {}).get(OPTIONAL):
+                return None
             what = context.asset_key.to_user_string()
             if context.has_asset_partitions and len(context.asset_partition_keys) == 1:
                 what += f"[{context.asset_partition_keys[0]}]"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -41,6 +42,7 @@ class CleanOutcome:
     kept: list[CleanRecord] = field(default_factory=list)
     dropped: list[dict[str, Any]] = field(default_factory=list)
     not_carried: Counter[str] = field(default_factory=Counter)
+    not_extracted: Counter[str] = field(default_factory=Counter)  # by deciding gate
     lines_removed: Counter[str] = field(default_factory=Counter)
     pii: Counter[str] = field(default_factory=Counter)
     wrappers_stripped: Counter[str] = field(default_factory=Counter)
@@ -82,6 +84,7 @@ class CleanCounts:
     dropped: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     not_carried: Counter[str] = field(default_factory=Counter)
+    not_extracted: Counter[str] = field(default_factory=Counter)
     lines_removed: Counter[str] = field(default_factory=Counter)
     pii: Counter[str] = field(default_factory=Counter)
     wrappers_stripped: Counter[str] = field(default_factory=Counter)
@@ -91,6 +94,7 @@ class CleanCounts:
         self.dropped += len(outcome.dropped)
         self.reasons.update(outcome.reasons())
         self.not_carried.update(outcome.not_carried)
+        self.not_extracted.update(outcome.not_extracted)
         self.lines_removed.update(outcome.lines_removed)
         self.pii.update(outcome.pii)
         self.wrappers_stripped.update(outcome.wrappers_stripped)
@@ -172,38 +176,78 @@ def _signal(found: dict[str, str]) -> Signal:
     }
 
 
-def clean_pages(rows: list[Record], settings: CleanSettings) -> CleanOutcome:
+# A page that the signals needing no body already excluded (the rights audit's own decision,
+# taken before extraction): `decided_before(row)` gives (gate, reason) or None.
+DecidedBefore = Callable[[Record], tuple[str, str] | None]
+NOT_EXTRACTED = "not extracted: "
+
+
+def extracted(row: Mapping[str, Any]) -> bool:
+    """Whether the clean stage extracted the page's text (False: excluded before extraction)."""
+    steps = (row.get("provenance") or {}).get("steps") or []
+    return not any(
+        step["name"] == "extract" and (step["version"] or "").startswith(NOT_EXTRACTED)
+        for step in steps
+    )
+
+
+def clean_pages(
+    rows: list[Record], settings: CleanSettings, decided_before: DecidedBefore | None = None
+) -> CleanOutcome:
     """Archive records to cleaned page text. Site files (robots.txt, ai.txt, tdmrep.json) are
-    not training text: they stay in `archive_pages`, where the rights audit reads them."""
+    not training text: they stay in `archive_pages`, where the rights audit reads them. A page
+    `decided_before` excludes is not extracted: only its evidence is read, and it goes on to
+    the audit without text, where it is excluded with its full evidence."""
     outcome = CleanOutcome()
     config = settings.quality["archives"]
     for row in rows:
         if row["record_role"] != "page":
             outcome.not_carried[f"site file ({row['record_role']}), read by the rights audit"] += 1
             continue
-        page = extract_page(row["html"] or "", row["source_uri"])
+        excluded = decided_before(row) if decided_before is not None else None
+        page = extract_page(row["html"] or "", row["source_uri"], main_text=excluded is None)
         signals = [_signal(e) for e in page.consent_evidence]
         licences = [_signal(e) for e in page.licence_evidence]
         # The page's own language declaration is the fallback for an unsure identification.
         row = {**row, "language": row["language"] or page.language_hint}
+        extra: CleanRecord = {
+            "title": page.title,
+            # Publication date from the markup; else the capture date (WARC-Date).
+            "date": page.date or row["date"],
+            "attribution": page.author,
+            "licence_raw": licences[0]["raw"] if licences else None,
+            "licence_evidence": licences,
+            "consent": [*(row["consent"] or []), *signals],
+        }
+        if excluded is not None:
+            gate, reason = excluded
+            outcome.not_extracted[gate] += 1
+            outcome.kept.append(_not_extracted(row, extra, f"{gate}: {reason}"))
+            continue
         clean_text_record(
             row,
             page.text,
             config,
             outcome,
             settings.pii_mode,
-            extra={
-                "title": page.title,
-                # Publication date from the markup; else the capture date (WARC-Date).
-                "date": page.date or row["date"],
-                "attribution": page.author,
-                "licence_raw": licences[0]["raw"] if licences else None,
-                "licence_evidence": licences,
-                "consent": [*(row["consent"] or []), *signals],
-            },
+            extra=extra,
             first_step=("extract", f"trafilatura {TRAFILATURA_VERSION}"),
         )
     return outcome
+
+
+def _not_extracted(row: Record, extra: CleanRecord, why: str) -> CleanRecord:
+    """A page excluded before extraction: no text, its evidence, and why in its provenance."""
+    return {
+        **row,
+        "text": None,
+        "html": None,
+        "language_score": None,
+        "pii": _pii_counts(Counter()),
+        "lines_removed": 0,
+        "provenance": _steps(row, ("extract", f"{NOT_EXTRACTED}excluded before it ({why})")),
+        **extra,
+    }
 
 
 def clean_documents(rows: list[Record], kind: str, settings: CleanSettings) -> CleanOutcome:

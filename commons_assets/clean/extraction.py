@@ -163,14 +163,19 @@ def page_metadata(tree: HtmlElement, jsonld: list[Any] | None = None) -> dict[st
     return {"title": title, "author": author, "date": date, "language_hint": language}
 
 
-def extract_page(html: str, url: str | None = None) -> PageExtraction:
-    """Main text (None when trafilatura finds none), metadata and evidence of one page."""
+def extract_page(html: str, url: str | None = None, main_text: bool = True) -> PageExtraction:
+    """Main text (None when trafilatura finds none), metadata and evidence of one page; with
+    `main_text=False`, the evidence and metadata only (no trafilatura: most of the cost)."""
     tree = load_html(html)
     if tree is None:
         return PageExtraction(text=None)
     jsonld = _jsonld_objects(tree)
     licences, consents = page_evidence(tree, url or "", jsonld)
     metadata = page_metadata(tree, jsonld)
+    if not main_text:
+        return PageExtraction(
+            text=None, licence_evidence=licences, consent_evidence=consents, **metadata
+        )
     document = trafilatura.bare_extraction(
         tree,
         url=url,

@@ -18,6 +18,10 @@ standard PII redaction).
 
     [pii]
     mode = "strict"                  # "standard" | "strict" | "off"
+
+    [extraction]
+    decide_first = false             # extract every page, even one its site's files or a
+                                     # takedown by URL already exclude (default: true)
 """
 
 from __future__ import annotations
@@ -61,6 +65,10 @@ class CleanSettings:
     quality: dict[str, QualityConfig]
     pii_mode: str = "standard"
     source: str = "defaults"
+    # Pages that the signals needing no page body already exclude (robots.txt, ai.txt,
+    # tdmrep.json, the capture's headers, a takedown by URL) are not extracted: their evidence
+    # is still read and audited.
+    decide_first: bool = True
 
 
 def _thresholds(family: type) -> type[SettingsModel]:
@@ -99,11 +107,15 @@ KindTable: type[SettingsModel] = create_model("KindTable", __base__=SettingsMode
 PiiTable: type[SettingsModel] = create_model(
     "PiiTable", __base__=SettingsModel, mode=(PII_MODE, "standard")
 )
+ExtractionTable: type[SettingsModel] = create_model(
+    "ExtractionTable", __base__=SettingsModel, decide_first=(bool, True)
+)
 CleanFile: type[SettingsModel] = create_model(
     "CleanFile",
     __base__=SettingsModel,
     quality=(dict[str, KindTable], Field(default_factory=dict)),
     pii=(PiiTable, PiiTable()),
+    extraction=(ExtractionTable, ExtractionTable()),
 )
 
 
@@ -146,4 +158,5 @@ def load_clean_settings(
         quality=quality,
         pii_mode=read.pii.mode,  # type: ignore[attr-defined]
         source=SETTINGS_FILE.as_posix(),
+        decide_first=read.extraction.decide_first,  # type: ignore[attr-defined]
     )

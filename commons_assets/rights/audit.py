@@ -510,3 +510,25 @@ def decide(
 
 
 ADMITTED = (INCLUDE, INCLUDE_ATTRIB)
+BODY_FREE_GATES = ("takedown", "opt-out")
+
+
+def excluded_before_extraction(
+    record: Mapping[str, Any],
+    site: SiteFiles | None,
+    takedowns: Iterable[Takedown],
+    policy: RightsPolicy,
+) -> Decision | None:
+    """The exclusion that a page's captured record already carries, before its body is read:
+    a takedown by URL, the site's robots.txt / ai.txt / tdmrep.json, the capture's headers.
+    None when its body could still matter. Signals found in the body later only add findings,
+    and the most restrictive finding decides (`_opt_outs`), so the audit of the extracted page
+    would exclude it too: the clean stage may skip its extraction (reviews never lift an
+    opt-out, so they are not needed here). A takedown of the work (its default scope) still
+    needs the text: dedupe finds the work's copies by it and withdraws them too."""
+    decision = decide(record, site, takedowns, policy)
+    if decision.decision != EXCLUDE or decision.gate not in BODY_FREE_GATES:
+        return None
+    if any((e["verdict"] or "").startswith("matched (work)") for e in decision.evidence):
+        return None
+    return decision

@@ -48,11 +48,16 @@ def test_trace_finds_records_that_stopped_before_the_audit(
     assert cli.main(["build", "--data", str(data_root)]) == 0
     capsys.readouterr()
     # The test crawl's pages are too short for the clean stage: dropped, with the rule.
-    assert cli.main(["trace", "https://a.example/two", "--data", str(data_root)]) == 0
+    assert cli.main(["trace", "https://a.example/one", "--data", str(data_root)]) == 0
     dropped = capsys.readouterr().out
     assert "dropped    by the clean stage" in dropped and "rule " in dropped
     assert re.search(r"rule \w+: measured [\d.]+ [<>=] limit [\d.]+", dropped), dropped
     assert "releases   none (never audited)" in dropped
+    # Its TDM header excluded the other page before extraction: audited, with its evidence.
+    assert cli.main(["trace", "https://a.example/two", "--data", str(data_root)]) == 0
+    excluded = capsys.readouterr().out
+    assert "not extracted: excluded before it (opt-out" in excluded, excluded
+    assert "reserved (from http-header)" in excluded and "releases   none" in excluded
     # A cut-off JSON line, named by its file and line.
     where = "sources/texts/essays/part-1.jsonl:2"
     assert cli.main(["trace", where, "--data", str(data_root)]) == 0

@@ -119,17 +119,20 @@ def build_warc(root: Path) -> None:
 def run_pages(
     lake: Lake, instance: dg.DagsterInstance, partition: str = "sites", **kwargs
 ) -> dg.ExecuteInProcessResult:
-    """Source and clean every archive partition, collect the site policies of all of them, then
-    audit one partition (the result of that audit run)."""
+    """Read every archive partition, collect the site policies of all of them and the takedown
+    requests, clean every partition (deciding before extracting), then audit one partition (the
+    result of that audit run)."""
     sync_partitions(instance, lake)
-    for key in instance.get_dynamic_partitions("archives"):
+    keys = instance.get_dynamic_partitions("archives")
+    for key in keys:
         materialize(
-            [archive_pages, clean_pages],
-            partition_key=key,
-            resources=resources_for(lake),
-            instance=instance,
+            [archive_pages], partition_key=key, resources=resources_for(lake), instance=instance
         )
-    materialize([site_policies], resources=resources_for(lake), instance=instance)
+    materialize([site_policies, *AUDIT_INPUTS], resources=resources_for(lake), instance=instance)
+    for key in keys:
+        materialize(
+            [clean_pages], partition_key=key, resources=resources_for(lake), instance=instance
+        )
     return materialize(
         [*AUDIT_INPUTS, rights_pages, *AUDIT_CHECKS[rights_pages.key]],
         partition_key=partition,
@@ -241,11 +244,17 @@ def test_a_takedown_request_excludes_the_page(sites_root: Path, instance) -> Non
     assert "not JSON" in materialization.materialization.metadata["takedown_file_problems"].value
 
 
+@pytest.mark.parametrize("decide_first", [False, True])
 def test_blocking_check_fails_when_a_forbidden_record_is_planted(
-    sites_root: Path, instance, monkeypatch: pytest.MonkeyPatch
+    sites_root: Path, instance, monkeypatch: pytest.MonkeyPatch, decide_first: bool
 ) -> None:
-    """A bug in the decision code admits the TDM-reserved page: the check, reading only the
-    evidence, catches it and the run fails."""
+    """A bug in the audit's decision code admits the TDM-reserved page: the check, reading only
+    the evidence, catches it and the run fails. When the clean stage decided before extracting,
+    the page has no text and the audit holds it instead, so nothing unextracted is admitted."""
+    (sites_root / "policy").mkdir(exist_ok=True)
+    (sites_root / "policy" / "clean.toml").write_text(
+        f"[extraction]\ndecide_first = {str(decide_first).lower()}\n"
+    )
     real_decide = rights_assets.decide
 
     def buggy_decide(record, *args):
@@ -259,6 +268,10 @@ def test_blocking_check_fails_when_a_forbidden_record_is_planted(
     result = run_pages(lake, instance, raise_on_error=False)
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     admissible = evaluations["admitted_records_are_admissible"]
+    if decide_first:
+        assert admissible.passed
+        assert decisions(lake)["open.example/reserved/a"] == ("HOLD", "not-extracted")
+        return
     assert admissible.passed is False
     violations = admissible.metadata["violating_records"].value.records
     assert [v.data["source_id"] for v in violations] == ["https://open.example/reserved/a"]

@@ -11,7 +11,7 @@ import polars as pl
 
 from commons_assets.batches import BatchSize, SpooledTable, StoredTable, TableSpool
 from commons_assets.clean import documents
-from commons_assets.clean.documents import CleanCounts, CleanOutcome
+from commons_assets.clean.documents import CleanCounts, CleanOutcome, DecidedBefore
 from commons_assets.clean.records import CLEAN_SCHEMA, DROPPED_SCHEMA
 from commons_assets.clean.settings import CleanSettings
 from commons_assets.defs.sources.assets import SOURCE_ASSETS
@@ -20,7 +20,15 @@ from commons_assets.lake import Lake
 from commons_assets.operations import per_partition_asset
 from commons_assets.records import Record, rows_of
 from commons_assets.reporting import PREVIEW_ROWS, column_schema, preview, table
+from commons_assets.rights import snapshots
+from commons_assets.rights.audit import excluded_before_extraction
+from commons_assets.rights.policy import RightsPolicy
+from commons_assets.rights.site_policies import SitePolicies
 from commons_assets.steward import StewardSettings
+from commons_assets.storage import batched, optional
+
+# The site policies asset (defs/rights/assets.py, which reads the clean assets' tables).
+SITE_POLICIES = "site_policies"
 
 GROUP = "clean"
 KEPT_FACTS = ("source_id", "language", "licence_raw")
@@ -29,7 +37,12 @@ DROPPED_FACTS = ("reason", "source_id", "stage", "language")
 
 def _reason_table(counts: CleanCounts) -> dg.MetadataValue:
     rows: list[dict[str, str | int]]
-    rows = [{"outcome": "kept", "reason": "", "count": counts.kept}]
+    not_extracted = sum(counts.not_extracted.values())
+    rows = [{"outcome": "kept", "reason": "", "count": counts.kept - not_extracted}]
+    rows += [
+        {"outcome": "not extracted", "reason": f"excluded by {gate} before extraction", "count": n}
+        for gate, n in sorted(counts.not_extracted.items())
+    ]
     rows += [
         {"outcome": "dropped", "reason": reason, "count": count}
         for reason, count in sorted(counts.reasons.items())
@@ -76,14 +89,20 @@ def _write_clean(
         kept, dropped = kept_rows.finish(), dropped_rows.finish()
     lake.write_dropped(asset, partition, dropped)
     elapsed = time.perf_counter() - started
-    context.log.info(f"{asset}[{partition}]: {counts.kept} kept, {counts.dropped} dropped")
+    context.log.info(
+        f"{asset}[{partition}]: {counts.kept} kept ({sum(counts.not_extracted.values())} not "
+        f"extracted), {counts.dropped} dropped"
+    )
     dropped_preview = pl.read_parquet(lake.dropped_path(asset, partition), n_rows=PREVIEW_ROWS)
     metadata: dict[str, Any] = {
         "dagster/row_count": counts.kept,
         "dagster/column_schema": column_schema(CLEAN_SCHEMA),
-        "kept": counts.kept,
+        "kept": counts.kept - sum(counts.not_extracted.values()),
         "dropped": counts.dropped,
         "not_carried": sum(counts.not_carried.values()),
+        # Pages excluded before extraction: in the table without text, for the audit.
+        "not_extracted": sum(counts.not_extracted.values()),
+        **{f"not_extracted/{gate}": n for gate, n in sorted(counts.not_extracted.items())},
         "reasons": _reason_table(counts),
         # One number per reason, so the UI plots each across materializations.
         **{f"dropped/{reason}": count for reason, count in sorted(counts.reasons.items())},
@@ -104,12 +123,35 @@ def _write_clean(
     return dg.Output(kept, metadata=metadata)
 
 
+def decided_before(
+    sites: pl.DataFrame, takedowns: pl.DataFrame, policy: RightsPolicy
+) -> DecidedBefore:
+    """The rights audit's decision on what a page's capture already says (site files, headers,
+    a takedown by URL), for the clean stage to skip extracting the pages it excludes."""
+    site_policies = SitePolicies.from_frame(sites)
+    requests = snapshots.takedowns_of(takedowns).requests
+
+    def decided(row: Record) -> tuple[str, str] | None:
+        # The site files current when the page was fetched (its capture's WARC-Date).
+        site = site_policies.files_for(row.get("source_uri") or "", row.get("date"))
+        decision = excluded_before_extraction(row, site, requests, policy)
+        return (decision.gate, decision.reason) if decision is not None else None
+
+    return decided
+
+
 def clean_asset(
     kind: SourceKind, source: dg.AssetsDefinition, kinds: Sequence[SourceKind] = KINDS
 ) -> dg.AssetsDefinition:
     """The clean asset of a kind, partitioned like its source asset; `kinds` are every
-    registered kind (the clean settings may name any of them)."""
+    registered kind (the clean settings may name any of them). A kind with site policies
+    (pages) also reads them and the takedown requests, to decide before extracting."""
     defaults = quality_defaults(kinds)
+    ins = {"records": batched(source)}
+    if kind.site_policies:
+        # Optional: before the first site_policies, every page is extracted (the audit decides).
+        ins["sites"] = optional(dg.AssetKey(SITE_POLICIES))
+        ins["takedowns"] = optional(dg.AssetKey(snapshots.TAKEDOWNS))
 
     @per_partition_asset(
         kind.clean_asset,
@@ -119,21 +161,29 @@ def clean_asset(
         kind.clean_tags,
         kind.clean_description,
         cpu_bound=True,
-        ins={"records": dg.AssetIn(source.key)},
+        ins=ins,
     )
     def clean(
         context: dg.AssetExecutionContext,
         lake: Lake,
         settings: StewardSettings,
         records: StoredTable,
+        **before: pl.DataFrame | None,  # `sites` and `takedowns`, for kinds with site policies
     ) -> dg.Output[SpooledTable]:
+        chosen = settings.clean(defaults)
+        sites, takedowns = before.get("sites"), before.get("takedowns")
+        decided = (
+            decided_before(sites, takedowns, settings.policy())
+            if chosen.decide_first and sites is not None and takedowns is not None
+            else None
+        )
         return _write_clean(
             context,
             lake,
             records,
             kind,
-            settings.clean(defaults),
-            lambda rows, chosen: kind.clean(rows, chosen, lake),
+            chosen,
+            lambda rows, chosen: kind.clean(rows, chosen, lake, decided),
             settings.limits().batch,
         )
 

@@ -14,16 +14,17 @@ import dagster as dg
 import polars as pl
 
 from commons_assets.batches import SpooledTable, StoredTable, TableSpool
+from commons_assets.clean.documents import extracted
 from commons_assets.clean.records import CleanRecord
-from commons_assets.defs.clean.assets import CLEAN_ASSETS
+from commons_assets.defs.clean.assets import CLEAN_ASSETS, SITE_POLICIES
 from commons_assets.defs.sources.assets import archive_pages
 from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
 from commons_assets.operations import TRANSIENT_RETRY, per_partition_asset
 from commons_assets.reporting import column_schema, md, md_list, table
 from commons_assets.rights import snapshots
-from commons_assets.rights.audit import ADMITTED, SiteFiles, Takedown, decide
-from commons_assets.rights.licences import HOLD
+from commons_assets.rights.audit import ADMITTED, Decision, SiteFiles, Takedown, decide
+from commons_assets.rights.licences import EXCLUDE, HOLD
 from commons_assets.rights.policy import RightsPolicy
 from commons_assets.rights.records import AUDIT_SCHEMA, AuditRecord
 from commons_assets.rights.reviews import Review
@@ -68,6 +69,17 @@ def audit_rows(
         if sites is not None:
             site = sites.files_for(row.get("source_uri") or "", row.get("date"))
         result = decide(row, site, takedowns, policy, reviews or [])
+        if result.decision != EXCLUDE and not extracted(row):
+            # Excluded before extraction under site files or takedowns that no longer exclude
+            # it: it has no text to publish until its partition is cleaned again.
+            result = Decision(
+                HOLD,
+                "not-extracted",
+                "not extracted: excluded before extraction by site files or a takedown that "
+                "no longer exclude it; materialize its clean partition again",
+                result.evidence,
+                result.licence,
+            )
         licence = result.licence
         audited.append(
             {
@@ -258,7 +270,6 @@ def previously_held(lake: Lake, asset: str, context: dg.AssetExecutionContext) -
     return dict(held.collect().iter_rows())
 
 
-SITE_POLICIES = "site_policies"
 SITE_POLICIES_DIGEST = "site_policies_digest"
 CAPTURE_COLUMNS = [
     "id",
