@@ -139,7 +139,7 @@ def _violations(result: dg.ExecuteInProcessResult, shown: int = 20) -> list[str]
     return lines
 
 
-def _root_cause(result: dg.ExecuteInProcessResult) -> str:
+def root_cause(result: dg.ExecuteInProcessResult) -> str:
     """The innermost error of the first failed step, in one line."""
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data.error is not None:
@@ -234,7 +234,7 @@ def build(
                 cause = (
                     f"blocking check failed: {', '.join(failed_checks)}"
                     if failed_checks
-                    else _root_cause(result)
+                    else root_cause(result)
                 )
                 if asset.key == RELEASE:
                     release = f"release: none cut — {cause}"

@@ -1,0 +1,272 @@
+"""`commons bench scale`: Commons against datatrove's FineWeb-style pipeline on generated crawls
+of growing size, in the same invocation; pages per CPU-second, wall time, peak RSS per step and
+how time grows with size.
+
+Each crawl (commons_bench/crawl.py) is written once and given to both pipelines. Commons runs
+as `commons build` does, one step per process, forked from this process with its modules
+imported (as Dagster's multiprocess executor runs steps with a forkserver and preloaded
+modules); datatrove runs its five stages one per process the same way
+(commons_bench/datatrove_fineweb.py). Each process's CPU time (user + system) and peak RSS are
+the kernel's own figures for it (`os.wait4`); neither side pays for importing its libraries in
+every step. The slope is that of log(CPU time) against log(pages) between the smallest and the
+largest crawl: 1.0 is linear.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from commons_bench.crawl import CrawlFacts, generate_crawl
+from commons_bench.datatrove_fineweb import STAGES
+
+REPO = Path(__file__).resolve().parents[1]
+MB = 1024 * 1024
+GOAL_WITH_OPT_OUTS = 4.0
+GOAL_WITHOUT = 3.0
+GOAL_RSS_MB = 1536
+GOAL_SLOPE = 1.05
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str
+    cpu: float  # user + system seconds, its children included
+    wall: float
+    peak_rss_mb: float
+    ok: bool
+
+
+@dataclass(frozen=True)
+class Run:
+    name: str
+    steps: list[Step]
+
+    @property
+    def cpu(self) -> float:
+        return sum(step.cpu for step in self.steps)
+
+    @property
+    def wall(self) -> float:
+        return sum(step.wall for step in self.steps)
+
+    @property
+    def ok(self) -> bool:
+        return all(step.ok for step in self.steps)
+
+    def peak(self) -> Step:
+        return max(self.steps, key=lambda step: step.peak_rss_mb)
+
+
+def forked(label: str, work: Callable[[], bool], log: Path) -> Step:
+    """Run `work` in a child forked from this process, with the modules already imported (as
+    Dagster's multiprocess executor does with `start_method: forkserver` and preloaded
+    modules): its CPU time and peak RSS as the kernel counted them for that child."""
+    started = time.perf_counter()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: run the step, say how it went, never return into the caller
+        code = 1
+        try:
+            with log.open("ab") as out:
+                os.dup2(out.fileno(), 1)
+                os.dup2(out.fileno(), 2)
+            code = 0 if work() else 1
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    _, status, usage = os.wait4(pid, 0)
+    return Step(
+        label,
+        usage.ru_utime + usage.ru_stime,
+        time.perf_counter() - started,
+        usage.ru_maxrss / 1024,  # KiB on Linux
+        os.waitstatus_to_exitcode(status) == 0,
+    )
+
+
+def run_commons(root: Path, log: Path) -> Run:
+    """Every step of `commons build` over the data root, each in a process of its own."""
+    import dagster as dg
+
+    from commons_assets.build import dependency_order, partitions_to_build
+    from commons_assets.definitions import defs
+    from commons_assets.defs.sources.sensors import sync_partitions
+    from commons_assets.lake import Lake
+    from commons_bench.step import run_step
+
+    home = root / "dagster_home"
+    home.mkdir(exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    os.environ["DAGSTER_HOME"] = str(home)  # the steps' instance (inherited by each child)
+    lake = Lake(root=str(root))
+    assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        sync_partitions(instance, lake)
+        plan = [
+            (asset.key.to_user_string(), partition)
+            for asset in dependency_order(assets)
+            for partition in partitions_to_build(asset, instance, lake)
+        ]
+    steps = []
+    for asset, partition in plan:
+        label = asset + (f"[{partition}]" if partition else "")
+        steps.append(forked(label, partial(run_step, str(root), asset, partition), log))
+    return Run("commons", steps)
+
+
+def run_datatrove(warcs: Path, work: Path, log: Path) -> Run:
+    from commons_bench.datatrove_fineweb import preload, run_stage
+
+    preload()
+
+    def stage_of(stage: str) -> Callable[[], bool]:
+        def work_of() -> bool:
+            run_stage(stage, warcs, work)
+            return True
+
+        return work_of
+
+    return Run("datatrove", [forked(stage, stage_of(stage), log) for stage in STAGES])
+
+
+def datatrove_available() -> str | None:
+    try:
+        import datatrove  # noqa: F401
+        import magic  # noqa: F401
+        import orjson  # noqa: F401
+    except ImportError as error:
+        return f"{error} (pip install -e '.[bench]'; Debian: libmagic1)"
+    return None
+
+
+def _line(run: Run, pages: int) -> str:
+    failed = [step.label for step in run.steps if not step.ok]
+    if failed:
+        print(f"  {run.name}: failed steps {', '.join(failed)} (the log says why)")
+    peak = run.peak()
+    rate = pages / run.cpu if run.cpu else 0.0
+    return (
+        f"  {run.name:10s} {'ok' if run.ok else 'FAILED':6s} steps {len(run.steps):3d}  "
+        f"cpu {run.cpu:8.1f} s  wall {run.wall:8.1f} s  {rate:6.1f} pages/cpu-s  "
+        f"peak RSS {peak.peak_rss_mb:6.0f} MB ({peak.label})"
+    )
+
+
+def copy_policy(root: Path) -> None:
+    """The sample's steward settings (licence policy, limits): a crawl is audited as any data."""
+    shutil.copytree(REPO / "data" / "policy", root / "policy")
+
+
+def run(
+    corpora: Path | None,
+    sizes: Sequence[int] = (10_000, 50_000),
+    partition_pages: Sequence[int] = (2_000, 20_000),
+    opt_out_shares: Sequence[float] = (0.3, 0.0),
+    duplicate_share: float = 0.1,
+    work: Path | None = None,
+    with_datatrove: bool = True,
+) -> int:
+    """Print every figure; 0 when every run succeeded (the goals are printed, not asserted)."""
+    missing = datatrove_available() if with_datatrove else "not asked for"
+    if missing:
+        print(f"datatrove skipped: {missing}")
+    if corpora is None or not corpora.is_dir():
+        print("../shared/corpora not found: templates and texts from the bundled sample")
+        corpora = None
+    base = Path(work or tempfile.mkdtemp(prefix="commons-scale-"))
+    print(f"work folder: {base} (logs: {base / 'steps.log'})")
+    log = base / "steps.log"
+    results: dict[tuple[float, int, int], tuple[CrawlFacts, Run, Run | None]] = {}
+    failed = False
+    for share in opt_out_shares:
+        for per_partition in partition_pages:
+            for size in sizes:
+                if per_partition > size:
+                    continue
+                root = base / f"optout{int(share * 100)}-p{per_partition}-n{size}"
+                shutil.rmtree(root, ignore_errors=True)
+                warcs = root / "sources" / "archives"
+                facts = generate_crawl(warcs, size, per_partition, share, duplicate_share, corpora)
+                copy_policy(root)
+                print(
+                    f"\ncrawl: {facts.pages} pages in {facts.partitions} partition(s) of "
+                    f"{per_partition}, {facts.sites} sites ({facts.opted_out_sites} opting out: "
+                    f"{facts.opted_out_pages} pages), {facts.duplicate_pages} duplicates, "
+                    f"{facts.bytes / MB:.0f} MB"
+                )
+                commons = run_commons(root, log)
+                print(_line(commons, facts.pages), flush=True)
+                theirs = None
+                if not missing:
+                    theirs = run_datatrove(warcs, root / "datatrove", log)
+                    print(_line(theirs, facts.pages))
+                    ratio = theirs.cpu / commons.cpu if commons.cpu else 0.0
+                    goal = GOAL_WITH_OPT_OUTS if share else GOAL_WITHOUT
+                    print(
+                        f"  commons / datatrove, pages per cpu-second: {ratio:.2f}x "
+                        f"(goal >= {goal:.0f}x {'with' if share else 'without'} opt-outs)",
+                        flush=True,
+                    )
+                failed |= not commons.ok or (theirs is not None and not theirs.ok)
+                results[(share, per_partition, size)] = (facts, commons, theirs)
+    _summary(results, sizes, partition_pages, opt_out_shares)
+    return 1 if failed else 0
+
+
+def slope(small: tuple[int, float], large: tuple[int, float]) -> float:
+    """log-log slope of time against size: 1.0 when time grows as the size does."""
+    return math.log(large[1] / small[1]) / math.log(large[0] / small[0])
+
+
+def _summary(
+    results: dict[tuple[float, int, int], tuple[CrawlFacts, Run, Run | None]],
+    sizes: Sequence[int],
+    partition_pages: Sequence[int],
+    opt_out_shares: Sequence[float],
+) -> None:
+    print("\nsummary")
+    for (share, per_partition, size), (_facts, commons, _) in sorted(results.items()):
+        biggest = max(
+            (s for s in commons.steps if "[" in s.label), key=lambda s: s.peak_rss_mb, default=None
+        )
+        if biggest is not None and per_partition == max(partition_pages):
+            print(
+                f"  peak RSS per step, partitions of {per_partition} pages ({size} pages, "
+                f"{share:.0%} opt-out): {biggest.peak_rss_mb:.0f} MB in {biggest.label} "
+                f"(goal <= {GOAL_RSS_MB} MB)"
+            )
+    small, large = min(sizes), max(sizes)
+    for share in opt_out_shares:
+        for per_partition in partition_pages:
+            first, last = (
+                results.get((share, per_partition, small)),
+                results.get((share, per_partition, large)),
+            )
+            if first is None or last is None or small == large:
+                continue
+            ours = slope((small, first[1].cpu), (large, last[1].cpu))
+            line = (
+                f"  slope of cpu time, {small} -> {large} pages (partitions of {per_partition}, "
+                f"{share:.0%} opt-out): commons {ours:.3f}"
+            )
+            if first[2] is not None and last[2] is not None:
+                line += f", datatrove {slope((small, first[2].cpu), (large, last[2].cpu)):.3f}"
+            print(line + f" (goal <= {GOAL_SLOPE})")
+    print(
+        "  distributed profile, 1 vs 2 workers: not measured yet (the engine is the next part "
+        "of issue #17)"
+    )
