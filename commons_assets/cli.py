@@ -13,6 +13,8 @@ from commons_assets.settings import DATA_ROOT_ENV
 if TYPE_CHECKING:  # dagster is imported when a command needs it: `commons --help` stays quick
     from dagster import DagsterInstance
 
+    from commons_assets.lake import Lake
+
 # Evaluation corpora live beside a checkout, not in it (see ../shared/corpora/MANIFEST.md).
 DEFAULT_CORPORA = Path("..") / "shared" / "corpora"
 
@@ -49,6 +51,24 @@ def _instance(root: Path) -> DagsterInstance | None:
     return dg.DagsterInstance.ephemeral()
 
 
+def _build_on_ray(lake: Lake) -> int:
+    """`commons build --ray`: every step a job on the Ray cluster (docs/scale-out.md)."""
+    import dagster as dg
+
+    if not os.environ.get("DAGSTER_HOME"):
+        print(
+            "commons build --ray needs a persistent instance that the cluster's steps share: "
+            "DAGSTER_HOME=$PWD/deploy/ray (with DAGSTER_PG_URL), see docs/scale-out.md",
+            file=sys.stderr,
+        )
+        return 2
+    from commons_assets.scale_out import build_on_cluster
+
+    with dg.DagsterInstance.get() as instance:
+        ok = build_on_cluster(lake, instance, echo=lambda line: print(line, flush=True))
+    return 0 if ok else 1
+
+
 def build_command(args: argparse.Namespace) -> int:
     if args.data:
         os.environ[DATA_ROOT_ENV] = str(Path(args.data).resolve())
@@ -63,6 +83,8 @@ def build_command(args: argparse.Namespace) -> int:
         return 2
     print(f"data root: {lake.root_path.resolve()}")
     print(f"lake: {lake.tables.resolve()}")
+    if args.ray:
+        return _build_on_ray(lake)
     instance = _instance(lake.root_path)
     if instance is None:
         return 2
@@ -114,6 +136,7 @@ def bench_command(args: argparse.Namespace) -> int:
             opt_out_shares=_numbers(args.opt_out, float),
             work=Path(args.work) if args.work else None,
             with_datatrove=not args.no_datatrove,
+            ray_workers=_numbers(args.ray_workers, int),
         )
     raise AssertionError(args.benchmark)
 
@@ -207,6 +230,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     build.add_argument("--data", help=f"data root (default: ${DATA_ROOT_ENV} or ./data)")
     build.add_argument("--verbose", action="store_true", help="show Dagster's run logs")
+    build.add_argument(
+        "--ray",
+        action="store_true",
+        help="every step a job on the Ray cluster at $COMMONS_RAY_ADDRESS (docs/scale-out.md)",
+    )
     build.set_defaults(run=build_command)
     bench = commands.add_parser(
         "bench", help="benchmarks that print ratios against a baseline run in the same process"
@@ -224,6 +252,12 @@ def main(argv: list[str] | None = None) -> int:
     scale.add_argument("--opt-out", default="0.3,0", help="shares of sites that opt out")
     scale.add_argument("--work", help="folder for the crawls and runs (default: a new temp one)")
     scale.add_argument("--no-datatrove", action="store_true", help="Commons only")
+    scale.add_argument(
+        "--ray-workers",
+        default="",
+        help="also build the first crawl on the production profile with these Ray worker "
+        "counts, e.g. 1,2 (needs ray and a PostgreSQL server)",
+    )
     bench.set_defaults(run=bench_command)
     tracer = commands.add_parser(
         "trace", help="where a record came from, why it was admitted or not, which releases"

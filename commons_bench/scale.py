@@ -35,6 +35,7 @@ GOAL_WITH_OPT_OUTS = 4.0
 GOAL_WITHOUT = 3.0
 GOAL_RSS_MB = 1536
 GOAL_SLOPE = 1.05
+GOAL_WORKERS = 1.7
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,59 @@ def run_datatrove(warcs: Path, work: Path, log: Path) -> Run:
     return Run("datatrove", [forked(stage, stage_of(stage), log) for stage in STAGES])
 
 
+def _steps_into(log: Path, crawl: str, run: Run) -> None:
+    """Every step's figures, in the log (where a run's time goes)."""
+    with log.open("a") as out:
+        out.write(f"\n== {run.name} on {crawl}: step, cpu s, wall s, peak RSS MB\n")
+        for step in run.steps:
+            out.write(
+                f"{step.label:50s} {step.cpu:8.2f} {step.wall:8.2f} {step.peak_rss_mb:7.0f}"
+                f"{'' if step.ok else '  FAILED'}\n"
+            )
+
+
+def run_distributed(root: Path, workers: Sequence[int], log: Path) -> dict[int, float]:
+    """Wall seconds of the whole build of `root`'s sources on the production profile (every
+    step a Ray job; PostgreSQL instance) with a Ray head of N CPUs, for each N."""
+    import importlib
+
+    import dagster as dg
+
+    from commons_assets.lake import Lake
+    from commons_bench.cluster import fresh_database, ray_head
+
+    seconds = {}
+    for count in workers:
+        data = root.parent / f"{root.name}-ray{count}"
+        shutil.rmtree(data, ignore_errors=True)
+        for part in ("sources", "policy"):
+            shutil.copytree(root / part, data / part)
+        home = data / "dagster_home"
+        home.mkdir()
+        shutil.copy(REPO / "deploy" / "ray" / "dagster.yaml", home / "dagster.yaml")
+        with ray_head(count) as address, fresh_database() as database:
+            os.environ.update(
+                DAGSTER_HOME=str(home),
+                DAGSTER_PG_URL=database,
+                COMMONS_DATA=str(data),
+                COMMONS_RAY_ADDRESS=address,
+            )
+            # The code location reads its cluster and data root when imported.
+            scale_out = importlib.reload(importlib.import_module("commons_assets.scale_out"))
+            started = time.perf_counter()
+            with dg.DagsterInstance.get() as instance, log.open("a") as out:
+                ok = scale_out.build_on_cluster(
+                    Lake(root=str(data)), instance, echo=lambda line: print(line, file=out)
+                )
+            seconds[count] = time.perf_counter() - started
+        print(
+            f"  distributed profile, {count} worker(s): {'ok' if ok else 'FAILED'} "
+            f"wall {seconds[count]:.1f} s",
+            flush=True,
+        )
+    return seconds
+
+
 def datatrove_available() -> str | None:
     try:
         import datatrove  # noqa: F401
@@ -179,6 +233,7 @@ def run(
     duplicate_share: float = 0.1,
     work: Path | None = None,
     with_datatrove: bool = True,
+    ray_workers: Sequence[int] = (),
 ) -> int:
     """Print every figure; 0 when every run succeeded (the goals are printed, not asserted)."""
     missing = datatrove_available() if with_datatrove else "not asked for"
@@ -209,10 +264,12 @@ def run(
                     f"{facts.bytes / MB:.0f} MB"
                 )
                 commons = run_commons(root, log)
+                _steps_into(log, root.name, commons)
                 print(_line(commons, facts.pages), flush=True)
                 theirs = None
                 if not missing:
                     theirs = run_datatrove(warcs, root / "datatrove", log)
+                    _steps_into(log, root.name, theirs)
                     print(_line(theirs, facts.pages))
                     ratio = theirs.cpu / commons.cpu if commons.cpu else 0.0
                     goal = GOAL_WITH_OPT_OUTS if share else GOAL_WITHOUT
@@ -224,6 +281,20 @@ def run(
                 failed |= not commons.ok or (theirs is not None and not theirs.ok)
                 results[(share, per_partition, size)] = (facts, commons, theirs)
     _summary(results, sizes, partition_pages, opt_out_shares)
+    if ray_workers:
+        share, per_partition, size = opt_out_shares[0], min(partition_pages), min(sizes)
+        root = base / f"optout{int(share * 100)}-p{per_partition}-n{size}"
+        print(f"\ndistributed profile on {root.name} (Ray head on localhost, PostgreSQL):")
+        try:
+            seconds = run_distributed(root, ray_workers, log)
+        except Exception as error:
+            print(f"  distributed profile skipped: {type(error).__name__}: {error}")
+            return 1 if failed else 0
+        if 1 in seconds and 2 in seconds:
+            print(
+                f"  2 workers vs 1: {seconds[1] / seconds[2]:.2f}x faster "
+                f"(goal >= {GOAL_WORKERS}x on 2 cores)"
+            )
     return 1 if failed else 0
 
 
@@ -266,7 +337,3 @@ def _summary(
             if first[2] is not None and last[2] is not None:
                 line += f", datatrove {slope((small, first[2].cpu), (large, last[2].cpu)):.3f}"
             print(line + f" (goal <= {GOAL_SLOPE})")
-    print(
-        "  distributed profile, 1 vs 2 workers: not measured yet (the engine is the next part "
-        "of issue #17)"
-    )

@@ -1,0 +1,74 @@
+"""The scale-out profile (deploy/ray, docs/scale-out.md) on this machine's real services: a
+fresh PostgreSQL database for the instance, a Ray head with 2 CPUs on localhost, every step of
+every run a Ray job. The bundled sample built through it is the golden release of the embedded
+default, byte for byte (same row ids, same shard checksums). Needs PostgreSQL and Ray; skipped
+without them, except where COMMONS_REQUIRE_RAY is set (CI)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from commons_assets.lake import Lake
+from commons_bench import cluster
+from commons_tests.conftest import copy_sample
+from commons_tests.optional import import_or_skip
+from commons_tests.publish.test_sample_manifest import GOLDEN, released_files
+from commons_tests.server import REPO
+from commons_tests.test_postgres_instance import database  # noqa: F401 - a fixture
+
+import_or_skip("ray", required_by="COMMONS_REQUIRE_RAY")
+import_or_skip("dagster_ray", required_by="COMMONS_REQUIRE_RAY")
+
+
+@pytest.fixture
+def ray_head() -> Iterator[str]:
+    """A Ray head on localhost with 2 CPUs (the engine's two workers): its job-submission
+    address."""
+    try:
+        with cluster.ray_head(cpus=2) as address:
+            yield address
+    except cluster.ClusterUnavailable as error:
+        if os.environ.get("COMMONS_REQUIRE_RAY"):
+            pytest.fail(str(error))
+        pytest.skip(str(error))
+
+
+def test_the_sample_built_with_every_step_a_ray_job_is_the_golden_release(
+    database: str,  # noqa: F811 - the fixture imported above
+    ray_head: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(REPO / "deploy" / "ray" / "dagster.yaml", home / "dagster.yaml")
+    root = copy_sample(tmp_path / "data")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("COMMONS_DATA", str(root))
+    monkeypatch.setenv("COMMONS_RAY_ADDRESS", ray_head)
+    # The code location reads its cluster and data root when imported: after the settings.
+    scale_out = importlib.reload(importlib.import_module("commons_assets.scale_out"))
+    lake = Lake(root=str(root))
+    lines: list[str] = []
+    with dg.DagsterInstance.get() as instance:
+        assert scale_out.build_on_cluster(lake, instance, echo=lines.append), "\n".join(lines)
+        runs = instance.get_run_records()
+        steps = [
+            event
+            for record in runs
+            for event in instance.all_logs(record.dagster_run.run_id)
+            if event.dagster_event is not None
+            and event.dagster_event.event_type_value == "STEP_WORKER_STARTING"
+        ]
+    # Every step of every run went to the cluster as a Ray job.
+    assert steps and all("in Ray job dagster-step-" in (e.message or "") for e in steps)
+    assert len(steps) >= 40, len(steps)
+    assert released_files(lake) == json.loads(GOLDEN.read_text())
