@@ -15,13 +15,17 @@ largest crawl: 1.0 is linear.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
+import resource
 import shutil
 import sys
 import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -36,6 +40,31 @@ GOAL_WITHOUT = 3.0
 GOAL_RSS_MB = 1536
 GOAL_SLOPE = 1.05
 GOAL_WORKERS = 1.7
+# What the forkserver imports before forking each step (both pipelines' libraries).
+# A module that is not installed (datatrove without the bench extra) is skipped by the server.
+PRELOAD = [
+    "commons_bench.step",
+    # What a Dagster step process otherwise imports on its first run (measured: 475 modules,
+    # 0.5 CPU-s of every step): a deployment's forkserver preloads them the same way.
+    "dagster._core.execution.execute_in_process",
+    "dagster._core.executor.in_process",
+    "dagster._core.instance.factory",
+    "dagster._core.remote_representation",
+    "dagster._core.snap",
+    "dagster._core.storage.event_log.sqlite",
+    "dagster._core.storage.runs.sqlite",
+    "dagster._core.storage.schedules.sqlite",
+    "alembic",
+    "polars",
+    "sqlalchemy",
+    "upath",
+    "datatrove.executor",
+    "datatrove.pipeline.dedup",
+    "datatrove.pipeline.extractors",
+    "datatrove.pipeline.filters",
+    "datatrove.pipeline.readers",
+    "datatrove.pipeline.writers",
+]
 
 
 @dataclass(frozen=True)
@@ -68,35 +97,43 @@ class Run:
         return max(self.steps, key=lambda step: step.peak_rss_mb)
 
 
-def forked(label: str, work: Callable[[], bool], log: Path) -> Step:
-    """Run `work` in a child forked from this process, with the modules already imported (as
-    Dagster's multiprocess executor does with `start_method: forkserver` and preloaded
-    modules): its CPU time and peak RSS as the kernel counted them for that child."""
-    started = time.perf_counter()
+def _in_child(
+    work: Callable[[], bool], env: dict[str, str], log: Path
+) -> tuple[bool, float, float]:
+    """In a process forked from the forkserver: run `work`, and return whether it succeeded,
+    the CPU seconds it took (this process and the processes it waited for) and this process's
+    peak RSS in MB."""
+    os.environ.update(env)
+    with log.open("ab") as out:
+        os.dup2(out.fileno(), 1)
+        os.dup2(out.fileno(), 2)
+    try:
+        ok = work()
+    except Exception:
+        traceback.print_exc()
+        ok = False
     sys.stdout.flush()
     sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # the child: run the step, say how it went, never return into the caller
-        code = 1
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    waited = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + waited.ru_utime + waited.ru_stime
+    return ok, cpu, own.ru_maxrss / 1024  # KiB on Linux
+
+
+def forked(label: str, work: Callable[[], bool], env: dict[str, str], log: Path) -> Step:
+    """Run `work` in a process of its own, forked from a forkserver that imported Commons and
+    datatrove first (as Dagster's multiprocess executor runs steps with `start_method:
+    forkserver` and preloaded modules): a step neither pays for the imports nor inherits
+    another step's state or threads (Polars' thread pool does not survive a fork)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=1, mp_context=context, max_tasks_per_child=1) as pool:
         try:
-            with log.open("ab") as out:
-                os.dup2(out.fileno(), 1)
-                os.dup2(out.fileno(), 2)
-            code = 0 if work() else 1
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
-    _, status, usage = os.wait4(pid, 0)
-    return Step(
-        label,
-        usage.ru_utime + usage.ru_stime,
-        time.perf_counter() - started,
-        usage.ru_maxrss / 1024,  # KiB on Linux
-        os.waitstatus_to_exitcode(status) == 0,
-    )
+            ok, cpu, peak = pool.submit(_in_child, work, env, log).result()
+        except BrokenProcessPool:  # killed (out of memory, a signal): a failed step
+            ok, cpu, peak = False, 0.0, 0.0
+    return Step(label, cpu, time.perf_counter() - started, peak, ok)
 
 
 def run_commons(root: Path, log: Path) -> Run:
@@ -112,7 +149,7 @@ def run_commons(root: Path, log: Path) -> Run:
     home = root / "dagster_home"
     home.mkdir(exist_ok=True)
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    os.environ["DAGSTER_HOME"] = str(home)  # the steps' instance (inherited by each child)
+    env = {"DAGSTER_HOME": str(home), "COMMONS_DATA": str(root)}  # the steps' instance
     lake = Lake(root=str(root))
     assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
     with dg.DagsterInstance.from_config(str(home)) as instance:
@@ -125,23 +162,22 @@ def run_commons(root: Path, log: Path) -> Run:
     steps = []
     for asset, partition in plan:
         label = asset + (f"[{partition}]" if partition else "")
-        steps.append(forked(label, partial(run_step, str(root), asset, partition), log))
+        steps.append(forked(label, partial(run_step, str(root), asset, partition), env, log))
     return Run("commons", steps)
 
 
+def _datatrove_stage(stage: str, warcs: Path, work: Path) -> bool:
+    from commons_bench.datatrove_fineweb import run_stage
+
+    run_stage(stage, warcs, work)
+    return True
+
+
 def run_datatrove(warcs: Path, work: Path, log: Path) -> Run:
-    from commons_bench.datatrove_fineweb import preload, run_stage
-
-    preload()
-
-    def stage_of(stage: str) -> Callable[[], bool]:
-        def work_of() -> bool:
-            run_stage(stage, warcs, work)
-            return True
-
-        return work_of
-
-    return Run("datatrove", [forked(stage, stage_of(stage), log) for stage in STAGES])
+    steps = [
+        forked(stage, partial(_datatrove_stage, stage, warcs, work), {}, log) for stage in STAGES
+    ]
+    return Run("datatrove", steps)
 
 
 def _steps_into(log: Path, crawl: str, run: Run) -> None:
