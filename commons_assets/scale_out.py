@@ -70,6 +70,8 @@ def run_on_cluster(assets: Sequence[str], partition: str | None) -> bool:
             instance=instance,
             asset_selection=[dg.AssetKey.from_user_string(name) for name in assets],
             tags=tags,
+            # The run's log stays in the instance (the UI shows it); the console gets errors.
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
         )
         return result.success
 

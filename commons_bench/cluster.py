@@ -49,7 +49,11 @@ def ray_head(cpus: int) -> Iterator[str]:
         "--disable-usage-stats",
     ]
     try:
-        started = subprocess.run(command, capture_output=True, text=True, timeout=180)
+        # The steps' entrypoint is `dagster api execute_step`: this Python's scripts first.
+        path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+        started = subprocess.run(
+            command, capture_output=True, text=True, timeout=180, env={**os.environ, "PATH": path}
+        )
     except (OSError, subprocess.TimeoutExpired) as error:
         shutil.rmtree(temp, ignore_errors=True)
         raise ClusterUnavailable(f"ray start: {error}") from error

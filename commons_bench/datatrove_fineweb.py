@@ -28,6 +28,16 @@ def _config() -> Any:
     return MinhashConfig(hash_config=HashConfig(hash_fc="sha1", precision=64))
 
 
+def imports() -> None:
+    """What a stage imports before it works (its start-up, measured by commons bench scale)."""
+    import datatrove.executor
+    import datatrove.pipeline.dedup
+    import datatrove.pipeline.extractors
+    import datatrove.pipeline.filters
+    import datatrove.pipeline.readers
+    import datatrove.pipeline.writers  # noqa: F401
+
+
 def run_stage(stage: str, warcs: Path, work: Path) -> None:
     from datatrove.executor import LocalPipelineExecutor
     from datatrove.pipeline.dedup import (
