@@ -66,10 +66,6 @@ def approximate_bytes(row: Mapping[str, Any]) -> int:
     return size
 
 
-def frame_bytes(frame: pl.DataFrame) -> int:
-    return int(frame.estimated_size())
-
-
 class TableSpool:
     """A table written a batch at a time into a temporary Parquet file in `folder`; `finish()`
     returns it as a `SpooledTable`. Rows added one by one are batched here; whole frames are
@@ -199,9 +195,3 @@ class StoredTable:
         """A few columns of the whole table (ids, URLs, decisions): never the texts."""
         with self._open() as handle:
             return pl.read_parquet(handle, columns=list(columns))
-
-    def lazy(self) -> pl.LazyFrame:
-        if not self.path.protocol:
-            return pl.scan_parquet(Path(str(self.path)))
-        with self._open() as handle:
-            return pl.read_parquet(handle).lazy()

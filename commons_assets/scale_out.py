@@ -48,11 +48,6 @@ def ray_steps() -> dg.ExecutorDefinition:
 defs = build_defs(executor=ray_steps())
 
 
-def every_asset_job() -> dg.JobDefinition:
-    """The code location's job of every asset (for `dg.execute_job` of a selection)."""
-    return defs.resolve_implicit_global_asset_job_def()
-
-
 ASSET_JOB = "__ASSET_JOB"  # Dagster's implicit job of every asset
 
 

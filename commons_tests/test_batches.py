@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -14,9 +16,16 @@ import pyarrow.parquet as pq
 import pytest
 from upath import UPath
 
-from commons_assets.batches import MIB, BatchSize, StoredTable, TableSpool
+from commons_assets.batches import (
+    MIB,
+    SPOOL_PREFIX,
+    SPOOL_SUFFIX,
+    BatchSize,
+    StoredTable,
+    TableSpool,
+)
 from commons_assets.build import build
-from commons_assets.lake import Lake
+from commons_assets.lake import STALE_TEMPORARY_SECONDS, Lake
 from commons_assets.records import RECORD_SCHEMA, PartitionRead
 from commons_assets.sources.limits import LimitsError, load_limits
 from commons_assets.sources.warc import read_warc
@@ -145,3 +154,18 @@ def test_batches_of_one_record_publish_the_golden_sample_release_byte_for_byte(
             assert set(row_groups(path)) <= {0, 1}, path
     assert sum(pl.read_parquet(p).height for p in (lake.tables / "clean_pages").glob("*")) > 1
     assert not list(lake.spool_folder.glob("*"))  # every spool moved into place
+
+
+def test_a_killed_runs_spool_is_removed_by_a_later_step_and_a_running_ones_kept(
+    tmp_path: Path,
+) -> None:
+    """A step killed mid-write leaves its spool; the next spool in the folder removes it once it
+    is older than any write could take, and leaves a younger one (a step running now)."""
+    killed = tmp_path / f"{SPOOL_PREFIX}killed{SPOOL_SUFFIX}"
+    running = tmp_path / f"{SPOOL_PREFIX}running{SPOOL_SUFFIX}"
+    for path in (killed, running):
+        path.write_bytes(b"PAR1 half a table")
+    old = time.time() - STALE_TEMPORARY_SECONDS - 60
+    os.utime(killed, (old, old))
+    TableSpool(SCHEMA, tmp_path).discard()
+    assert not killed.exists() and running.exists()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from commons_assets.defs.sources.assets import corpus_texts
 from commons_assets.defs.sources.sensors import sync_partitions
 from commons_assets.lake import Lake
 from commons_assets.steward import resources_for
+from commons_bench import cluster
 from commons_tests.optional import import_or_skip
 from commons_tests.runs import materialize
 from commons_tests.server import REPO
@@ -29,27 +29,16 @@ SERVER_URL = os.environ.get("DAGSTER_PG_TEST_URL", "postgresql://postgres@127.0.
 
 @pytest.fixture
 def database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh database on the server, dropped afterwards."""
+    """A fresh database on the server (commons_bench.cluster), dropped afterwards; DAGSTER_PG_URL
+    names it."""
     try:
-        admin = psycopg2.connect(SERVER_URL, connect_timeout=5)
-    except psycopg2.OperationalError as error:
+        with cluster.fresh_database(SERVER_URL) as url:
+            monkeypatch.setenv("DAGSTER_PG_URL", url)
+            yield url.replace("postgresql+psycopg2://", "postgresql://", 1)
+    except cluster.ClusterUnavailable as error:
         if os.environ.get("COMMONS_REQUIRE_POSTGRES"):
             raise
-        pytest.skip(f"no PostgreSQL server at {SERVER_URL}: {error}")
-    admin.autocommit = True
-    name = f"commons_test_{uuid.uuid4().hex[:12]}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    url = SERVER_URL.rsplit("/", 1)[0] + f"/{name}"
-    # The driver is named: SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, while
-    # dagster-postgres installs psycopg2.
-    monkeypatch.setenv("DAGSTER_PG_URL", url.replace("postgresql://", "postgresql+psycopg2://", 1))
-    try:
-        yield url
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        pytest.skip(str(error))
 
 
 def test_the_postgres_instance_keeps_runs_partitions_and_materializations(
