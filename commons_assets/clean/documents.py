@@ -330,6 +330,7 @@ def settings_summary(settings: CleanSettings, kind: str) -> dict[str, Any]:
             {
                 "source": settings.source,
                 "pii_mode": settings.pii_mode,
+                "decide_first": settings.decide_first,
                 "quality": asdict(settings.quality[kind]),
             },
             default=str,
