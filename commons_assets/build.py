@@ -6,9 +6,9 @@ import graphlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
+from upath import UPath
 
 from commons_assets.defs.sources.sensors import sync_partitions
 from commons_assets.kinds import KINDS, SourceKind
@@ -111,7 +111,7 @@ def kept_nothing(result: dg.ExecuteInProcessResult) -> str | None:
     return None
 
 
-def release_outcome(result: dg.ExecuteInProcessResult, releases: Path) -> str | None:
+def release_outcome(result: dg.ExecuteInProcessResult, releases: UPath) -> str | None:
     """What the release run did, as the build's last line says it."""
     for event in result.get_asset_materialization_events():
         metadata = event.materialization.metadata

@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from commons_assets.settings import DATA_ROOT_ENV
+from commons_assets.settings import DATA_ROOT_ENV, as_data_path
 
 if TYPE_CHECKING:  # dagster is imported when a command needs it: `commons --help` stays quick
     from dagster import DagsterInstance
+    from upath import UPath
 
     from commons_assets.lake import Lake
 
@@ -21,7 +22,7 @@ DEFAULT_CORPORA = Path("..") / "shared" / "corpora"
 T = TypeVar("T")
 
 
-def _instance(root: Path) -> DagsterInstance | None:
+def _instance(root: UPath) -> DagsterInstance | None:
     """The instance that serves `root`: $DAGSTER_HOME's; else, from the repository root, the
     one `dagster dev` shows, unless it serves another data root (then an ephemeral one).
     None when $DAGSTER_HOME's instance serves another data root (the build is refused)."""
@@ -71,7 +72,7 @@ def _build_on_ray(lake: Lake) -> int:
 
 def build_command(args: argparse.Namespace) -> int:
     if args.data:
-        os.environ[DATA_ROOT_ENV] = str(Path(args.data).resolve())
+        os.environ[DATA_ROOT_ENV] = str(as_data_path(args.data))
     # Imported after COMMONS_DATA is set: partitions that derive from the data root read it.
     from commons_assets.build import build
     from commons_assets.definitions import defs
@@ -81,8 +82,8 @@ def build_command(args: argparse.Namespace) -> int:
     if not lake.sources.is_dir():
         print(f"no sources folder at {lake.sources}", file=sys.stderr)
         return 2
-    print(f"data root: {lake.root_path.resolve()}")
-    print(f"lake: {lake.tables.resolve()}")
+    print(f"data root: {lake.root_path}")
+    print(f"lake: {lake.tables}")
     if args.ray:
         return _build_on_ray(lake)
     instance = _instance(lake.root_path)
@@ -154,9 +155,9 @@ def trace_command(args: argparse.Namespace) -> int:
     return 1 if report.startswith("no record") else 0
 
 
-def _root(args: argparse.Namespace) -> Path:
+def _root(args: argparse.Namespace) -> UPath:
     if args.data:
-        os.environ[DATA_ROOT_ENV] = str(Path(args.data).resolve())
+        os.environ[DATA_ROOT_ENV] = str(as_data_path(args.data))
     from commons_assets.settings import data_root
 
     return data_root()

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 import dagster as dg
+from upath import UPath
 
 from commons_assets.clean import documents
 from commons_assets.clean.documents import CleanOutcome, DecidedBefore
@@ -37,7 +37,7 @@ from commons_assets.sources.warc import read_warc
 Rows = list[Record]
 # (lake, partition key, the partition's file or folder — None when it is gone —, size limits,
 # the PartitionRead to fill: the source step's, which spools the records batch by batch)
-Reader = Callable[[Lake, str, Path | None, SourceLimits, PartitionRead], PartitionRead]
+Reader = Callable[[Lake, str, UPath | None, SourceLimits, PartitionRead], PartitionRead]
 # (rows of the source partition, the clean settings in force, the lake)
 # (rows, settings, lake, the audit's decision before extraction: given to kinds with site
 # policies, whose pages it may exclude before their text is extracted; else None)
@@ -52,7 +52,7 @@ class SourceKind:
     partitions: dg.PartitionsDefinition
     source_asset: str  # the source asset's name (archive_pages)
     suffix: str  # the downstream assets' names: clean_<suffix>, rights_<suffix>, …
-    locate: Callable[[Path], dict[str, Path]]  # sources/ -> {partition key: file or folder}
+    locate: Callable[[UPath], dict[str, UPath]]  # sources/ -> {partition key: file or folder}
     read: Reader
     clean: Cleaner
     quality: QualityConfig  # the clean stage's default rules ([quality.<name>] overrides them)
@@ -87,28 +87,28 @@ class SourceKind:
 
 
 def _read_archive(
-    lake: Lake, key: str, path: Path | None, limits: SourceLimits, into: PartitionRead
+    lake: Lake, key: str, path: UPath | None, limits: SourceLimits, into: PartitionRead
 ) -> PartitionRead:
     assert path is not None  # a missing partition is answered before the reader is called
     return read_warc(path, key, lake.relative(path), limits, into)
 
 
 def _read_texts(
-    lake: Lake, key: str, folder: Path | None, limits: SourceLimits, into: PartitionRead
+    lake: Lake, key: str, folder: UPath | None, limits: SourceLimits, into: PartitionRead
 ) -> PartitionRead:
     assert folder is not None
     return read_text_collection(folder, key, lake.root_path, limits, into)
 
 
 def _read_images(
-    lake: Lake, key: str, folder: Path | None, limits: SourceLimits, into: PartitionRead
+    lake: Lake, key: str, folder: UPath | None, limits: SourceLimits, into: PartitionRead
 ) -> PartitionRead:
     assert folder is not None
     return read_image_collection(folder, key, lake.root_path, limits, into)
 
 
 def _read_social(
-    lake: Lake, key: str, folder: Path | None, limits: SourceLimits, into: PartitionRead
+    lake: Lake, key: str, folder: UPath | None, limits: SourceLimits, into: PartitionRead
 ) -> PartitionRead:
     # A day with no folder is a day without posts, not a missing source.
     return read_social_day(lake.sources / layout.SOCIAL / key, key, lake.root_path, limits, into)

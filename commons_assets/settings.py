@@ -12,6 +12,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.fields import FieldInfo
+from upath import UPath
 
 DATA_ROOT_ENV = "COMMONS_DATA"
 DEFAULT_DATA_ROOT = "data"
@@ -22,10 +23,20 @@ DEFAULT_DATA_ROOT = "data"
 DEFAULT_MAX_IMAGE_PIXELS = 50_000_000
 
 
-def data_root() -> Path:
+def data_root() -> UPath:
     """The data root: `$COMMONS_DATA`, else `./data`, as an absolute path (run workers may start
-    in another directory than the process that loaded the definitions)."""
-    return Path(os.environ.get(DATA_ROOT_ENV, DEFAULT_DATA_ROOT)).expanduser().resolve()
+    in another directory than the process that loaded the definitions), or an fsspec URL
+    (`s3://bucket/commons`: the production profile's object store, docs/scale-out.md)."""
+    return as_data_path(os.environ.get(DATA_ROOT_ENV, DEFAULT_DATA_ROOT))
+
+
+def as_data_path(location: str | os.PathLike[str] | UPath) -> UPath:
+    """A folder of the data root as a path: local (an absolute `pathlib.Path` underneath) or on
+    an fsspec store, with the same methods either way (universal_pathlib)."""
+    path = UPath(location)
+    if path.protocol in ("", "file", "local"):
+        return UPath(Path(path.path).expanduser().resolve())
+    return path
 
 
 class SettingsFileError(ValueError):
@@ -59,7 +70,7 @@ EXPECTED = {
 
 
 def read_settings_file(
-    root: Path, relative: Path, model: type[M], error: type[SettingsFileError] = SettingsFileError
+    root: UPath, relative: Path, model: type[M], error: type[SettingsFileError] = SettingsFileError
 ) -> M | None:
     """The validated settings of `<root>/<relative>`, None when there is no such file. Every
     problem raises `error` naming the file, the key (dotted), what the key accepts and the

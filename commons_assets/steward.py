@@ -9,11 +9,11 @@ the clean rules' notes in its provenance steps."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any, TypeVar
 
 import dagster as dg
 from pydantic import Field, PrivateAttr
+from upath import UPath
 
 from commons_assets.clean.quality import QualityConfig
 from commons_assets.clean.settings import CleanSettings, load_clean_settings
@@ -21,7 +21,7 @@ from commons_assets.dedupe.resource import DedupeIndex
 from commons_assets.dedupe.settings import DedupeConfig, load_dedupe_config
 from commons_assets.lake import Lake
 from commons_assets.rights.policy import RightsPolicy, load_policy
-from commons_assets.settings import SettingsFileError, data_root
+from commons_assets.settings import SettingsFileError, as_data_path, data_root
 from commons_assets.sources.limits import SourceLimits, load_limits
 from commons_assets.storage import LakeIOManager
 
@@ -38,8 +38,8 @@ class StewardSettings(dg.ConfigurableResource):
     _read: dict[Any, Any] = PrivateAttr(default_factory=dict)
 
     @property
-    def root_path(self) -> Path:
-        return Path(self.root)
+    def root_path(self) -> UPath:
+        return as_data_path(self.root)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._read = {}  # a new run reads the files again (a steward may have changed them)

@@ -10,7 +10,6 @@ the same code writes to a local folder or an fsspec object store (`s3://…`, `m
 
 from __future__ import annotations
 
-import os
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,7 +21,7 @@ from dagster._core.storage.upath_io_manager import escape_dotdot_segments  # not
 from upath import UPath
 
 from commons_assets.batches import SpooledTable, StoredTable
-from commons_assets.lake import UNPARTITIONED, Lake, write_parquet_atomic
+from commons_assets.lake import UNPARTITIONED, Lake, store_table
 
 # Input metadata of a stage that reads every current partition of an upstream asset: a
 # partition that was never materialized (a new file not yet read) is left out rather than
@@ -99,19 +98,7 @@ class LakeTables(dg.UPathIOManager):
     def dump_to_path(
         self, context: dg.OutputContext, obj: pl.DataFrame | SpooledTable, path: UPath
     ) -> None:
-        if isinstance(obj, SpooledTable):  # written batch by batch already: move it into place
-            if not path.protocol:  # the spool is in the lake's own scratch folder: a rename
-                local = Path(str(path))
-                local.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(obj.path, local)
-            else:  # an object store: an upload (a put is atomic), then the spool goes
-                path.fs.put_file(str(obj.path), path.path)
-                obj.path.unlink(missing_ok=True)
-        elif not path.protocol:  # a local folder: write, then rename
-            write_parquet_atomic(obj, Path(str(path)))
-        else:  # an object store: a put is atomic already
-            with path.open("wb") as handle:
-                obj.write_parquet(handle, compression="zstd", statistics=True)
+        store_table(obj, path)
 
     def load_from_path(
         self, context: dg.InputContext, path: UPath
@@ -153,7 +140,7 @@ class LakeTables(dg.UPathIOManager):
 
     def get_metadata(self, context: dg.OutputContext, obj: Any) -> dict[str, Any]:
         path = self._path_of(context)
-        shown = self._lake.relative(Path(str(path))) if not path.protocol else str(path)
+        shown = self._lake.relative(path) if not path.protocol else str(path)
         return {"path": dg.MetadataValue.path(shown), **self._lake.root_metadata}
 
     def _path_of(self, context: dg.OutputContext) -> UPath:

@@ -3,14 +3,18 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import dagster as dg
 import pytest
+from upath import UPath
 
 from commons_assets.lake import Lake
 from commons_tests.builders import make_data_root
 
 REPO = Path(__file__).resolve().parents[1]
+
+P = TypeVar("P", Path, UPath)
 
 
 @pytest.fixture
@@ -30,10 +34,14 @@ def instance() -> Iterator[dg.DagsterInstance]:
         yield ephemeral
 
 
-def copy_sample(root: Path) -> Path:
-    """The bundled sample's sources and policy, without any earlier build."""
+def copy_sample(root: P) -> P:
+    """The bundled sample's sources and policy, without any earlier build: into a local folder,
+    or uploaded to a folder of an fsspec store."""
     for part in ("sources", "policy"):
-        shutil.copytree(REPO / "data" / part, root / part)
+        if isinstance(root, Path):
+            shutil.copytree(REPO / "data" / part, root / part)
+        else:
+            root.fs.put(str(REPO / "data" / part), (root / part).path, recursive=True)
     return root
 
 

@@ -9,11 +9,11 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 import imagehash
 from PIL import Image
+from upath import UPath
 
 from commons_assets import __version__
 from commons_assets.clean.extraction import TRAFILATURA_VERSION, extract_page
@@ -275,13 +275,13 @@ def _with_span(row: Record, start: int, end: int) -> Record:
     return {**row, "provenance": provenance}
 
 
-def perceptual_hash(path: Path) -> str:
+def perceptual_hash(path: UPath) -> str:
     """64-bit DCT perceptual hash (imagehash.phash, Zauner 2010), as 16 hex digits."""
-    with Image.open(path) as image:
+    with path.open("rb") as handle, Image.open(handle) as image:
         return str(imagehash.phash(image))
 
 
-def clean_images(rows: list[Record], root: Path, settings: CleanSettings) -> CleanOutcome:
+def clean_images(rows: list[Record], root: UPath, settings: CleanSettings) -> CleanOutcome:
     """Image records to image-text rows: a cleaned caption and a perceptual hash."""
     outcome = CleanOutcome()
     config = settings.quality["images"]

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Literal, get_type_hints
 
 from pydantic import Field, create_model
+from upath import UPath
 
 from commons_assets.clean.pii import PII_MODES
 from commons_assets.clean.quality import (
@@ -139,7 +140,7 @@ def _override(kind: str, base: QualityConfig, table: Any) -> QualityConfig:
 
 
 def load_clean_settings(
-    root: Path, defaults: Mapping[str, QualityConfig] = QUALITY_BY_KIND
+    root: UPath, defaults: Mapping[str, QualityConfig] = QUALITY_BY_KIND
 ) -> CleanSettings:
     """Settings from `<root>/policy/clean.toml`, or the defaults when there is none. `defaults`
     holds each registered source kind's rules (kinds.quality_defaults)."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import Field
+from upath import UPath
 
 from commons_assets.dedupe.clusters import DedupeSettings
 from commons_assets.dedupe.minhash import MinHashConfig
@@ -74,7 +75,7 @@ class DedupeFile(SettingsModel):
     clusters: ClustersTable = ClustersTable()
 
 
-def load_dedupe_config(root: Path) -> DedupeConfig:
+def load_dedupe_config(root: UPath) -> DedupeConfig:
     read = read_settings_file(root, SETTINGS_FILE, DedupeFile, DedupeSettingsError)
     if read is None:
         return DedupeConfig()

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import polars as pl
+from upath import UPath
 
-from commons_assets.lake import Lake
+from commons_assets.lake import Lake, read_table, scan_table
 from commons_assets.rights.reviews import append_review, review_line
 
 UNREVIEWABLE_GATES = ("takedown", "opt-out")  # reviews come after them (rights/audit.py)
@@ -36,7 +36,7 @@ QUEUE_COLUMNS = [
 ]
 
 
-def audit_tables(root: Path) -> list[Path]:
+def audit_tables(root: UPath) -> list[UPath]:
     return Lake(root=str(root)).tables_of("rights_")
 
 
@@ -56,13 +56,13 @@ def queue_columns(tables: Iterable[pl.LazyFrame]) -> pl.DataFrame:
     return pl.concat(frames)
 
 
-def audited(root: Path) -> pl.DataFrame:
+def audited(root: UPath) -> pl.DataFrame:
     """Every audited record in the lake, whether its partition is current or not (the CLI's
     search: a record of a removed source can still be shown)."""
-    return queue_columns(pl.scan_parquet(path) for path in audit_tables(root))
+    return queue_columns(scan_table(path) for path in audit_tables(root))
 
 
-def held(root: Path, now: dt.datetime | None = None) -> pl.DataFrame:
+def held(root: UPath, now: dt.datetime | None = None) -> pl.DataFrame:
     """Records held for review in the lake, the longest-waiting first, with their age."""
     return held_in(audited(root), now)
 
@@ -77,12 +77,12 @@ def held_in(audited: pl.DataFrame, now: dt.datetime | None = None) -> pl.DataFra
     )
 
 
-def find(root: Path, key: str) -> list[dict[str, Any]]:
+def find(root: UPath, key: str) -> list[dict[str, Any]]:
     """Audited records whose id (or a prefix of at least 8 characters), sha256 or source id is
     `key`, with their full audit row (evidence included)."""
     found = []
     for path in audit_tables(root):
-        frame = pl.read_parquet(path)
+        frame = read_table(path)
         match = (pl.col("source_id") == key) | (pl.col("sha256") == key)
         match = match | (
             pl.col("id").str.starts_with(key) if len(key) >= 8 else pl.col("id") == key
@@ -92,7 +92,7 @@ def find(root: Path, key: str) -> list[dict[str, Any]]:
 
 
 def decide_record(
-    root: Path,
+    root: UPath,
     key: str,
     decision: str,
     reviewer: str,
@@ -117,7 +117,7 @@ def decide_record(
 
 
 def decide_licence_string(
-    root: Path,
+    root: UPath,
     licence_raw: str,
     decision: str,
     reviewer: str,

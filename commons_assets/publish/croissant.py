@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from pathlib import Path
 
 import mlcroissant as mlc
 import polars as pl
+from upath import UPath
 
 from commons_assets.publish.columns import SCALAR_COLUMNS
 from commons_assets.records import COLUMN_DESCRIPTIONS
@@ -144,7 +144,7 @@ def croissant(
     return metadata.to_json()
 
 
-def write_croissant(folder: Path, document: dict) -> Path:
+def write_croissant(folder: UPath, document: dict) -> UPath:
     path = folder / "croissant.json"
     path.write_text(json.dumps(document, indent=1, sort_keys=True, default=str) + "\n")
     return path

@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import polars as pl
+from upath import UPath
 
+from commons_assets.lake import read_table
 from commons_assets.publish.release import content_fingerprint, file_sha256
 from commons_assets.rights import verify
 from commons_assets.rights.audit import OPEN_TIER, Takedown
@@ -24,7 +25,7 @@ CONFIGS = ("text", "image_text")
 ROWS_PER_BATCH = 10_000  # rows turned into dicts at a time: memory bounded by this, not a shard
 
 
-def tier_folders(release: Path) -> dict[str, Path]:
+def tier_folders(release: UPath) -> dict[str, UPath]:
     """Each tier's folder in a release: the open tier at its root, the others beside it."""
     folders = {OPEN_TIER: release}
     for child in sorted(release.iterdir()) if release.is_dir() else []:
@@ -33,7 +34,7 @@ def tier_folders(release: Path) -> dict[str, Path]:
     return folders
 
 
-def shards(release: Path) -> Iterator[tuple[str, str, Path]]:
+def shards(release: UPath) -> Iterator[tuple[str, str, UPath]]:
     """(tier, config, shard path) of every shard in the release."""
     for tier, folder in tier_folders(release).items():
         for config in CONFIGS:
@@ -42,7 +43,7 @@ def shards(release: Path) -> Iterator[tuple[str, str, Path]]:
 
 
 def row_violations(
-    release: Path,
+    release: UPath,
     takedowns: Iterable[Takedown],
     policy: RightsPolicy | None = None,
     reviews: list[Review] | None = None,
@@ -51,7 +52,7 @@ def row_violations(
     takedowns = list(takedowns)
     checked, violations = 0, []
     for tier, config, shard in shards(release):
-        for batch in pl.read_parquet(shard).iter_slices(ROWS_PER_BATCH):
+        for batch in read_table(shard).iter_slices(ROWS_PER_BATCH):
             for row in batch.to_dicts():
                 checked += 1
                 found = verify.problems(row, takedowns, tier, policy, reviews)
@@ -79,7 +80,7 @@ def image_problems(row: dict[str, Any]) -> list[str]:
     return []
 
 
-def manifest_problems(release: Path) -> list[str]:
+def manifest_problems(release: UPath) -> list[str]:
     """How MANIFEST.json and the release's files disagree (empty when they match)."""
     path = release / "MANIFEST.json"
     try:
@@ -101,7 +102,7 @@ def manifest_problems(release: Path) -> list[str]:
             found.append(f"{name}: bytes differ from the manifest's sha256")
     by_config: dict[str, pl.DataFrame] = {}
     for tier, config, shard in shards(release):  # a config's shards count as one frame
-        frame, key = pl.read_parquet(shard, columns=["id", "sha256"]), f"{tier}/{config}"
+        frame, key = read_table(shard, columns=["id", "sha256"]), f"{tier}/{config}"
         by_config[key] = pl.concat([by_config[key], frame]) if key in by_config else frame
     if content_fingerprint(by_config) != manifest.get("content_fingerprint"):
         found.append("the rows' ids and hashes do not give the manifest's content_fingerprint")

@@ -18,11 +18,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+from upath import UPath
 
 IMAGE_SHARD_BYTES = 256 * 1024 * 1024  # image bytes per image_text shard
 IMAGE_ROW_GROUP_ROWS = 100
@@ -41,7 +41,7 @@ def release_name(row: dict) -> str:
     return f"{row['sha256']}.{extension}"
 
 
-def image_bytes(row: dict, root: Path) -> bytes | None:
+def image_bytes(row: dict, root: UPath) -> bytes | None:
     """The verified bytes of a row's local image file, or None for a remote-only image."""
     image = row.get("image") or {}
     if not image.get("file"):
@@ -70,7 +70,7 @@ def image_batches(
         yield frame.slice(start)
 
 
-def with_image_data(frame: pl.DataFrame, root: Path) -> pa.Table:
+def with_image_data(frame: pl.DataFrame, root: UPath) -> pa.Table:
     """The frame as an Arrow table with `image_data` filled from the files, and `image.file`
     naming the image inside the release instead of a path under the source tree."""
     rows = frame.to_dicts()
@@ -90,15 +90,16 @@ def with_image_data(frame: pl.DataFrame, root: Path) -> pa.Table:
     return table
 
 
-def write_image_shard(table: pa.Table, path: Path) -> None:
+def write_image_shard(table: pa.Table, path: UPath) -> None:
     """One shard with `datasets`' feature metadata, written by pyarrow: Polars writes binary
     columns as large_binary, which `datasets` would not read as an Image."""
     metadata = dict(table.schema.metadata or {})
     metadata[b"huggingface"] = HF_FEATURES.encode()
-    pq.write_table(
-        table.replace_schema_metadata(metadata),
-        path,
-        compression="zstd",
-        row_group_size=IMAGE_ROW_GROUP_ROWS,
-        write_statistics=True,
-    )
+    with path.open("wb") as handle:  # a local file or an object of the store alike
+        pq.write_table(
+            table.replace_schema_metadata(metadata),
+            handle,
+            compression="zstd",
+            row_group_size=IMAGE_ROW_GROUP_ROWS,
+            write_statistics=True,
+        )

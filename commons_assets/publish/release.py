@@ -16,18 +16,24 @@ import datetime as dt
 import fcntl
 import hashlib
 import json
-import os
 import re
-import shutil
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 import yaml
+from upath import UPath
 
+from commons_assets.lake import (
+    is_remote,
+    move_folder,
+    read_table,
+    remove_tree,
+    replace_text,
+    write_parquet,
+)
 from commons_assets.publish.columns import COLUMNS
 from commons_assets.publish.croissant import croissant, licence_link, write_croissant
 from commons_assets.publish.images import image_batches, with_image_data, write_image_shard
@@ -70,8 +76,8 @@ def publishable(audited: pl.DataFrame, excluded_ids: set[str]) -> pl.DataFrame:
 
 
 def _write_shards(
-    frame: pl.DataFrame, folder: Path, columns: list[str], root: Path | None = None
-) -> list[Path]:
+    frame: pl.DataFrame, folder: UPath, columns: list[str], root: UPath | None = None
+) -> list[UPath]:
     """Shards of at most SHARD_ROWS rows; `image_text` shards also carry their images' bytes
     (read from under `root`) and are cut by IMAGE_SHARD_BYTES (publish/images.py)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -84,16 +90,14 @@ def _write_shards(
     for index, shard in enumerate(slices):
         path = folder / f"part-{index:05d}.parquet"
         if with_images:
-            write_image_shard(with_image_data(shard, root or Path(".")), path)
+            write_image_shard(with_image_data(shard, root or UPath(".")), path)
         else:
-            shard.write_parquet(
-                path, compression="zstd", statistics=True, row_group_size=ROW_GROUP_ROWS
-            )
+            write_parquet(shard, path, row_group_size=ROW_GROUP_ROWS)
         paths.append(path)
     return paths
 
 
-def file_sha256(path: Path) -> str:
+def file_sha256(path: UPath) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -111,7 +115,7 @@ def content_fingerprint(frames: dict[str, pl.DataFrame]) -> str:
     return digest.hexdigest()
 
 
-def next_version(releases: Path, today: dt.date) -> str:
+def next_version(releases: UPath, today: dt.date) -> str:
     taken = {p.name for p in releases.iterdir()} if releases.is_dir() else set()
     number = 1
     while f"{today.isoformat()}.{number}" in taken:
@@ -119,7 +123,7 @@ def next_version(releases: Path, today: dt.date) -> str:
     return f"{today.isoformat()}.{number}"
 
 
-def _fingerprint_of(folder: Path) -> str | None:
+def _fingerprint_of(folder: UPath) -> str | None:
     try:
         return json.loads((folder / "MANIFEST.json").read_text()).get("content_fingerprint")
     except (OSError, ValueError):
@@ -131,7 +135,7 @@ def _version_key(name: str) -> tuple[str, int]:
     return day, int(number) if number.isdigit() else -1
 
 
-def unpointed_version(releases: Path) -> str | None:
+def unpointed_version(releases: UPath) -> str | None:
     """The newest release folder when it is newer than LATEST (a run was killed between the
     rename into releases/ and the move of LATEST), else None."""
     if not releases.is_dir():
@@ -150,7 +154,7 @@ def unpointed_version(releases: Path) -> str | None:
     return None
 
 
-def latest(releases: Path) -> str | None:
+def latest(releases: UPath) -> str | None:
     pointer = releases / "LATEST"
     return pointer.read_text().strip() if pointer.exists() else None
 
@@ -423,24 +427,29 @@ def takedown_lines(takedowns: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def previous_ids(folder: Path) -> dict[str, set[str]]:
+def previous_ids(folder: UPath) -> dict[str, set[str]]:
     ids: dict[str, set[str]] = {}
     for name in ("text", "image_text"):
         files = sorted((folder / name).glob("*.parquet"))
         if files:
-            ids[name] = set(pl.concat([pl.read_parquet(f, columns=["id"]) for f in files])["id"])
+            ids[name] = set(pl.concat([read_table(f, columns=["id"]) for f in files])["id"])
     return ids
 
+
+# The Dagster concurrency pools of the steps that write one shared object of the lake: releases/
+# and the duplicate index (a limit of 1 in a deployment whose workers share no file locks).
+RELEASE_POOL = "commons_release"
+INDEX_POOL = "commons_dedupe_index"
 
 STAGING = ".staging"  # releases/.staging/<version>/: a candidate, not yet a release
 
 
-def staging_folder(releases: Path) -> Path:
+def staging_folder(releases: UPath) -> UPath:
     return releases / STAGING
 
 
 def stage_release(
-    releases: Path,
+    releases: UPath,
     tiers: dict[str, dict[str, pl.DataFrame]],
     policy: dict[str, Any],
     dedupe: dict[str, int],
@@ -449,7 +458,7 @@ def stage_release(
     today: dt.date,
     filters: dict[str, int] | None = None,
     reviews: list[dict[str, Any]] | None = None,
-) -> tuple[str, Path | None]:
+) -> tuple[str, UPath | None]:
     """Write the candidate release to releases/.staging/<version>/, complete with its manifest,
     unless its content equals LATEST's. Returns (version, staged folder), or (LATEST, None) when
     nothing changed. Nothing here moves LATEST: `promote` does, once the candidate is verified.
@@ -468,7 +477,7 @@ def stage_release(
         # with the same content it is this release (verified again, then named), not a twin.
         if candidate and _fingerprint_of(releases / candidate) == fingerprint:
             return candidate, None
-    shutil.rmtree(staging_folder(releases), ignore_errors=True)
+    remove_tree(staging_folder(releases))
     version = next_version(releases, today)
     staged = staging_folder(releases) / version
     previous = previous_ids(releases / previous_version) if previous_version else None
@@ -483,8 +492,9 @@ def stage_release(
             )
             (folder / "CHANGES.md").write_text(changes)
             if len(listed) > CHANGES_LISTED:
-                pl.DataFrame(listed, schema=dict.fromkeys(listed[0], pl.String)).write_parquet(
-                    folder / CHANGES_TABLE, compression="zstd", statistics=True
+                write_parquet(
+                    pl.DataFrame(listed, schema=dict.fromkeys(listed[0], pl.String)),
+                    folder / CHANGES_TABLE,
                 )
             (folder / "ATTRIBUTION.md").write_text(_attribution(frames))
         folder.mkdir(parents=True, exist_ok=True)
@@ -512,28 +522,31 @@ def stage_release(
     return version, staged
 
 
-def promote(releases: Path, staged: Path) -> str:
+def promote(releases: UPath, staged: UPath) -> str:
     """Make a verified candidate the newest release: rename it into releases/ (atomic; fails if
     the version exists, releases are immutable), then move LATEST."""
     version = staged.name
-    os.rename(staged, releases / version)
+    move_folder(staged, releases / version)
     point_latest(releases, version)
     with contextlib.suppress(OSError):  # gone, or still holding a refused candidate
         staged.parent.rmdir()
     return version
 
 
-def point_latest(releases: Path, version: str) -> None:
+def point_latest(releases: UPath, version: str) -> None:
     """Name `version` in LATEST, atomically (a reader sees the old name or the new one)."""
-    pointer = releases / ".LATEST.tmp"
-    pointer.write_text(version + "\n")
-    os.replace(pointer, releases / "LATEST")
+    replace_text(releases / "LATEST", version + "\n")
 
 
 @contextmanager
-def releases_locked(releases: Path) -> Iterator[None]:
+def releases_locked(releases: UPath) -> Iterator[None]:
     """One writer at a time: two builds publishing at once (a rebuild after a takedown while a
-    backfill's release runs) would otherwise pick the same version number."""
+    backfill's release runs) would otherwise pick the same version number. On an object store
+    (no file locks) the instance holds it: the release asset is in the pool RELEASE_POOL,
+    limited to one step at a time across runs (deploy/ray/dagster.yaml: concurrency.pools)."""
+    if is_remote(releases):
+        yield
+        return
     releases.mkdir(parents=True, exist_ok=True)
     # Beside the folder, not in it: the release layout is a contract other tools read.
     with (releases.parent / f".{releases.name}.lock").open("w") as handle:

@@ -4,32 +4,40 @@ read from the lake and the releases alone."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import duckdb
+from upath import UPath
 
-from commons_assets.lake import DROPPED_FOLDER, NOT_CARRIED_FOLDER, QUARANTINE_FOLDER, Lake
+from commons_assets.lake import (
+    DROPPED_FOLDER,
+    NOT_CARRIED_FOLDER,
+    QUARANTINE_FOLDER,
+    Lake,
+    is_remote,
+)
 
 
-def _query(files: list[Path], where: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+def _query(files: list[UPath], where: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     if not files:
         return []
     with duckdb.connect() as connection:
+        if is_remote(files[0]):  # DuckDB reads the store through fsspec's own client
+            connection.register_filesystem(files[0].fs)
         relation = connection.sql(
             f"SELECT * FROM read_parquet($files, union_by_name = true) WHERE {where}",
-            params={"files": [str(f) for f in files], **params},
+            params={"files": [f.as_uri() if is_remote(f) else str(f) for f in files], **params},
         )
         columns = relation.columns
         return [dict(zip(columns, row, strict=True)) for row in relation.fetchall()]
 
 
-def find_audited(root: Path, key: str) -> list[dict[str, Any]]:
+def find_audited(root: UPath, key: str) -> list[dict[str, Any]]:
     files = Lake(root=str(root)).tables_of("rights_")
     return _query(files, "id = $key OR source_id = $key OR source_uri = $key", {"key": key})
 
 
-def releases_containing(root: Path, record_id: str) -> list[str]:
+def releases_containing(root: UPath, record_id: str) -> list[str]:
     found = []
     releases = Lake(root=str(root)).releases
     for version in (
@@ -43,7 +51,7 @@ def releases_containing(root: Path, record_id: str) -> list[str]:
     return found
 
 
-def cluster_of(root: Path, record_id: str) -> list[dict[str, Any]]:
+def cluster_of(root: UPath, record_id: str) -> list[dict[str, Any]]:
     path = Lake(root=str(root)).table_path("dedup_clusters")
     if not path.exists():
         return []
@@ -53,7 +61,7 @@ def cluster_of(root: Path, record_id: str) -> list[dict[str, Any]]:
     return _query([path], "cluster_id = $c", {"c": mine[0]["cluster_id"]})
 
 
-def before_the_audit(root: Path, key: str) -> list[str]:
+def before_the_audit(root: UPath, key: str) -> list[str]:
     """Where a record stopped before the audit: dropped by a clean-stage rule (with what it
     measured), not carried by its reader (a deleted post, a non-HTML capture), or quarantined as
     unreadable input (named by source id, URL, file or file:line)."""
@@ -123,7 +131,7 @@ def _licence_line(record: dict) -> str:
     return f"{_quoted(raw)} → {read_as}" + (f" [{kind}]" if kind else "")
 
 
-def trace(root: Path, key: str) -> str:
+def trace(root: UPath, key: str) -> str:
     """A readable account of one record (or every record matching a URL), wherever it stopped:
     quarantined, dropped by a clean rule, or audited (held, excluded, admitted, published)."""
     records = find_audited(root, key)

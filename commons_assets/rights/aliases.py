@@ -25,6 +25,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from upath import UPath
+
 ALIASES_FILE = Path("policy") / "licence_aliases.toml"
 
 
@@ -90,7 +92,7 @@ def _alias(entry: object, number: int) -> LicenceAlias:
     )
 
 
-def load_aliases(root: Path) -> tuple[LicenceAlias, ...]:
+def load_aliases(root: UPath) -> tuple[LicenceAlias, ...]:
     """The aliases in force (empty without a file); AliasError names what cannot be applied."""
     path = root / ALIASES_FILE
     if not path.exists():

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from upath import UPath
+
 from commons_assets.rights.audit import Takedown
 from commons_assets.sources import layout
 from commons_assets.sources.jsonl import json_lines, steward_lines
@@ -16,7 +18,7 @@ TAKEDOWN_MATCHES = ("url", "id", "sha256", "did")
 TAKEDOWN_SCOPES = ("work", "record")
 
 
-def load_takedowns(root: Path) -> tuple[list[Takedown], list[str]]:
+def load_takedowns(root: UPath) -> tuple[list[Takedown], list[str]]:
     """Requests from `policy/takedowns/*.jsonl`, and a description of each unusable line."""
     requests: list[Takedown] = []
     problems: list[str] = []
@@ -48,7 +50,7 @@ def load_takedowns(root: Path) -> tuple[list[Takedown], list[str]]:
     return requests, problems
 
 
-def social_deletions(root: Path) -> list[Takedown]:
+def social_deletions(root: UPath) -> list[Takedown]:
     """Every deletion event of every day, as takedowns (Bluesky: archives respect deletions)."""
     deletions: list[Takedown] = []
     sources = root / "sources"

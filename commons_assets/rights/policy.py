@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field
+from upath import UPath
 
 from commons_assets.rights.aliases import AliasError, LicenceAlias, load_aliases
 from commons_assets.settings import SettingsFileError, SettingsModel, read_settings_file
@@ -74,7 +75,7 @@ class RightsPolicy:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def load_policy(root: Path) -> RightsPolicy:
+def load_policy(root: UPath) -> RightsPolicy:
     """The policy file's settings (defaults without one) with the steward's licence aliases."""
     try:
         aliases = load_aliases(root)
@@ -101,7 +102,7 @@ class PolicyFile(SettingsModel):
     robots_never_captured: Literal["HOLD", "EXCLUDE", "ignore"] | None = None
 
 
-def _policy_file(root: Path) -> RightsPolicy:
+def _policy_file(root: UPath) -> RightsPolicy:
     read = read_settings_file(root, POLICY_FILE, PolicyFile, PolicyError)
     if read is None:
         return RightsPolicy()

@@ -32,6 +32,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from upath import UPath
+
+from commons_assets.lake import is_remote
 from commons_assets.rights.licences import INCLUDE, INCLUDE_ATTRIB, classify_licence
 from commons_assets.sources.jsonl import steward_lines
 
@@ -106,7 +109,7 @@ def parse_review(obj: Any, where: str) -> tuple[Review | None, str | None]:
     return review, None
 
 
-def load_reviews(root: Path) -> tuple[list[Review], list[str]]:
+def load_reviews(root: UPath) -> tuple[list[Review], list[str]]:
     """Every valid decision under `policy/reviews/*.jsonl`, in file and line order, and a
     description of each line that was not applied."""
     reviews: list[Review] = []
@@ -155,7 +158,7 @@ def review_line(
     return line | {"reviewer": reviewer, "reason": reason, "decided_at": decided_at}
 
 
-def append_review(root: Path, line: dict[str, Any], file_name: str = "decisions.jsonl") -> str:
+def append_review(root: UPath, line: dict[str, Any], file_name: str = "decisions.jsonl") -> str:
     """Append one validated decision to `policy/reviews/<file_name>`; returns its file:line."""
     path = root / REVIEW_FOLDER / file_name
     existing = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
@@ -164,6 +167,10 @@ def append_review(root: Path, line: dict[str, Any], file_name: str = "decisions.
     if review is None:
         raise ValueError(problem)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+    added = json.dumps(line, ensure_ascii=False) + "\n"
+    if is_remote(path):  # an object cannot be appended to: written again, whole
+        path.write_text("".join(f"{text}\n" for text in existing) + added, encoding="utf-8")
+    else:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(added)
     return where

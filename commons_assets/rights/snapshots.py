@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 
 import polars as pl
+from upath import UPath
 
+from commons_assets.lake import read_table
 from commons_assets.records import Schema
 from commons_assets.rights.audit import Takedown
 from commons_assets.rights.inputs import load_takedowns, social_deletions
@@ -92,13 +93,13 @@ def fingerprint(frame: pl.DataFrame) -> str:
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
 
 
-def takedown_files(root: Path) -> pl.DataFrame:
+def takedown_files(root: UPath) -> pl.DataFrame:
     """The takedown requests as the files say them now (policy/takedowns, social deletions)."""
     requests, problems = load_takedowns(root)
     return takedown_frame(requests + social_deletions(root), problems)
 
 
-def review_files(root: Path) -> pl.DataFrame:
+def review_files(root: UPath) -> pl.DataFrame:
     """The review decisions as the files say them now (policy/reviews)."""
     return review_frame(*load_reviews(root))
 
@@ -107,11 +108,11 @@ def review_files(root: Path) -> pl.DataFrame:
 FILES = {TAKEDOWNS: takedown_files, REVIEWS: review_files}
 
 
-def staleness(snapshot: Path, files: pl.DataFrame) -> str | None:
+def staleness(snapshot: UPath, files: pl.DataFrame) -> str | None:
     """Why a snapshot table does not hold what the files say now (`files`), or None."""
     if not snapshot.exists():
         return "never materialized"
-    if fingerprint(pl.read_parquet(snapshot)) != fingerprint(files):
+    if fingerprint(read_table(snapshot)) != fingerprint(files):
         return (
             "older than the steward's files: materialize it, then audit again the partitions it "
             "names (the takedown_requests sensor does both)"

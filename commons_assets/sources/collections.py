@@ -9,7 +9,8 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+
+from upath import UPath
 
 from commons_assets.sources.layout import within
 from commons_assets.sources.texts import COLLECTION_FILE
@@ -46,11 +47,11 @@ class CollectionTerms:
         return cls(gated, problem if isinstance(problem, str) else None, fingerprint)
 
 
-def terms_file(sources: Path, kind: str, partition: str) -> Path:
+def terms_file(sources: UPath, kind: str, partition: str) -> UPath:
     return sources / kind / partition / COLLECTION_FILE
 
 
-def fingerprint_of(path: Path) -> str:
+def fingerprint_of(path: UPath) -> str:
     """The content fingerprint of a collection.json, or ABSENT."""
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
@@ -60,7 +61,7 @@ def fingerprint_of(path: Path) -> str:
         return f"unreadable: {type(error).__name__}"
 
 
-def read_terms(root: Path, kind: str, partition: str) -> CollectionTerms:
+def read_terms(root: UPath, kind: str, partition: str) -> CollectionTerms:
     """The terms of one collection. A collection.json that exists but cannot be read, or whose
     `gated` is not true or false, is a problem: the terms are unknown and the audit fails
     closed on it."""

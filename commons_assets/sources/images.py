@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 import warnings
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
+from upath import UPath
 
 from commons_assets import __version__
 from commons_assets.records import PartitionRead, Record, record_id, sha256_hex, steps
@@ -32,14 +32,14 @@ class ImageRejected(Exception):
         self.reason = reason
 
 
-def inspect_image(path: Path, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> dict[str, Any]:
+def inspect_image(path: UPath, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> dict[str, Any]:
     """Decode an image fully and describe it; raises ImageRejected with a reason otherwise.
     The pixel limit is checked on the header before any pixel is decoded."""
     with warnings.catch_warnings():
         # Pillow warns above its own limit; ours is the one that decides.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            with Image.open(path) as image:
+            with path.open("rb") as handle, Image.open(handle) as image:
                 width, height = image.size
                 if width * height > max_pixels:
                     raise ImageRejected(
@@ -63,7 +63,7 @@ def inspect_image(path: Path, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> dic
             raise ImageRejected("image_undecodable", f"{type(error).__name__}: {error}") from error
 
 
-def _image_path(folder: Path, relative: str) -> Path | None:
+def _image_path(folder: UPath, relative: str) -> UPath | None:
     """The file a record names, inside the collection folder, or None if it would escape it."""
     base = folder.resolve()
     for candidate in (folder / relative, folder / FILES_FOLDER / relative):
@@ -79,8 +79,8 @@ def _image_record(
     obj: dict[str, Any],
     source_id: str | None,
     seen: set[str],
-    folder: Path,
-    root: Path,
+    folder: UPath,
+    root: UPath,
     limits: SourceLimits,
 ) -> Record:
     """One line of `records.jsonl` as a record (without provenance); raises ImageRejected."""
@@ -135,9 +135,9 @@ def _image_record(
 
 
 def read_image_collection(
-    folder: Path,
+    folder: UPath,
     partition: str,
-    root: Path,
+    root: UPath,
     limits: SourceLimits = DEFAULT_LIMITS,
     result: PartitionRead | None = None,
 ) -> PartitionRead:

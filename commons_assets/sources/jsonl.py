@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
+from upath import UPath
+
+from commons_assets.lake import is_remote
 from commons_assets.records import PartitionRead
 from commons_assets.sources.layout import within
 from commons_assets.sources.limits import SourceLimits
@@ -63,10 +67,12 @@ class Line:
     detail: str = ""
 
 
-def read_lines(path: Path, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[Line]:
+def read_lines(path: UPath, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[Line]:
     """Every non-blank line of a file, parsed; no bad line raises (RFC 8259 §8.1: JSON
     exchanged between systems MUST be UTF-8)."""
-    with path.open("rb") as stream:
+    with path.open("rb") as opened:
+        # fsspec's files read lines without a size limit: buffered here, the limit holds.
+        stream = io.BufferedReader(cast(io.RawIOBase, opened)) if is_remote(path) else opened
         for number, (raw, whole) in enumerate(_lines(stream, max_line_bytes), start=1):
             if not whole:
                 limit = f"longer than the limit of {max_line_bytes} bytes (max_line_bytes)"
@@ -91,7 +97,7 @@ def _parsed(number: int, raw: bytes) -> Line:
 
 
 def jsonl_objects(
-    path: Path, source_file: str, result: PartitionRead, max_line_bytes: int = MAX_LINE_BYTES
+    path: UPath, source_file: str, result: PartitionRead, max_line_bytes: int = MAX_LINE_BYTES
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, object) for each good line; quarantine the rest with a reason.
     Blank lines are allowed and skipped."""
@@ -127,7 +133,7 @@ def string_field(value: Any) -> str | None:
     return None
 
 
-def steward_lines(root: Path, folder: Path) -> Iterator[tuple[str, Any, str | None]]:
+def steward_lines(root: UPath, folder: Path) -> Iterator[tuple[str, Any, str | None]]:
     """(file:line, parsed value or None, why not) for each non-blank line of the `*.jsonl`
     files in a steward's folder under the data root (takedowns, reviews), in file order. The
     caller reports the unusable lines: a steward file's bad line is shown, never dropped."""
@@ -139,14 +145,14 @@ def steward_lines(root: Path, folder: Path) -> Iterator[tuple[str, Any, str | No
         yield from json_lines(path, relative)
 
 
-def json_lines(path: Path, relative: str) -> Iterator[tuple[str, Any, str | None]]:
+def json_lines(path: UPath, relative: str) -> Iterator[tuple[str, Any, str | None]]:
     """(file:line, parsed value or None, why not) for each non-blank line of one file."""
     for line in read_lines(path):
         where = f"{relative}:{line.number}"
         yield where, line.value, f"{where}: {line.detail}" if line.reason else None
 
 
-def too_large(path: Path, source_file: str, result: PartitionRead, limits: SourceLimits) -> bool:
+def too_large(path: UPath, source_file: str, result: PartitionRead, limits: SourceLimits) -> bool:
     """Quarantine a source file over the per-file limit (it is not read); True if it was."""
     size = path.stat().st_size
     if size <= limits.max_file_bytes:

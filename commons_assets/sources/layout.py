@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
+
+from upath import UPath
 
 ARCHIVE_SUFFIXES = (".warc.gz", ".warc")
 # Dagster partition keys are free text, but keys end up in file names and run tags: keep them to
@@ -19,7 +20,7 @@ IMAGES = "images"
 SOCIAL = "social"
 
 
-def within(path: Path, base: Path) -> bool:
+def within(path: UPath, base: UPath) -> bool:
     """Whether `path`, with every symbolic link followed, stays inside `base`: Commons reads
     nothing outside the data root, whatever a link in it points to."""
     try:
@@ -28,16 +29,16 @@ def within(path: Path, base: Path) -> bool:
         return False
 
 
-def archive_key(path: Path) -> str | None:
+def archive_key(path: UPath) -> str | None:
     for suffix in ARCHIVE_SUFFIXES:
         if path.name.endswith(suffix):
             return path.name[: -len(suffix)]
     return None
 
 
-def archive_files(sources: Path) -> dict[str, Path]:
+def archive_files(sources: UPath) -> dict[str, UPath]:
     """Partition key -> WARC file. `x.warc.gz` wins over a plain `x.warc` of the same name."""
-    found: dict[str, Path] = {}
+    found: dict[str, UPath] = {}
     folder = sources / ARCHIVES
     if not folder.is_dir():
         return found
@@ -50,7 +51,7 @@ def archive_files(sources: Path) -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
-def collection_folders(sources: Path, kind: str) -> dict[str, Path]:
+def collection_folders(sources: UPath, kind: str) -> dict[str, UPath]:
     """Partition key -> collection folder, for `texts` and `images`."""
     folder = sources / kind
     if not folder.is_dir():
@@ -62,7 +63,7 @@ def collection_folders(sources: Path, kind: str) -> dict[str, Path]:
     }
 
 
-def social_days(sources: Path) -> dict[str, Path]:
+def social_days(sources: UPath) -> dict[str, UPath]:
     """Day (YYYY-MM-DD) -> day folder."""
     folder = sources / SOCIAL
     if not folder.is_dir():
@@ -78,7 +79,7 @@ def social_days(sources: Path) -> dict[str, Path]:
     return days
 
 
-def unusable_names(sources: Path) -> list[str]:
+def unusable_names(sources: UPath) -> list[str]:
     """Entries under sources/ that define no partition, each with the reason, so that the
     sensor and `commons build` say what they leave out."""
     usable = {
@@ -99,7 +100,7 @@ def unusable_names(sources: Path) -> list[str]:
     return names
 
 
-def _why_unusable(path: Path, kind: str, sources: Path) -> str:
+def _why_unusable(path: UPath, kind: str, sources: UPath) -> str:
     if not within(path, sources):
         return "a symbolic link to outside the data root"
     if kind == ARCHIVES:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import Field
+from upath import UPath
 
 from commons_assets.batches import MIB, BatchSize
 from commons_assets.settings import (
@@ -67,7 +68,7 @@ class LimitsFile(SettingsModel):
     limits: LimitsTable = LimitsTable()
 
 
-def load_limits(root: Path) -> SourceLimits:
+def load_limits(root: UPath) -> SourceLimits:
     """The limits in `<root>/policy/sources.toml`, or the defaults without one."""
     read = read_settings_file(root, LIMITS_FILE, LimitsFile, LimitsError)
     if read is None:

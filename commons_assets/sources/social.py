@@ -10,8 +10,9 @@ decides what it means.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
+
+from upath import UPath
 
 from commons_assets import __version__
 from commons_assets.records import PartitionRead, Signal, record_id, sha256_hex, steps
@@ -33,7 +34,7 @@ def _declaration_time(record: dict[str, Any]) -> str:
     return string_field(record.get("updatedAt")) or ""
 
 
-def _outside(result: PartitionRead, path: Path, root: Path) -> None:
+def _outside(result: PartitionRead, path: UPath, root: UPath) -> None:
     result.quarantine(
         path.relative_to(root).as_posix(),
         "outside_data_root",
@@ -41,7 +42,7 @@ def _outside(result: PartitionRead, path: Path, root: Path) -> None:
     )
 
 
-def read_intents(day: Path, root: Path, result: PartitionRead) -> dict[str, dict[str, Any]]:
+def read_intents(day: UPath, root: UPath, result: PartitionRead) -> dict[str, dict[str, Any]]:
     """The newest declaration per DID as of the end of `day`.
 
     Intents are account-wide and stay in force until replaced, so the declarations of earlier
@@ -68,7 +69,7 @@ def read_intents(day: Path, root: Path, result: PartitionRead) -> dict[str, dict
 
 
 def _read_intents_file(
-    path: Path, root: Path, result: PartitionRead, latest: dict[str, dict[str, Any]]
+    path: UPath, root: UPath, result: PartitionRead, latest: dict[str, dict[str, Any]]
 ) -> None:
     source_file = path.relative_to(root).as_posix()
     for line, obj in jsonl_objects(path, source_file, result):
@@ -100,7 +101,7 @@ def _read_intents_file(
             latest[did] = entry
 
 
-def read_deletions(day: Path, root: Path, result: PartitionRead) -> tuple[set[str], set[str]]:
+def read_deletions(day: UPath, root: UPath, result: PartitionRead) -> tuple[set[str], set[str]]:
     """(deleted post URIs, deleted account DIDs)."""
     path = day / DELETIONS_FILE
     uris: set[str] = set()
@@ -128,9 +129,9 @@ def read_deletions(day: Path, root: Path, result: PartitionRead) -> tuple[set[st
 
 
 def read_social_day(
-    day: Path,
+    day: UPath,
     partition: str,
-    root: Path,
+    root: UPath,
     limits: SourceLimits = DEFAULT_LIMITS,
     result: PartitionRead | None = None,
 ) -> PartitionRead:

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
+
+from upath import UPath
 
 from commons_assets import __version__
 from commons_assets.records import PartitionRead, record_id, sha256_hex, steps
@@ -18,7 +19,7 @@ COLLECTION_FILE = "collection.json"
 COLLECTION_DEFAULTS = ("licence", "source_url", "publisher", "language", "author")
 
 
-def read_collection_defaults(folder: Path, result: PartitionRead, root: Path) -> dict[str, Any]:
+def read_collection_defaults(folder: UPath, result: PartitionRead, root: UPath) -> dict[str, Any]:
     """`collection.json` defaults, or {} (quarantined with a reason when unreadable)."""
     path = folder / COLLECTION_FILE
     if not path.exists():
@@ -39,9 +40,9 @@ def read_collection_defaults(folder: Path, result: PartitionRead, root: Path) ->
 
 
 def read_text_collection(
-    folder: Path,
+    folder: UPath,
     partition: str,
-    root: Path,
+    root: UPath,
     limits: SourceLimits = DEFAULT_LIMITS,
     result: PartitionRead | None = None,
 ) -> PartitionRead:

@@ -16,7 +16,7 @@ from commons_assets.clean.records import CLEAN_SCHEMA, DROPPED_SCHEMA
 from commons_assets.clean.settings import CleanSettings
 from commons_assets.defs.sources.assets import SOURCE_ASSETS
 from commons_assets.kinds import KINDS, SourceKind, quality_defaults
-from commons_assets.lake import Lake
+from commons_assets.lake import Lake, read_table
 from commons_assets.operations import per_partition_asset
 from commons_assets.records import Record, rows_of
 from commons_assets.reporting import PREVIEW_ROWS, column_schema, preview, table
@@ -93,7 +93,7 @@ def _write_clean(
         f"{asset}[{partition}]: {counts.kept} kept ({sum(counts.not_extracted.values())} not "
         f"extracted), {counts.dropped} dropped"
     )
-    dropped_preview = pl.read_parquet(lake.dropped_path(asset, partition), n_rows=PREVIEW_ROWS)
+    dropped_preview = read_table(lake.dropped_path(asset, partition), n_rows=PREVIEW_ROWS)
     metadata: dict[str, Any] = {
         "dagster/row_count": counts.kept,
         "dagster/column_schema": column_schema(CLEAN_SCHEMA),

@@ -22,6 +22,7 @@ from commons_assets.defs.rights.checks import require_cleared
 from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake
 from commons_assets.operations import TRANSIENT_RETRY, per_partition_asset
+from commons_assets.publish.release import INDEX_POOL
 from commons_assets.records import Schema
 from commons_assets.reporting import column_schema, table
 from commons_assets.rights.audit import ADMITTED
@@ -212,6 +213,7 @@ def dedup_clusters_asset(
         name="dedup_clusters",
         ins={asset.key.to_user_string(): every_partition(asset) for asset in signatures},
         group_name=GROUP,
+        pool=INDEX_POOL,
         retry_policy=TRANSIENT_RETRY,
         kinds={"parquet", "polars", "duckdb"},
         description=(

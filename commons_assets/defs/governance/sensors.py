@@ -19,7 +19,7 @@ from commons_assets.defs.governance.assets import held_records
 from commons_assets.defs.publish.assets import release
 from commons_assets.defs.rights.checks import audit_check_keys
 from commons_assets.kinds import KINDS, SourceKind
-from commons_assets.lake import Lake
+from commons_assets.lake import Lake, read_table
 from commons_assets.rights import snapshots
 from commons_assets.rights.audit import Takedown, takedown_hits
 from commons_assets.rights.reviews import Review, review_for
@@ -127,7 +127,7 @@ def affected_partitions(
     affected = []
     for kind in kinds:
         for key, path in lake.current_tables(kind.clean_asset, kind.partitions, instance).items():
-            rows = pl.read_parquet(path, columns=ROW_COLUMNS).to_dicts()
+            rows = read_table(path, columns=ROW_COLUMNS).to_dicts()
             if any(names(row, new) for row in rows):
                 affected.append((kind, key))
     return affected

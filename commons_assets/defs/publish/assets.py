@@ -5,11 +5,11 @@ import datetime as dt
 import json
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import polars as pl
+from upath import UPath
 
 from commons_assets.dedupe.clusters import not_published
 from commons_assets.defs.dedupe.assets import dedup_clusters
@@ -20,11 +20,12 @@ from commons_assets.defs.rights.assets import (
 )
 from commons_assets.defs.rights.checks import cleared_partitions
 from commons_assets.kinds import KINDS, SourceKind, by_name
-from commons_assets.lake import DROPPED_FOLDER, QUARANTINE_FOLDER, Lake
+from commons_assets.lake import DROPPED_FOLDER, QUARANTINE_FOLDER, Lake, read_table
 from commons_assets.operations import TRANSIENT_RETRY
 from commons_assets.publish import gate
 from commons_assets.publish.columns import COLUMNS
 from commons_assets.publish.release import (
+    RELEASE_POOL,
     latest,
     point_latest,
     promote,
@@ -112,7 +113,7 @@ def filter_counts(lake: Lake, audited: pl.DataFrame) -> dict[str, int]:
     ):
         files = lake.side_tables(folder)
         if files:
-            reasons = pl.concat([pl.read_parquet(f, columns=["reason"]) for f in files])
+            reasons = pl.concat([read_table(f, columns=["reason"]) for f in files])
             for reason, count in reasons.group_by("reason").len().iter_rows():
                 counts[f"{label}: {reason}"] = count
     if audited.height:
@@ -194,7 +195,7 @@ def _policy_record(rows: pl.DataFrame, current: RightsPolicy) -> dict[str, Any]:
 
 
 def _gate(
-    candidate: Path, takedowns: list[Takedown], policy: RightsPolicy, reviews: list[Review]
+    candidate: UPath, takedowns: list[Takedown], policy: RightsPolicy, reviews: list[Review]
 ) -> tuple[list[dict[str, Any]], list[str], list[dg.AssetCheckResult]]:
     """Verify a candidate release; (row violations, manifest problems, check results)."""
     checked, violations = gate.row_violations(candidate, takedowns, policy, reviews)
@@ -250,6 +251,7 @@ def release_asset(
 
     @dg.asset(
         name="release",
+        pool=RELEASE_POOL,
         ins={
             **{audit.key.to_user_string(): every_partition(audit) for audit in audits},
             "clusters": dg.AssetIn(clusters_asset.key),

@@ -19,7 +19,7 @@ from commons_assets.clean.records import CleanRecord
 from commons_assets.defs.clean.assets import CLEAN_ASSETS, SITE_POLICIES
 from commons_assets.defs.sources.assets import archive_pages
 from commons_assets.kinds import KINDS, SourceKind
-from commons_assets.lake import Lake
+from commons_assets.lake import Lake, read_table, scan_table
 from commons_assets.operations import TRANSIENT_RETRY, per_partition_asset
 from commons_assets.reporting import column_schema, md, md_list, table
 from commons_assets.rights import snapshots
@@ -263,7 +263,7 @@ def previously_held(lake: Lake, asset: str, context: dg.AssetExecutionContext) -
     path = lake.table_path(asset, context.partition_key)
     if not path.exists():
         return {}
-    previous = pl.scan_parquet(path)
+    previous = scan_table(path)
     if "held_since" not in previous.collect_schema().names():
         return {}
     held = previous.filter(pl.col("held_since").is_not_null()).select("id", "held_since")
@@ -339,7 +339,7 @@ def stale_site_audits(
     of their hosts was added, removed or changed (a robots.txt WARC that arrived later): they
     must be audited again."""
     path = lake.table_path(SITE_POLICIES)
-    current = SitePolicies.from_frame(pl.read_parquet(path)) if path.exists() else None
+    current = SitePolicies.from_frame(read_table(path)) if path.exists() else None
     stale = {}
     for key, audited in page_audits.items():
         recorded = latest_metadata(instance, rights_pages.key, key).get(SITE_POLICIES_DIGEST)

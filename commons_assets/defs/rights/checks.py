@@ -13,7 +13,7 @@ from dagster._core.storage.asset_check_execution_record import (
 )
 
 from commons_assets.defs.rights.assets import RIGHTS_ASSETS
-from commons_assets.lake import Lake
+from commons_assets.lake import Lake, read_table
 from commons_assets.reporting import table
 from commons_assets.rights import snapshots, verify
 from commons_assets.rights.audit import ADMITTED
@@ -33,7 +33,7 @@ def _snapshot(lake: Lake, name: str) -> tuple[pl.DataFrame, str]:
             "of the steward's files; materialize it first (Materialize all does).",
             allow_retries=False,
         )
-    frame = pl.read_parquet(path)
+    frame = read_table(path)
     return frame, snapshots.fingerprint(frame)
 
 
@@ -79,7 +79,7 @@ def audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
         failures = []
         checked = 0
         if path.exists():
-            admitted = pl.read_parquet(path).filter(pl.col("decision").is_in(ADMITTED))
+            admitted = read_table(path).filter(pl.col("decision").is_in(ADMITTED))
             for row in admitted.to_dicts():
                 checked += 1
                 if found := verify.problems(row, takedowns, policy=policy, reviews=reviews):
@@ -108,7 +108,7 @@ def audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
                 severity=dg.AssetCheckSeverity.WARN,
                 metadata={"note": f"{name}[{context.partition_key}] has no audit table"},
             )
-        frame = pl.read_parquet(path)
+        frame = read_table(path)
         held = frame.filter(pl.col("decision") == "HOLD")
         # Social posts are admitted by consent, not licence: their missing licences are normal.
         licensed = frame.filter(pl.col("source_kind") != "social")
