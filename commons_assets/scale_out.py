@@ -24,12 +24,23 @@ from commons_assets.build import dependency_order, partitions_to_build
 from commons_assets.definitions import build_defs
 from commons_assets.defs.sources.sensors import sync_partitions
 from commons_assets.lake import Lake
+from commons_assets.publish.release import INDEX_POOL, RELEASE_POOL
 
 RAY_ADDRESS_ENV = "COMMONS_RAY_ADDRESS"
 LOCAL_HEAD = "http://127.0.0.1:8265"
 # What a step process needs from the submitting one: the instance (DAGSTER_HOME and the
-# database it names) and the data root.
-FORWARDED = ("DAGSTER_HOME", "DAGSTER_PG_URL", "COMMONS_DATA")
+# database it names), the data root, and how to reach it when it is on an S3 store (botocore's
+# own settings; on a cloud, workers usually take credentials from their machine's role instead).
+FORWARDED = (
+    "DAGSTER_HOME",
+    "DAGSTER_PG_URL",
+    "COMMONS_DATA",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+)
 
 
 def ray_steps() -> dg.ExecutorDefinition:
@@ -114,6 +125,23 @@ def plan_phases(
     return phases
 
 
+# One step at a time in each pool of a step that writes one shared object of the lake: no file
+# lock serialises them on an object store (publish/release.py). Set on the instance, not by
+# `concurrency.pools.default_limit`, which would limit the `cpu` pool too (the cluster itself
+# schedules CPU-bound steps by the CPUs it has).
+SHARED_WRITER_POOLS = (RELEASE_POOL, INDEX_POOL)
+
+
+def limit_shared_writers(instance: dg.DagsterInstance) -> None:
+    """Limit each shared-writer pool to one step, unless a limit was set already (the
+    operator's: `dagster instance concurrency set <pool> <limit>`)."""
+    storage = instance.event_log_storage
+    for pool in SHARED_WRITER_POOLS:
+        info = storage.get_concurrency_info(pool)
+        if info.limit is None or info.using_default_limit:
+            storage.set_concurrency_slots(pool, 1)
+
+
 def build_on_cluster(
     lake: Lake,
     instance: dg.DagsterInstance,
@@ -124,6 +152,7 @@ def build_on_cluster(
     runs of a phase go at once (up to `runs_at_once`, each run in a process of its own: Dagster
     runs are not made to share a process), the cluster runs as many steps as it has CPUs.
     Returns False if a run failed (the rest still runs; what depends on it fails)."""
+    limit_shared_writers(instance)
     sync_partitions(instance, lake)
     assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
     succeeded = True

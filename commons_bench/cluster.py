@@ -10,10 +10,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 RAY = str(Path(sys.executable).parent / "ray")
 POSTGRES_ENV = "DAGSTER_PG_TEST_URL"
@@ -91,3 +93,54 @@ def fresh_database(server: str | None = None) -> Iterator[str]:
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+# What s3fs (botocore) needs to reach a local S3 server: its address and any credentials (the
+# server accepts all). The scale-out profile forwards these to the steps (scale_out.FORWARDED).
+def s3_settings(endpoint: str) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL_S3": endpoint,
+        "AWS_ACCESS_KEY_ID": "commons-test",
+        "AWS_SECRET_ACCESS_KEY": "commons-test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+
+
+@contextmanager
+def s3_server() -> Iterator[str]:
+    """An S3-compatible object store on localhost (moto's server mode, in memory), on a free
+    port; yields its endpoint URL; stopped afterwards."""
+    port = free_port()
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    endpoint = f"http://127.0.0.1:{port}"
+    # It logs every request: into a file, never a pipe nobody reads (a full pipe blocks it).
+    with tempfile.TemporaryFile() as log:
+        try:
+            server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        except OSError as error:
+            raise ClusterUnavailable(f"moto server: {error}") from error
+        try:
+            _wait_for(server, port, log)
+            yield endpoint
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+def _wait_for(server: subprocess.Popen[bytes], port: int, log: IO[bytes]) -> None:
+    """Until the server answers on `port` (a minute at most)."""
+    deadline = time.monotonic() + 60
+    while True:
+        if server.poll() is not None:
+            log.seek(0)
+            message = log.read().decode(errors="replace")
+            raise ClusterUnavailable(f"moto server ended: {message[-2000:]}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if time.monotonic() > deadline:
+            raise ClusterUnavailable(f"moto server did not answer on port {port}")
+        time.sleep(0.2)

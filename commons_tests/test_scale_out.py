@@ -1,8 +1,9 @@
 """The scale-out profile (deploy/ray, docs/scale-out.md) on this machine's real services: a
 fresh PostgreSQL database for the instance, a Ray head with 2 CPUs on localhost, every step of
-every run a Ray job. The bundled sample built through it is the golden release of the embedded
-default, byte for byte (same row ids, same shard checksums). Needs PostgreSQL and Ray; skipped
-without them, except where COMMONS_REQUIRE_RAY is set (CI)."""
+every run a Ray job, the data root (sources, lake, duplicate index, releases) on an S3 server on
+localhost (moto's server mode). The bundled sample built through it is the golden release of
+the embedded default, byte for byte (same row ids, same shard checksums). Needs PostgreSQL, Ray
+and moto; skipped without them, except where COMMONS_REQUIRE_RAY is set (CI)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ import importlib
 import json
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from upath import UPath
 
 from commons_assets.lake import Lake
+from commons_assets.operations import CPU_POOL
+from commons_assets.publish.release import INDEX_POOL, RELEASE_POOL
 from commons_bench import cluster
 from commons_tests.conftest import copy_sample
 from commons_tests.optional import import_or_skip
@@ -26,6 +31,8 @@ from commons_tests.test_postgres_instance import database  # noqa: F401 - a fixt
 
 import_or_skip("ray", required_by="COMMONS_REQUIRE_RAY")
 import_or_skip("dagster_ray", required_by="COMMONS_REQUIRE_RAY")
+import_or_skip("moto.server", required_by="COMMONS_REQUIRE_RAY")
+import_or_skip("s3fs", required_by="COMMONS_REQUIRE_RAY")
 
 
 @pytest.fixture
@@ -41,16 +48,34 @@ def ray_head() -> Iterator[str]:
         pytest.skip(str(error))
 
 
+@pytest.fixture
+def s3_root(monkeypatch: pytest.MonkeyPatch) -> Iterator[UPath]:
+    """A bucket on an S3 server on localhost, reached through s3fs as a cloud bucket would be
+    (the endpoint and credentials in botocore's environment variables)."""
+    try:
+        with cluster.s3_server() as endpoint:
+            for name, value in cluster.s3_settings(endpoint).items():
+                monkeypatch.setenv(name, value)
+            root = UPath(f"s3://commons-{uuid.uuid4().hex[:8]}/data")
+            root.fs.mkdir(root.path.split("/")[0])
+            yield root
+    except cluster.ClusterUnavailable as error:
+        if os.environ.get("COMMONS_REQUIRE_RAY"):
+            pytest.fail(str(error))
+        pytest.skip(str(error))
+
+
 def test_the_sample_built_with_every_step_a_ray_job_is_the_golden_release(
     database: str,  # noqa: F811 - the fixture imported above
     ray_head: str,
+    s3_root: UPath,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     home = tmp_path / "home"
     home.mkdir()
     shutil.copy(REPO / "deploy" / "ray" / "dagster.yaml", home / "dagster.yaml")
-    root = copy_sample(tmp_path / "data")
+    root = copy_sample(s3_root)
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("COMMONS_DATA", str(root))
     monkeypatch.setenv("COMMONS_RAY_ADDRESS", ray_head)
@@ -61,6 +86,12 @@ def test_the_sample_built_with_every_step_a_ray_job_is_the_golden_release(
     with dg.DagsterInstance.get() as instance:
         assert scale_out.build_on_cluster(lake, instance, echo=lines.append), "\n".join(lines)
         runs = instance.get_run_records()
+        # The steps that write one shared object of the bucket go one at a time; the cluster
+        # alone limits the CPU-bound ones.
+        pools = instance.event_log_storage
+        assert pools.get_concurrency_info(RELEASE_POOL).limit == 1
+        assert pools.get_concurrency_info(INDEX_POOL).limit == 1
+        assert pools.get_concurrency_info(CPU_POOL).limit is None
         steps = [
             event
             for record in runs
@@ -72,3 +103,7 @@ def test_the_sample_built_with_every_step_a_ray_job_is_the_golden_release(
     assert steps and all("in Ray job dagster-step-" in (e.message or "") for e in steps)
     assert len(steps) >= 40, len(steps)
     assert released_files(lake) == json.loads(GOLDEN.read_text())
+    # The lake is the bucket's: its tables, the duplicate index and the release are objects.
+    assert lake.on_object_store and lake.index_path.exists()
+    assert lake.table_path("clean_pages", "crawl-2026-11-a").exists()
+    assert not (tmp_path / "data").exists()
