@@ -66,6 +66,9 @@ RECORD_SCHEMA: Schema = {
     "image": IMAGE,
     "language": pl.String,
     "date": pl.String,
+    # When the crawler fetched the record (WARC-Date): the site files current then govern it,
+    # whatever publication date its markup states (`date`). Null for kinds without a capture.
+    "fetched_at": pl.String,
     "licence": pl.String,
     "licence_raw": pl.String,
     "licence_class": pl.String,
@@ -108,6 +111,7 @@ class Record(TypedDict, total=False):
     image: dict[str, Any] | None
     language: str | None
     date: str | None
+    fetched_at: str | None
     licence: str | None
     licence_raw: str | None
     licence_class: str | None
@@ -310,6 +314,7 @@ COLUMN_DESCRIPTIONS = {
     "record_role": "page, robots.txt, ai.txt or tdmrep.json capture; document; image; post.",
     "html": "The page's HTML as captured (source stage only).",
     "date": "Publication date from the markup or source, else the capture date.",
+    "fetched_at": "When the crawler fetched the page (WARC-Date): the site files of then govern.",
     "language_score": "fastText's probability for the identified language.",
     "pii": "How many PII matches of each kind were replaced by placeholders.",
     "lines_removed": "Lines removed by the line-level quality rules.",

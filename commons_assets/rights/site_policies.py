@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -177,3 +177,10 @@ class SitePolicies:
             for c in found
         )
         return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
+def fetched_at(row: Mapping[str, Any]) -> str | None:
+    """When a page was fetched (its capture's WARC-Date): the site files current then govern
+    it. A page cleaned by a Commons before `fetched_at` existed has only `date`, which is the
+    capture date unless its markup stated a publication date (clean it again to be exact)."""
+    return row.get("fetched_at") or row.get("date")

@@ -13,10 +13,10 @@ import os
 import tempfile
 import zlib
 from importlib.metadata import version
-from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from upath import UPath
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
@@ -61,7 +61,7 @@ class _WholeFileGzip(Exception):
 
 
 def read_warc(
-    path: Path,
+    path: UPath,
     partition: str,
     source_file: str,
     limits: SourceLimits = DEFAULT_LIMITS,
@@ -101,7 +101,7 @@ def read_warc(
         )
 
 
-def _gunzip(path: Path, target: IO[bytes]) -> str | None:
+def _gunzip(path: UPath, target: IO[bytes]) -> str | None:
     """Decompress every gzip member of `path` into `target`, keeping all output up to any damage.
     Returns a description of the damage, or None."""
     inflater = zlib.decompressobj(31)
@@ -298,6 +298,7 @@ def _parse_record(
         "html": text if role == "page" else None,
         "text": text if role != "page" else None,
         "date": record.rec_headers.get_header("WARC-Date"),
+        "fetched_at": record.rec_headers.get_header("WARC-Date"),
         "consent": signals,
         "sha256": content_sha,
         "content_type": content_type,

@@ -405,3 +405,42 @@ def test_a_page_audit_made_before_its_sites_captures_changed_is_stale(
     assert run_pages(lake, instance).success
     assert stale_site_audits(lake, instance, page_audits(lake)) == {}
     assert decisions(lake)["nofiles.example/page"] == ("EXCLUDE", "opt-out")
+
+
+@pytest.mark.parametrize("decide_first", [False, True])
+def test_a_page_is_judged_by_the_site_files_current_when_it_was_fetched_not_published(
+    sites_root: Path, instance, decide_first: bool
+) -> None:
+    """A page published in 2019 (its markup says so) and fetched in 2026: the robots.txt that
+    governs it is the one current at the fetch (2026-11-01, blocking GPTBot), not the one of
+    2020 (allowing everyone), which is the only capture before the publication date."""
+    (sites_root / "policy").mkdir(exist_ok=True)
+    (sites_root / "policy" / "clean.toml").write_text(
+        f"[extraction]\ndecide_first = {str(decide_first).lower()}\n"
+    )
+    published = '<meta property="article:published_time" content="2019-05-01T00:00:00Z">'
+    robots_warc(
+        sites_root,
+        "robotstxt-history",
+        [
+            ("https://dated.example/robots.txt", "2020-01-01T00:00:00Z", b"User-agent: *\n"),
+            (
+                "https://dated.example/robots.txt",
+                "2026-11-01T00:00:00Z",
+                b"User-agent: GPTBot\nDisallow: /\n",
+            ),
+        ],
+    )
+    page = warc_record_bytes(
+        "https://dated.example/old-story", article("Old story", CC_BY + published), number=0
+    )
+    (sites_root / "sources" / "archives" / "dated.warc.gz").write_bytes(page)
+    lake = Lake(root=str(sites_root))
+    assert run_pages(lake, instance, partition="dated").success
+    frame = pl.read_parquet(lake.table_path("rights_pages", "dated"))
+    [row] = frame.to_dicts()
+    assert (row["decision"], row["gate"]) == ("EXCLUDE", "opt-out")
+    robots = [e for e in row["evidence"] if e["channel"].startswith("robots.txt")]
+    assert robots and all("captured 2026-11-01T00:00:00Z" in e["location"] for e in robots)
+    if not decide_first:  # extracted: the markup's publication date is the record's date
+        assert row["date"].startswith("2019-05-01"), row["date"]

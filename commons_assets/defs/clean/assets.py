@@ -23,7 +23,7 @@ from commons_assets.reporting import PREVIEW_ROWS, column_schema, preview, table
 from commons_assets.rights import snapshots
 from commons_assets.rights.audit import excluded_before_extraction
 from commons_assets.rights.policy import RightsPolicy
-from commons_assets.rights.site_policies import SitePolicies
+from commons_assets.rights.site_policies import SitePolicies, fetched_at
 from commons_assets.steward import StewardSettings
 from commons_assets.storage import batched, optional
 
@@ -133,7 +133,7 @@ def decided_before(
 
     def decided(row: Record) -> tuple[str, str] | None:
         # The site files current when the page was fetched (its capture's WARC-Date).
-        site = site_policies.files_for(row.get("source_uri") or "", row.get("date"))
+        site = site_policies.files_for(row.get("source_uri") or "", fetched_at(row))
         decision = excluded_before_extraction(row, site, requests, policy)
         return (decision.gate, decision.reason) if decision is not None else None
 

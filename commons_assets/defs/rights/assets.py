@@ -33,6 +33,7 @@ from commons_assets.rights.site_policies import (
     SITE_POLICY_SCHEMA,
     SitePolicies,
     captures,
+    fetched_at,
     host_key,
 )
 from commons_assets.sources.collections import (
@@ -67,7 +68,7 @@ def audit_rows(
     for row in rows:
         site: SiteFiles | None = None
         if sites is not None:
-            site = sites.files_for(row.get("source_uri") or "", row.get("date"))
+            site = sites.files_for(row.get("source_uri") or "", fetched_at(row))
         result = decide(row, site, takedowns, policy, reviews or [])
         if result.decision != EXCLUDE and not extracted(row):
             # Excluded before extraction under site files or takedowns that no longer exclude
