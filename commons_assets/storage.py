@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -21,7 +20,7 @@ from dagster._core.storage.upath_io_manager import escape_dotdot_segments  # not
 from upath import UPath
 
 from commons_assets.batches import SpooledTable, StoredTable
-from commons_assets.lake import UNPARTITIONED, Lake, store_table
+from commons_assets.lake import UNPARTITIONED, Lake, read_table, scan_table, store_table
 
 # Input metadata of a stage that reads every current partition of an upstream asset: a
 # partition that was never materialized (a new file not yet read) is left out rather than
@@ -107,14 +106,7 @@ class LakeTables(dg.UPathIOManager):
             raise FileNotFoundError(str(path))
         if _wants_stored(context):  # read a batch at a time by the step
             return StoredTable(path)
-        if not path.protocol:
-            local = Path(str(path))
-            return pl.scan_parquet(local) if _wants_lazy(context) else pl.read_parquet(local)
-        # Through fsspec, whatever the store: Polars scans only the stores its own object_store
-        # client knows, with options named differently from fsspec's.
-        with path.open("rb") as handle:
-            frame = pl.read_parquet(handle)
-        return frame.lazy() if _wants_lazy(context) else frame
+        return scan_table(path) if _wants_lazy(context) else read_table(path)
 
     def load_input(self, context: dg.InputContext) -> Any:
         if context.has_asset_partitions and not context.asset_partition_keys:
