@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import polars as pl
@@ -17,11 +17,13 @@ from upath import UPath
 from commons_assets.lake import read_table
 from commons_assets.publish.release import content_fingerprint, file_sha256
 from commons_assets.rights import verify
-from commons_assets.rights.audit import OPEN_TIER, Takedown
+from commons_assets.rights.audit import OPEN_TIER, SiteFiles, Takedown
 from commons_assets.rights.policy import RightsPolicy
 from commons_assets.rights.reviews import Review
 
 CONFIGS = ("text", "image_text")
+# The site files governing a release row's page (None: not a page, or not checked).
+SiteFilesOf = Callable[[dict[str, Any]], SiteFiles | None]
 ROWS_PER_BATCH = 10_000  # rows turned into dicts at a time: memory bounded by this, not a shard
 
 
@@ -47,6 +49,7 @@ def row_violations(
     takedowns: Iterable[Takedown],
     policy: RightsPolicy | None = None,
     reviews: list[Review] | None = None,
+    site_files: SiteFilesOf | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """(rows checked, one entry per row that must not be published, with its problems)."""
     takedowns = list(takedowns)
@@ -55,7 +58,8 @@ def row_violations(
         for batch in read_table(shard).iter_slices(ROWS_PER_BATCH):
             for row in batch.to_dicts():
                 checked += 1
-                found = verify.problems(row, takedowns, tier, policy, reviews)
+                site = site_files(row) if site_files is not None else None
+                found = verify.problems(row, takedowns, tier, policy, reviews, site)
                 found += image_problems(row)
                 if found:
                     violations.append(

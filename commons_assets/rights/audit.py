@@ -235,6 +235,16 @@ def _tdm_meta(record: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return values.get("reservation"), values.get("policy")
 
 
+def site_file_evidence(
+    record: Mapping[str, Any], site: SiteFiles | None, policy: RightsPolicy
+) -> tuple[list[Signal], list[tuple[str, str]]]:
+    """(the evidence, the findings) that a page's site files give under `policy`: what the
+    audit records for them, recomputed on its own by the blocking checks (rights.verify)."""
+    evidence: list[Signal] = []
+    findings = _site_opt_outs(record, record.get("source_uri") or "", site, policy, evidence, [])
+    return evidence, findings
+
+
 def _site_opt_outs(
     record: Mapping[str, Any],
     url: str,

@@ -6,22 +6,28 @@ forbidden record through.
 The `decision`, `gate` and recorded verdicts are not trusted: every signal whose raw value can be
 read again is read again with the same parsers the audit uses (licence statements, aipref
 Content-Usage and Content-Signal, noai directives, user intents, the effective TDM reservation).
-Site files (robots.txt, ai.txt, tdmrep.json) are not in the row, so their recorded verdict is
-taken as the audit wrote it; a forbidding one fails the row. Works on an audit row (`evidence`)
-and on a release row (`consent` plus `licence_evidence`).
+Site files (robots.txt, ai.txt, tdmrep.json) are not in the row: a forbidding recorded verdict
+fails the row, and when the caller passes the site files that govern the page (the captures
+current when it was fetched, from the site_policies table) their evidence is recomputed and
+the row's must name the same captures, so evidence taken from another capture (a page judged
+by its publication date) fails the row too. Works on an audit row (`evidence`) and on a release
+row (`consent` plus `licence_evidence`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from commons_assets.rights import aipref, intents
 from commons_assets.rights.audit import (
     ADMITTED,
     CONSENTED_TIER,
+    EXCLUDE,
     REVIEW_CHANNEL,
+    SiteFiles,
     Takedown,
+    site_file_evidence,
     takedown_hits,
 )
 from commons_assets.rights.licences import classify_licence, classify_licences
@@ -162,23 +168,68 @@ def _review(
     return [], statement
 
 
+def _site_file(channel: str) -> str | None:
+    """The site file an evidence channel comes from (robots.txt:content-usage -> robots.txt)."""
+    file = channel.split(":", 1)[0]
+    return file if file in SITE_FILES else None
+
+
+SITE_FILES = ("robots.txt", "ai.txt", "tdmrep.json")
+
+
+def site_file_problems(
+    row: dict[str, Any], signals: list[dict[str, Any]], site: SiteFiles, policy: RightsPolicy
+) -> list[str]:
+    """Why a page's site-file evidence is not that of the files governing it: each file's
+    evidence must name the governing capture (or, like it, none), and what those files forbid
+    under the policy forbids the page whatever the row recorded."""
+    expected, findings = site_file_evidence(row, site, policy)
+
+    def captures(entries: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+        named: dict[str, set[str]] = {}
+        for entry in entries:
+            if file := _site_file(entry.get("channel") or ""):
+                named.setdefault(file, set()).add(entry.get("location") or "")
+        return {file: sorted(locations) for file, locations in named.items()}
+
+    recorded, governing = captures(signals), captures(expected)
+
+    def named(locations: list[str] | None) -> str:
+        return " + ".join(locations or []) or "no capture"
+
+    found = [
+        f"{file} evidence not from the capture current at the fetch: names "
+        f"{named(recorded.get(file))}; governing: {named(governing.get(file))}"
+        for file in SITE_FILES
+        if recorded.get(file) != governing.get(file)
+    ]
+    found += [
+        f"its governing site files: {reason}" for outcome, reason in findings if outcome == EXCLUDE
+    ]
+    return found
+
+
 def problems(
     row: dict[str, Any],
     takedowns: Iterable[Takedown],
     tier: str | None = None,
     policy: RightsPolicy | None = None,
     reviews: list[Review] | None = None,
+    site: SiteFiles | None = None,
 ) -> list[str]:
     """Why this row must not be published (empty when it may). `tier` is where the row is
     headed (default: the row's own `tier`); `policy` supplies the rules that widen or narrow
     what is admitted (the BHL allow list, legacy aipref labels); `reviews` are the steward
-    decisions in force (a row admitted by a review that was since withdrawn is refused)."""
+    decisions in force (a row admitted by a review that was since withdrawn is refused);
+    `site` are the site files governing a page (`site_file_problems`)."""
     found: list[str] = []
     if row.get("decision") not in ADMITTED:
         found.append(f"decision is {row.get('decision')}")
     signals, statements = _signals(row)
     legacy = policy.legacy_labels if policy is not None else True  # the stricter reading
     found += [problem for entry in signals if (problem := _signal_problem(entry, legacy))]
+    if site is not None and row.get("source_kind") == "archives":
+        found += site_file_problems(row, signals, site, policy or RightsPolicy())
     review_problems, determined = _review(row, signals, reviews)
     found += review_problems
     if determined is None or review_problems:  # only a review in force admits a held record

@@ -16,7 +16,13 @@ from commons_assets import cli
 from commons_assets.defs.clean.assets import clean_texts
 from commons_assets.defs.dedupe.assets import dedup_clusters, signatures_texts
 from commons_assets.defs.governance.assets import AUDIT_INPUTS
-from commons_assets.defs.publish.assets import MANIFEST_CHECK, ROWS_CHECK, UPSTREAM_CHECK, release
+from commons_assets.defs.publish.assets import (
+    MANIFEST_CHECK,
+    ROWS_CHECK,
+    UPSTREAM_CHECK,
+    page_site_files,
+    release,
+)
 from commons_assets.defs.rights.assets import rights_texts
 from commons_assets.defs.rights.checks import ADMISSIBLE_CHECK, AUDIT_CHECKS, RIGHTS_CHECKS
 from commons_assets.defs.sources.assets import corpus_texts
@@ -289,3 +295,42 @@ def test_a_collection_gated_after_its_source_was_read_is_not_released_open(
     assert set(gated["source_partition"]) == {partition}
     opened = pl.concat([pl.read_parquet(p) for p in (folder / "text").glob("*.parquet")])
     assert partition not in set(opened["source_partition"])
+
+
+def test_a_page_whose_evidence_names_another_capture_is_refused(
+    built_sample: tuple[Lake, dg.DagsterInstance], tmp_path: Path
+) -> None:
+    """The robots.txt evidence of every published page rewritten to name a capture that did not
+    govern it, with the same verdicts (a re-read of the recorded verdicts alone passes it): the
+    gate recomputes each page's site-file evidence from the captures current when it was
+    fetched and names every such row."""
+    lake, _ = built_sample
+    copy = tmp_path / "copy"
+    shutil.copytree(releases(lake) / latest(lake), copy)
+    audited = pl.concat(
+        [pl.read_parquet(path) for path in lake.tables_of("rights_pages")], how="diagonal_relaxed"
+    )
+    site_files = page_site_files(lake, audited)
+    assert gate.row_violations(copy, [], site_files=site_files)[1] == []
+
+    shard = copy / "text" / "part-00000.parquet"
+    frame = pl.read_parquet(shard)
+    pages = frame.filter(pl.col("source_kind") == "archives")
+    assert pages.height >= 3
+    elsewhere = "https://elsewhere.example/robots.txt captured 2019-01-01T00:00:00Z in old"
+    frame.with_columns(
+        consent=pl.col("consent").list.eval(
+            pl.when(pl.element().struct.field("channel").str.starts_with("robots.txt"))
+            .then(pl.element().struct.with_fields(location=pl.lit(elsewhere)))
+            .otherwise(pl.element())
+        )
+    ).write_parquet(shard)
+
+    assert gate.row_violations(copy, [])[1] == []  # the recorded verdicts alone pass them
+    _, violations = gate.row_violations(copy, [], site_files=site_files)
+    assert {v["source_id"] for v in violations} == set(pages["source_id"])
+    assert all(
+        f"robots.txt evidence not from the capture current at the fetch: names {elsewhere}"
+        in v["problems"]
+        for v in violations
+    )

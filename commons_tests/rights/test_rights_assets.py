@@ -25,6 +25,8 @@ from commons_assets.defs.rights.checks import AUDIT_CHECKS
 from commons_assets.defs.sources.assets import archive_pages, social_posts
 from commons_assets.defs.sources.sensors import sync_partitions
 from commons_assets.lake import Lake
+from commons_assets.rights import verify
+from commons_assets.rights.site_policies import SitePolicies
 from commons_assets.steward import resources_for
 from commons_tests.builders import SAMPLE_DAY, WARC_DATE, warc_record_bytes, write_jsonl
 from commons_tests.runs import materialize
@@ -444,3 +446,60 @@ def test_a_page_is_judged_by_the_site_files_current_when_it_was_fetched_not_publ
     assert robots and all("captured 2026-11-01T00:00:00Z" in e["location"] for e in robots)
     if not decide_first:  # extracted: the markup's publication date is the record's date
         assert row["date"].startswith("2019-05-01"), row["date"]
+
+
+def test_the_blocking_check_refuses_evidence_of_a_capture_that_did_not_govern_the_page(
+    sites_root: Path, instance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old bug planted again: the audit picks a page's site files by its publication date
+    (2019) instead of its fetch (2026), and admits the page on the 2020 robots.txt. Its recorded
+    verdicts agree with that capture, so only recomputing the evidence from the capture current
+    at the fetch (which blocks GPTBot) catches it, and the check does. (With decide_first on,
+    the clean stage has only the fetch date and leaves the page unextracted: the audit holds
+    it.)"""
+    (sites_root / "policy").mkdir(exist_ok=True)
+    (sites_root / "policy" / "clean.toml").write_text("[extraction]\ndecide_first = false\n")
+    robots_warc(
+        sites_root,
+        "robotstxt-history",
+        [
+            ("https://dated.example/robots.txt", "2020-01-01T00:00:00Z", b"User-agent: *\n"),
+            (
+                "https://dated.example/robots.txt",
+                "2026-11-01T00:00:00Z",
+                b"User-agent: GPTBot\nDisallow: /\n",
+            ),
+        ],
+    )
+    published = '<meta property="article:published_time" content="2019-05-01T00:00:00Z">'
+    page = warc_record_bytes(
+        "https://dated.example/old-story", article("Old story", CC_BY + published), number=0
+    )
+    (sites_root / "sources" / "archives" / "dated.warc.gz").write_bytes(page)
+
+    def by_publication_date(row):  # the lookup before fetched_at existed
+        return row.get("date")
+
+    monkeypatch.setattr(rights_assets, "fetched_at", by_publication_date)
+    lake = Lake(root=str(sites_root))
+    result = run_pages(lake, instance, partition="dated", raise_on_error=False)
+
+    [row] = pl.read_parquet(lake.table_path("rights_pages", "dated")).to_dicts()
+    assert row["decision"] in ("INCLUDE", "INCLUDE_ATTRIB"), row["decision_reason"]
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    admissible = evaluations["admitted_records_are_admissible"]
+    assert admissible.passed is False
+    [violation] = admissible.metadata["violating_records"].value.records
+    assert violation.data["source_id"] == "https://dated.example/old-story"
+    assert violation.data["problems"].startswith(
+        "robots.txt evidence not from the capture current at the fetch"
+    )
+    sites = SitePolicies.from_frame(pl.read_parquet(lake.table_path("site_policies")))
+    found = verify.problems(row, [], site=sites.files_for(row["source_uri"], row["fetched_at"]))
+    assert found == [
+        "robots.txt evidence not from the capture current at the fetch: names "
+        "https://dated.example/robots.txt captured 2020-01-01T00:00:00Z in robotstxt-history; "
+        "governing: https://dated.example/robots.txt captured 2026-11-01T00:00:00Z in "
+        "robotstxt-history",
+        "its governing site files: robots.txt fully blocks AI training crawlers: GPTBot",
+    ]

@@ -18,7 +18,7 @@ from commons_assets.defs.rights.assets import (
     stale_collection_terms,
     stale_site_audits,
 )
-from commons_assets.defs.rights.checks import cleared_partitions
+from commons_assets.defs.rights.checks import cleared_partitions, governing_files, site_policies
 from commons_assets.kinds import KINDS, SourceKind, by_name
 from commons_assets.lake import DROPPED_FOLDER, QUARANTINE_FOLDER, Lake, read_table
 from commons_assets.operations import TRANSIENT_RETRY
@@ -35,9 +35,10 @@ from commons_assets.publish.release import (
 )
 from commons_assets.reporting import column_schema, md_list, table
 from commons_assets.rights import snapshots
-from commons_assets.rights.audit import REVIEW_CHANNEL, Takedown
+from commons_assets.rights.audit import REVIEW_CHANNEL, SiteFiles, Takedown
 from commons_assets.rights.policy import RightsPolicy
 from commons_assets.rights.reviews import Review
+from commons_assets.rights.site_policies import fetched_at
 from commons_assets.steward import StewardSettings
 from commons_assets.storage import every_partition
 
@@ -168,7 +169,8 @@ RELEASE_CHECKS = [
         blocking=True,
         description="Blocking, before the release is promoted: every staged row re-verified "
         "from its own evidence (licence statements, consent and opt-out signals, takedowns in "
-        "force), never from its decision column. On failure LATEST is not moved.",
+        "force), never from its decision column; a page's site-file evidence must be that of "
+        "the captures current when it was fetched. On failure LATEST is not moved.",
     ),
     dg.AssetCheckSpec(
         MANIFEST_CHECK,
@@ -194,11 +196,32 @@ def _policy_record(rows: pl.DataFrame, current: RightsPolicy) -> dict[str, Any]:
     }
 
 
+def page_site_files(lake: Lake, audited: pl.DataFrame) -> gate.SiteFilesOf:
+    """The site files governing each page of the release, found by the fetch time its audit
+    row carries (a release row has none): the gate recomputes their evidence."""
+    pages = audited.filter(pl.col("source_kind") == "archives") if audited.height else audited
+    if not pages.height:
+        return lambda row: None
+    sites = site_policies(lake)
+    known = [c for c in ("id", "fetched_at", "date") if c in pages.columns]
+    fetched = {row["id"]: fetched_at(row) for row in pages.select(known).iter_rows(named=True)}
+
+    def governing(row: dict[str, Any]) -> SiteFiles | None:
+        page = {k: row.get(k) for k in ("source_kind", "source_uri")}
+        return governing_files(sites, {**page, "fetched_at": fetched.get(row["id"])})
+
+    return governing
+
+
 def _gate(
-    candidate: UPath, takedowns: list[Takedown], policy: RightsPolicy, reviews: list[Review]
+    candidate: UPath,
+    takedowns: list[Takedown],
+    policy: RightsPolicy,
+    reviews: list[Review],
+    site_files: gate.SiteFilesOf,
 ) -> tuple[list[dict[str, Any]], list[str], list[dg.AssetCheckResult]]:
     """Verify a candidate release; (row violations, manifest problems, check results)."""
-    checked, violations = gate.row_violations(candidate, takedowns, policy, reviews)
+    checked, violations = gate.row_violations(candidate, takedowns, policy, reviews, site_files)
     manifest = gate.manifest_problems(candidate)
     results = [
         dg.AssetCheckResult(
@@ -352,7 +375,11 @@ def release_asset(
             )
             # Unchanged content: the release in force is verified again (against today's takedowns).
             violations, manifest, results = _gate(
-                staged or releases / version, requests.requests, policy, decisions.reviews
+                staged or releases / version,
+                requests.requests,
+                policy,
+                decisions.reviews,
+                page_site_files(lake, audited),
             )
             yield from results
             if violations or manifest:

@@ -12,11 +12,14 @@ from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionRecordStatus,  # not exported by `dagster` in 1.13
 )
 
+from commons_assets.defs.clean.assets import SITE_POLICIES
 from commons_assets.defs.rights.assets import RIGHTS_ASSETS
+from commons_assets.kinds import KINDS, SourceKind
 from commons_assets.lake import Lake, read_table
 from commons_assets.reporting import table
 from commons_assets.rights import snapshots, verify
-from commons_assets.rights.audit import ADMITTED
+from commons_assets.rights.audit import ADMITTED, SiteFiles
+from commons_assets.rights.site_policies import SitePolicies, fetched_at
 from commons_assets.steward import StewardSettings
 
 # Partitioned asset checks are a preview feature in Dagster 1.13 (constraints.txt pins the
@@ -49,11 +52,24 @@ def review_snapshot(lake: Lake) -> tuple[snapshots.ReviewSnapshot, str]:
     return snapshots.reviews_of(frame), fingerprint
 
 
+def site_policies(lake: Lake) -> SitePolicies:
+    """Every capture of every site file: a page's evidence must be that of the capture that
+    governed it when it was fetched (rights.verify.site_file_problems)."""
+    return SitePolicies.from_frame(_snapshot(lake, SITE_POLICIES)[0])
+
+
+def governing_files(sites: SitePolicies | None, row: dict[str, object]) -> SiteFiles | None:
+    """The site files governing a page of an audit or release row (None: not a page)."""
+    if sites is None or row.get("source_kind") != "archives":
+        return None
+    return sites.files_for(str(row.get("source_uri") or ""), fetched_at(row))
+
+
 ADMISSIBLE_CHECK = "admitted_records_are_admissible"
 REVIEW_CHECK = "review_queue"
 
 
-def audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
+def audit_checks(audit: dg.AssetsDefinition, kind: SourceKind) -> list[dg.AssetChecksDefinition]:
     """The audit's checks, partitioned like the audit: each evaluation names its partition, so
     a single run, a backfill, `commons build` and a sensor's run all record them per partition
     (a run tag names the partition of a single run only)."""
@@ -65,7 +81,9 @@ def audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
         blocking=True,
         partitions_def=audit.partitions_def,
         description="Blocking: re-verifies from the evidence alone (and the takedown and "
-        "review snapshots) that no admitted record is excluded by policy or a takedown. "
+        "review snapshots) that no admitted record is excluded by policy or a takedown; a "
+        "page's robots.txt / ai.txt / tdmrep.json evidence must be recomputed from the captures "
+        "current when it was fetched (site_policies) and name the same captures. "
         "While a partition's latest evaluation has failed, no release is cut "
         "(release: upstream_audits_passed).",
     )
@@ -76,13 +94,17 @@ def audit_checks(audit: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
         takedowns = takedown_snapshot(lake)[0].requests
         policy = settings.policy()
         reviews = review_snapshot(lake)[0].reviews
+        sites = site_policies(lake) if kind.site_policies else None
         failures = []
         checked = 0
         if path.exists():
             admitted = read_table(path).filter(pl.col("decision").is_in(ADMITTED))
             for row in admitted.to_dicts():
                 checked += 1
-                if found := verify.problems(row, takedowns, policy=policy, reviews=reviews):
+                site = governing_files(sites, row)
+                if found := verify.problems(
+                    row, takedowns, policy=policy, reviews=reviews, site=site
+                ):
                     failures.append({"source_id": row["source_id"], "problems": "; ".join(found)})
         return dg.AssetCheckResult(
             passed=not failures,
@@ -189,5 +211,7 @@ def require_cleared(instance: dg.DagsterInstance, audit: dg.AssetKey, key: str) 
         )
 
 
-AUDIT_CHECKS = {audit.key: audit_checks(audit) for audit in RIGHTS_ASSETS}
+AUDIT_CHECKS = {
+    audit.key: audit_checks(audit, kind) for audit, kind in zip(RIGHTS_ASSETS, KINDS, strict=True)
+}
 RIGHTS_CHECKS = [check for checks in AUDIT_CHECKS.values() for check in checks]

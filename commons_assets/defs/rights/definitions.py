@@ -16,5 +16,9 @@ def definitions(
     audits = [audit_asset(kind, clean) for kind, clean in zip(kinds, cleans, strict=True)]
     return dg.Definitions(
         assets=[site_policies, *audits],
-        asset_checks=[check for audit in audits for check in audit_checks(audit)],
+        asset_checks=[
+            check
+            for audit, kind in zip(audits, kinds, strict=True)
+            for check in audit_checks(audit, kind)
+        ],
     )
