@@ -26,12 +26,10 @@ def _of(stage: dg.Definitions, prefix: str) -> list[dg.AssetsDefinition]:
     ]
 
 
-def build_defs(
-    kinds: Sequence[SourceKind] = KINDS,
-    executor: dg.ExecutorDefinition = dg.in_process_executor,
-) -> dg.Definitions:
-    """Every stage for the given source kinds (the registry by default); `executor` runs each
-    run's steps (scale_out.py: each step a Ray job)."""
+def build_defs(kinds: Sequence[SourceKind] = KINDS) -> dg.Definitions:
+    """Every stage for the given source kinds (the registry by default). A run's steps go in
+    order in its process (the in-process executor), here and on a cluster (scale_out.py: each
+    run a Ray job)."""
     source_stage = sources.definitions(kinds)
     source_assets = [a for a in source_stage.assets or [] if isinstance(a, dg.AssetsDefinition)]
     clean_stage = clean.definitions(kinds, source_assets)
@@ -58,7 +56,7 @@ def build_defs(
         # start-up of a Python process with Dagster and the libraries for every step (measured:
         # a backfill of the sample, 12 runs of 4 steps on 2 cores, 3.5 min with a process per
         # step). Runs still run in parallel, up to the run queue's limit.
-        executor=executor,
+        executor=dg.in_process_executor,
     )
 
 

@@ -232,7 +232,7 @@ def _steps_into(log: Path, crawl: str, run: Run) -> None:
 
 def run_distributed(root: Path, workers: Sequence[int], log: Path) -> dict[int, float]:
     """Wall seconds of the whole build of `root`'s sources on the production profile (every
-    step a Ray job; PostgreSQL instance) with a Ray head of N CPUs, for each N."""
+    run a Ray job; PostgreSQL instance) with a Ray head of N CPUs, for each N."""
     import importlib
 
     import dagster as dg
