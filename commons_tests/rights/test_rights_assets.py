@@ -409,20 +409,16 @@ def test_a_page_audit_made_before_its_sites_captures_changed_is_stale(
     assert decisions(lake)["nofiles.example/page"] == ("EXCLUDE", "opt-out")
 
 
-@pytest.mark.parametrize("decide_first", [False, True])
-def test_a_page_is_judged_by_the_site_files_current_when_it_was_fetched_not_published(
-    sites_root: Path, instance, decide_first: bool
-) -> None:
-    """A page published in 2019 (its markup says so) and fetched in 2026: the robots.txt that
-    governs it is the one current at the fetch (2026-11-01, blocking GPTBot), not the one of
-    2020 (allowing everyone), which is the only capture before the publication date."""
-    (sites_root / "policy").mkdir(exist_ok=True)
-    (sites_root / "policy" / "clean.toml").write_text(
+def write_dated_story(root: Path, decide_first: bool) -> None:
+    """A page published in 2019 (its markup says so) and fetched in 2026 (partition `dated`),
+    and its site's robots.txt captured in 2020 (allowing everyone) and on 2026-11-01 (blocking
+    GPTBot), in partition `robotstxt-history`."""
+    (root / "policy").mkdir(exist_ok=True)
+    (root / "policy" / "clean.toml").write_text(
         f"[extraction]\ndecide_first = {str(decide_first).lower()}\n"
     )
-    published = '<meta property="article:published_time" content="2019-05-01T00:00:00Z">'
     robots_warc(
-        sites_root,
+        root,
         "robotstxt-history",
         [
             ("https://dated.example/robots.txt", "2020-01-01T00:00:00Z", b"User-agent: *\n"),
@@ -433,10 +429,21 @@ def test_a_page_is_judged_by_the_site_files_current_when_it_was_fetched_not_publ
             ),
         ],
     )
+    published = '<meta property="article:published_time" content="2019-05-01T00:00:00Z">'
     page = warc_record_bytes(
         "https://dated.example/old-story", article("Old story", CC_BY + published), number=0
     )
-    (sites_root / "sources" / "archives" / "dated.warc.gz").write_bytes(page)
+    (root / "sources" / "archives" / "dated.warc.gz").write_bytes(page)
+
+
+@pytest.mark.parametrize("decide_first", [False, True])
+def test_a_page_is_judged_by_the_site_files_current_when_it_was_fetched_not_published(
+    sites_root: Path, instance, decide_first: bool
+) -> None:
+    """A page published in 2019 (its markup says so) and fetched in 2026: the robots.txt that
+    governs it is the one current at the fetch (2026-11-01, blocking GPTBot), not the one of
+    2020 (allowing everyone), which is the only capture before the publication date."""
+    write_dated_story(sites_root, decide_first)
     lake = Lake(root=str(sites_root))
     assert run_pages(lake, instance, partition="dated").success
     frame = pl.read_parquet(lake.table_path("rights_pages", "dated"))
@@ -457,25 +464,7 @@ def test_the_blocking_check_refuses_evidence_of_a_capture_that_did_not_govern_th
     at the fetch (which blocks GPTBot) catches it, and the check does. (With decide_first on,
     the clean stage has only the fetch date and leaves the page unextracted: the audit holds
     it.)"""
-    (sites_root / "policy").mkdir(exist_ok=True)
-    (sites_root / "policy" / "clean.toml").write_text("[extraction]\ndecide_first = false\n")
-    robots_warc(
-        sites_root,
-        "robotstxt-history",
-        [
-            ("https://dated.example/robots.txt", "2020-01-01T00:00:00Z", b"User-agent: *\n"),
-            (
-                "https://dated.example/robots.txt",
-                "2026-11-01T00:00:00Z",
-                b"User-agent: GPTBot\nDisallow: /\n",
-            ),
-        ],
-    )
-    published = '<meta property="article:published_time" content="2019-05-01T00:00:00Z">'
-    page = warc_record_bytes(
-        "https://dated.example/old-story", article("Old story", CC_BY + published), number=0
-    )
-    (sites_root / "sources" / "archives" / "dated.warc.gz").write_bytes(page)
+    write_dated_story(sites_root, decide_first=False)
 
     def by_publication_date(row):  # the lookup before fetched_at existed
         return row.get("date")
