@@ -51,7 +51,8 @@ def ray_head(cpus: int) -> Iterator[str]:
         "--disable-usage-stats",
     ]
     try:
-        # The steps' entrypoint is `dagster api execute_step`: this Python's scripts first.
+        # A run's entrypoint (`python -m commons_assets.ray_run`, or the launcher's `dagster api
+        # execute_run`) is found on the head's PATH: this Python's scripts first.
         path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
         started = subprocess.run(
             command, capture_output=True, text=True, timeout=180, env={**os.environ, "PATH": path}

@@ -62,10 +62,12 @@ class Server:
 
 
 @contextlib.contextmanager
-def running_server(home: Path, data: Path) -> Iterator[Server]:
+def running_server(home: Path, data: Path, profile: Path = REPO) -> Iterator[Server]:
     """`dagster dev` (webserver and daemon) on a free port with `home` as DAGSTER_HOME and
-    `data` as the data root; the whole process tree is stopped on exit, even after a failure."""
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    `data` as the data root, with the instance and workspace of `profile` (the embedded
+    default, or `deploy/ray` with its variables in the environment); the whole process tree is
+    stopped on exit, even after a failure."""
+    shutil.copy(profile / "dagster.yaml", home / "dagster.yaml")
     port = free_port()
     log = home / "dagster-dev.log"
     env = {**os.environ, "DAGSTER_HOME": str(home), "COMMONS_DATA": str(data)}
@@ -76,7 +78,7 @@ def running_server(home: Path, data: Path) -> Iterator[Server]:
                 "dagster",
                 "dev",
                 "-w",
-                str(REPO / "workspace.yaml"),
+                str(profile / "workspace.yaml"),
                 "-h",
                 "127.0.0.1",
                 "-p",

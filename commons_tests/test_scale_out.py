@@ -12,6 +12,7 @@ import importlib
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +28,14 @@ from commons_bench import cluster
 from commons_tests.conftest import copy_sample
 from commons_tests.optional import import_or_skip
 from commons_tests.publish.test_sample_manifest import GOLDEN, released_files
-from commons_tests.server import REPO
+from commons_tests.server import (
+    LAUNCH_BACKFILL,
+    REPO,
+    materialized,
+    running_server,
+    wait_for_backfill,
+    wait_for_partitions,
+)
 from commons_tests.test_postgres_instance import database  # noqa: F401 - a fixture
 
 import_or_skip("ray", required_by="COMMONS_REQUIRE_RAY")
@@ -122,3 +130,54 @@ def test_the_sample_built_with_every_run_a_ray_job_is_the_golden_release(
     assert lake.on_object_store and lake.index_path.exists()
     assert lake.table_path("clean_pages", "crawl-2026-11-a").exists()
     assert not (tmp_path / "data").exists()
+
+
+def test_a_backfill_launched_from_the_ui_runs_each_partition_as_a_ray_job(
+    database: str,  # noqa: F811 - the fixture imported above (it sets DAGSTER_PG_URL)
+    ray_head: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The profile's UI (`dagster dev` on deploy/ray): a backfill of every archive partition,
+    launched through the webserver's API as a user's click does, goes through the daemon's
+    queue to dagster-ray's RayRunLauncher, and each partition's run is a Ray job on the head
+    (`dagster api execute_run`) that writes its table."""
+    from ray.job_submission import JobStatus, JobSubmissionClient
+
+    home = tmp_path / "home"
+    home.mkdir()
+    data = copy_sample(tmp_path / "data")
+    monkeypatch.setenv("COMMONS_RAY_ADDRESS", ray_head)
+    with running_server(home, data, REPO / "deploy" / "ray") as server:
+        expected = set(wait_for_partitions(server, "archive_pages"))
+        params = {"assetSelection": [{"path": ["archive_pages"]}], "allPartitions": True}
+        launched = server.graphql(LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
+        assert launched["__typename"] == "LaunchBackfillSuccess", launched
+        assert wait_for_backfill(server, launched["backfillId"]) == "COMPLETED_SUCCESS"
+        done, failed = materialized(server, "archive_pages")
+        assert done == expected and not failed
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            runs = [
+                record.dagster_run
+                for record in instance.get_run_records()
+                if record.dagster_run.tags.get("dagster/backfill") == launched["backfillId"]
+            ]
+    assert len(runs) == len(expected) == 3
+    client = JobSubmissionClient(ray_head)
+
+    def finished(run_id: str) -> str:  # Ray notes a job's end a moment after its run's
+        for _ in range(60):
+            status = client.get_job_status(f"dagster-run-{run_id}")
+            if status.is_terminal():
+                return status
+            time.sleep(1)
+        return status
+
+    assert {finished(run.run_id) for run in runs} == {JobStatus.SUCCEEDED}
+    assert all(
+        client.get_job_info(f"dagster-run-{run.run_id}").entrypoint.startswith(
+            "dagster api execute_run"
+        )
+        for run in runs
+    )
+    assert {path.stem for path in (data / "lake" / "archive_pages").glob("*.parquet")} == expected
