@@ -166,6 +166,12 @@ def plan_phases(
     ]
 
 
+def plan(instance: dg.DagsterInstance, lake: Lake) -> list[list[PlannedRun]]:
+    """The phases of runs that build everything of this code location with data to build."""
+    assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
+    return plan_phases(assets, instance, lake)
+
+
 # One step at a time in each pool of a step that writes one shared object of the lake: no file
 # lock serialises them on an object store (publish/release.py). Set on the instance, not by
 # `concurrency.pools.default_limit`, which would limit the `cpu` pool too (the cluster itself
@@ -202,9 +208,8 @@ def build_on_cluster(
     Returns False if a run failed (the rest still runs; what depends on it fails)."""
     limit_shared_writers(instance)
     sync_partitions(instance, lake)
-    assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
     succeeded = True
-    for number, phase in enumerate(plan_phases(assets, instance, lake), start=1):
+    for number, phase in enumerate(plan(instance, lake), start=1):
         echo(f"phase {number}: {len(phase)} run(s)")
         # Threads: each only submits its run and waits for it (the run works on the cluster).
         with ThreadPoolExecutor(max_workers=runs_at_once) as pool:

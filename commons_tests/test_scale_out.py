@@ -96,15 +96,8 @@ def test_the_sample_built_with_every_run_a_ray_job_is_the_golden_release(
     lines: list[str] = []
     with dg.DagsterInstance.get() as instance:
         assert scale_out.build_on_cluster(lake, instance, echo=lines.append), "\n".join(lines)
-        planned = [  # the build's plan, now that its partitions are known to the instance
-            run
-            for phase in scale_out.plan_phases(
-                [a for a in scale_out.defs.assets or [] if isinstance(a, dg.AssetsDefinition)],
-                instance,
-                lake,
-            )
-            for run in phase
-        ]
+        # The build's plan, now that its partitions are known to the instance.
+        planned = [run for phase in scale_out.plan(instance, lake) for run in phase]
         runs = [record.dagster_run for record in instance.get_run_records()]
         # The steps that write one shared object of the bucket go one at a time; the cluster
         # alone limits the CPU-bound ones.

@@ -17,12 +17,9 @@ from commons_tests.server import REPO
 
 def planned(root: Path) -> list[list[str]]:
     lake = Lake(root=str(root))
-    assets = [a for a in scale_out.defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
     with dg.DagsterInstance.ephemeral() as instance:
         sync_partitions(instance, lake)
-        return [
-            [run.label for run in phase] for phase in scale_out.plan_phases(assets, instance, lake)
-        ]
+        return [[run.label for run in phase] for phase in scale_out.plan(instance, lake)]
 
 
 def test_a_partitions_chain_is_one_run_and_each_asset_partition_is_planned_once() -> None:

@@ -168,13 +168,13 @@ def _review(
     return [], statement
 
 
+SITE_FILES = ("robots.txt", "ai.txt", "tdmrep.json")
+
+
 def _site_file(channel: str) -> str | None:
     """The site file an evidence channel comes from (robots.txt:content-usage -> robots.txt)."""
     file = channel.split(":", 1)[0]
     return file if file in SITE_FILES else None
-
-
-SITE_FILES = ("robots.txt", "ai.txt", "tdmrep.json")
 
 
 def site_file_problems(
