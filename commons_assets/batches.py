@@ -178,6 +178,26 @@ class StoredTable:
         with self._open() as handle:
             return int(pq.ParquetFile(handle).metadata.num_rows)
 
+    @property
+    def columns(self) -> list[str]:
+        return list(self.schema)
+
+    @property
+    def schema(self) -> pl.Schema:
+        """The table's columns and their Polars types, from the file's footer."""
+        with self._open() as handle:
+            return pl.Schema(pl.read_parquet_schema(handle))
+
+    @property
+    def uncompressed_bytes(self) -> int:
+        """What the table's row groups take uncompressed (the footer says): about what its
+        rows take in memory."""
+        with self._open() as handle:
+            metadata = pq.ParquetFile(handle).metadata
+            return sum(
+                metadata.row_group(g).total_byte_size for g in range(metadata.num_row_groups)
+            )
+
     def batches(
         self, size: BatchSize = BatchSize(), columns: list[str] | None = None
     ) -> Iterator[pl.DataFrame]:

@@ -311,3 +311,14 @@ def write_parquet(frame: pl.DataFrame, path: UPath, **options: Any) -> None:
         return
     with path.open("wb") as handle:
         frame.write_parquet(handle, **options)
+
+
+def sink_parquet(rows: pl.LazyFrame, path: UPath, **options: Any) -> None:
+    """A lazy frame streamed into a Parquet file where the lake is, with `write_parquet`'s
+    settings (the same bytes it would write for the collected rows), never held whole."""
+    options = {"compression": "zstd", "statistics": True, **options}
+    if not is_remote(path):
+        rows.sink_parquet(local(path), **options)
+        return
+    with path.open("wb") as handle:
+        rows.sink_parquet(handle, **options)

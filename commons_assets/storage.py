@@ -50,10 +50,12 @@ def optional(key: dg.AssetKey) -> dg.AssetIn:
     return dg.AssetIn(key=key, metadata={OPTIONAL: True})
 
 
-def every_partition(asset: dg.AssetsDefinition | dg.AssetKey) -> dg.AssetIn:
-    """An input of every current partition of `asset`, as partition -> LazyFrame."""
+def every_partition(asset: dg.AssetsDefinition | dg.AssetKey, batched: bool = False) -> dg.AssetIn:
+    """An input of every current partition of `asset`, as partition -> LazyFrame (or, batched,
+    partition -> `StoredTable`, read a batch or a few columns at a time on any store)."""
     key = asset if isinstance(asset, dg.AssetKey) else asset.key
-    return dg.AssetIn(key=key, metadata=EVERY_CURRENT_PARTITION)
+    metadata = {**EVERY_CURRENT_PARTITION, **({BATCHES: True} if batched else {})}
+    return dg.AssetIn(key=key, metadata=metadata)
 
 
 def _every_partition(context: dg.InputContext) -> bool:

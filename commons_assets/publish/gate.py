@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 from upath import UPath
 
+from commons_assets.batches import BatchSize, StoredTable
 from commons_assets.lake import read_table
 from commons_assets.publish.release import content_fingerprint, file_sha256
 from commons_assets.rights import verify
@@ -24,7 +25,9 @@ from commons_assets.rights.reviews import Review
 CONFIGS = ("text", "image_text")
 # The site files governing a release row's page (None: not a page, or not checked).
 SiteFilesOf = Callable[[dict[str, Any]], SiteFiles | None]
-ROWS_PER_BATCH = 10_000  # rows turned into dicts at a time: memory bounded by this, not a shard
+# Rows read and turned into dicts at a time (and at most a row group of the shard): memory
+# bounded by this, not by a shard.
+ROWS_PER_BATCH = 10_000
 
 
 def tier_folders(release: UPath) -> dict[str, UPath]:
@@ -55,7 +58,7 @@ def row_violations(
     takedowns = list(takedowns)
     checked, violations = 0, []
     for tier, config, shard in shards(release):
-        for batch in read_table(shard).iter_slices(ROWS_PER_BATCH):
+        for batch in StoredTable(shard).batches(BatchSize(rows=ROWS_PER_BATCH)):
             for row in batch.to_dicts():
                 checked += 1
                 site = site_files(row) if site_files is not None else None

@@ -32,11 +32,13 @@ from commons_assets.lake import (
     read_table,
     remove_tree,
     replace_text,
+    sink_parquet,
     write_parquet,
 )
 from commons_assets.publish.columns import COLUMNS
 from commons_assets.publish.croissant import croissant, licence_link, write_croissant
 from commons_assets.publish.images import image_batches, with_image_data, write_image_shard
+from commons_assets.publish.rows import SortedRows
 from commons_assets.reporting import md
 
 SHARD_ROWS = 50_000  # ~100-250 MB of text per shard at web-page sizes: easy to stream
@@ -59,41 +61,27 @@ HUB_LICENCES = {
 }
 
 
-def publishable(audited: pl.DataFrame, excluded_ids: set[str]) -> pl.DataFrame:
-    """Admitted rows that dedupe keeps; the audit's evidence is split into `consent` (signals)
-    and `licence_evidence` (licence statements with their verdicts)."""
-    rows = audited.filter(
-        pl.col("decision").is_in(["INCLUDE", "INCLUDE_ATTRIB"])
-        & ~pl.col("id").is_in(sorted(excluded_ids))
-    )
-    is_licence = pl.element().struct.field("channel") == "licence"
-    us_only = pl.col("licence_flags").list.contains("pd_jurisdiction=US")
-    return rows.with_columns(
-        pl.col("evidence").list.filter(~is_licence).alias("consent"),
-        pl.col("evidence").list.filter(is_licence).alias("licence_evidence"),
-        pl.when(us_only).then(pl.lit("US")).otherwise(None).alias("pd_jurisdiction"),
-    ).sort("id")
-
-
 def _write_shards(
-    frame: pl.DataFrame, folder: UPath, columns: list[str], root: UPath | None = None
+    rows: SortedRows, tier: str, config: str, folder: UPath, root: UPath | None = None
 ) -> list[UPath]:
-    """Shards of at most SHARD_ROWS rows; `image_text` shards also carry their images' bytes
+    """Shards of at most SHARD_ROWS rows, each streamed from the sorted rows (one slice held
+    by Polars' streaming engine at a time); `image_text` shards also carry their images' bytes
     (read from under `root`) and are cut by IMAGE_SHARD_BYTES (publish/images.py)."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
+    columns = COLUMNS[config]
     with_images = "image_data" in columns
-    rows = frame.select([c for c in columns if c != "image_data"])
-    slices = [rows.slice(start, SHARD_ROWS) for start in range(0, max(rows.height, 1), SHARD_ROWS)]
-    if with_images:
-        slices = [part for piece in slices for part in image_batches(piece)]
-    for index, shard in enumerate(slices):
-        path = folder / f"part-{index:05d}.parquet"
-        if with_images:
-            write_image_shard(with_image_data(shard, root or UPath(".")), path)
-        else:
-            write_parquet(shard, path, row_group_size=ROW_GROUP_ROWS)
-        paths.append(path)
+    stream = rows.stream(tier, config).select([c for c in columns if c != "image_data"])
+    count = rows.rows(tier, config)
+    paths: list[UPath] = []
+    for start in range(0, max(count, 1), SHARD_ROWS):
+        piece = stream.slice(start, SHARD_ROWS)
+        if not with_images:
+            paths.append(folder / f"part-{len(paths):05d}.parquet")
+            sink_parquet(piece, paths[-1], row_group_size=ROW_GROUP_ROWS)
+            continue
+        for part in image_batches(piece.collect()):
+            paths.append(folder / f"part-{len(paths):05d}.parquet")
+            write_image_shard(with_image_data(part, root or UPath(".")), paths[-1])
     return paths
 
 
@@ -450,6 +438,7 @@ def staging_folder(releases: UPath) -> UPath:
 
 def stage_release(
     releases: UPath,
+    rows: SortedRows,
     tiers: dict[str, dict[str, pl.DataFrame]],
     policy: dict[str, Any],
     dedupe: dict[str, int],
@@ -460,9 +449,10 @@ def stage_release(
     reviews: list[dict[str, Any]] | None = None,
 ) -> tuple[str, UPath | None]:
     """Write the candidate release to releases/.staging/<version>/, complete with its manifest,
-    unless its content equals LATEST's. Returns (version, staged folder), or (LATEST, None) when
-    nothing changed. Nothing here moves LATEST: `promote` does, once the candidate is verified.
-    An earlier candidate that was refused is replaced."""
+    unless its content equals LATEST's: the shards streamed from `rows`, the rest from `tiers`,
+    their summary (`SortedRows.summary` split by `summary_tiers`). Returns (version, staged
+    folder), or (LATEST, None) when nothing changed. Nothing here moves LATEST: `promote`
+    does, once the candidate is verified. An earlier candidate that was refused is replaced."""
     releases.mkdir(parents=True, exist_ok=True)
     fingerprint = content_fingerprint(
         {
@@ -484,8 +474,8 @@ def stage_release(
     counts: dict[str, int] = {}
     for tier, frames in tiers.items():
         folder = staged if tier == "open" else staged / tier
-        for name, frame in frames.items():
-            _write_shards(frame, folder / name, COLUMNS[name], releases.parent)
+        for name in frames:
+            _write_shards(rows, tier, name, folder / name, releases.parent)
         if tier == "open":
             changes, counts, listed = _changes(
                 previous, frames, reasons, version, previous_version, takedowns, reviews

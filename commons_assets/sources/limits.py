@@ -44,6 +44,9 @@ class SourceLimits:
     # scale` measures it).
     batch_rows: int = 5000
     batch_bytes: int = 64 * MIB
+    # What the release step's sort of every admitted row (publish/rows.py) holds in memory;
+    # DuckDB spills the rest to the scratch disk, so a release of any size fits.
+    sort_memory_bytes: int = 512 * MIB
     source: str = "defaults"
 
     def summary(self) -> dict[str, object]:
@@ -62,6 +65,7 @@ class LimitsTable(SettingsModel):
     max_image_pixels: int | None = Field(None, gt=0)
     batch_rows: int | None = Field(None, gt=0)
     batch_bytes: int | None = Field(None, ge=MIB)
+    sort_memory_bytes: int | None = Field(None, ge=16 * MIB)
 
 
 class LimitsFile(SettingsModel):

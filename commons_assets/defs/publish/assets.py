@@ -11,6 +11,7 @@ import dagster as dg
 import polars as pl
 from upath import UPath
 
+from commons_assets.batches import BatchSize, StoredTable
 from commons_assets.dedupe.clusters import not_published
 from commons_assets.defs.dedupe.assets import dedup_clusters
 from commons_assets.defs.rights.assets import (
@@ -29,10 +30,10 @@ from commons_assets.publish.release import (
     latest,
     point_latest,
     promote,
-    publishable,
     releases_locked,
     stage_release,
 )
+from commons_assets.publish.rows import TOKENS, sorted_rows, summary_tiers
 from commons_assets.reporting import column_schema, md_list, table
 from commons_assets.rights import snapshots
 from commons_assets.rights.audit import REVIEW_CHANNEL, SiteFiles, Takedown
@@ -45,7 +46,7 @@ from commons_assets.storage import every_partition
 GROUP = "publish"
 
 
-AuditTables = Mapping[str, Mapping[str, pl.LazyFrame]]  # audit asset -> partition -> table
+AuditTables = Mapping[str, Mapping[str, StoredTable]]  # audit asset -> partition -> table
 
 
 def uncleared_audits(
@@ -60,7 +61,8 @@ def uncleared_audits(
         keys = list(tables)
         _, held = cleared_partitions(instance, dg.AssetKey(kind.audit_asset), keys)
         if kind.site_policies:
-            held = {**stale_site_audits(lake, instance, tables), **held}
+            hosts = {key: table.select("source_uri").lazy() for key, table in tables.items()}
+            held = {**stale_site_audits(lake, instance, hosts), **held}
         if kind.collection_terms:
             held = {**stale_collection_terms(lake, instance, kind, keys), **held}
         found += [
@@ -70,12 +72,41 @@ def uncleared_audits(
     return found
 
 
-def audited_rows(audits: AuditTables, kinds: Sequence[SourceKind]) -> pl.DataFrame:
-    """Every current partition's audit table, kind by kind."""
-    frames = [
-        table.collect() for kind in kinds for table in audits.get(kind.audit_asset, {}).values()
-    ]
-    return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+# What the release reads of every audit row (the decision, where a page's fetch time is), and
+# of its evidence only the entries of takedowns and reviews: never the texts.
+DECISION_COLUMNS = ("id", "source_kind", "decision", "gate", "decision_reason")
+FETCH_COLUMNS = ("fetched_at", "date")
+
+
+def applied_entry(channel: pl.Expr) -> pl.Expr:
+    return channel.str.starts_with("takedown:") | (channel == REVIEW_CHANNEL)
+
+
+def audited_rows(
+    audits: AuditTables, kinds: Sequence[SourceKind], size: BatchSize
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every current audit row's decision columns, and the evidence entries by which takedowns
+    and steward reviews applied to them (channel, raw, location, verdict), kind by kind; the
+    evidence is read a batch at a time."""
+    decisions, applied = [], []
+    for kind in kinds:
+        for audit in audits.get(kind.audit_asset, {}).values():
+            names = audit.columns
+            wanted = [c for c in (*DECISION_COLUMNS, *FETCH_COLUMNS) if c in names]
+            decisions.append(audit.select(*wanted))
+            for batch in audit.batches(size, columns=["evidence"]):
+                entries = batch.select(pl.col("evidence").explode()).unnest("evidence")
+                applied.append(
+                    entries.filter(applied_entry(pl.col("channel"))).select(
+                        "channel", "raw", "location", "verdict"
+                    )
+                )
+    if not decisions:
+        return pl.DataFrame(), pl.DataFrame()
+    return (
+        pl.concat(decisions, how="diagonal_relaxed"),
+        pl.concat(applied, how="diagonal_relaxed"),
+    )
 
 
 def stale_snapshots(lake: Lake) -> list[dict[str, str]]:
@@ -125,14 +156,14 @@ def filter_counts(lake: Lake, audited: pl.DataFrame) -> dict[str, int]:
 
 
 def applied_takedowns(
-    requests: list[Takedown], problems: list[str], audited: pl.DataFrame
+    requests: list[Takedown], problems: list[str], applied: pl.DataFrame
 ) -> list[dict[str, Any]]:
-    """Each request with the records it left out, and each takedown line that cannot apply."""
+    """Each request with the records it left out (from the evidence entries `audited_rows`
+    found), and each takedown line that cannot apply."""
     hits: Counter[tuple[str, str]] = Counter()
-    for evidence in audited["evidence"].to_list() if audited.height else []:
-        for entry in evidence or []:
-            if entry["channel"].startswith("takedown:"):
-                hits[(entry["channel"].split(":", 1)[1], entry["raw"])] += 1
+    for entry in applied.iter_rows(named=True) if applied.height else []:
+        if entry["channel"].startswith("takedown:"):
+            hits[(entry["channel"].split(":", 1)[1], entry["raw"])] += 1
     unusable = [{"problem": problem, "records": 0} for problem in problems]
     return unusable + [
         {
@@ -248,17 +279,54 @@ def _gate(
     return violations, manifest, results
 
 
-def applied_reviews(audited: pl.DataFrame) -> list[dict[str, Any]]:
+def applied_reviews(applied: pl.DataFrame) -> list[dict[str, Any]]:
     """The steward reviews that decided records of this release's audits, with their counts."""
     hits: Counter[tuple[str, str]] = Counter()
-    for evidence in audited["evidence"].to_list() if audited.height else []:
-        for entry in evidence or []:
-            if entry["channel"] == REVIEW_CHANNEL:
-                hits[(entry["location"] or "", entry["verdict"] or "")] += 1
+    for entry in applied.iter_rows(named=True) if applied.height else []:
+        if entry["channel"] == REVIEW_CHANNEL:
+            hits[(entry["location"] or "", entry["verdict"] or "")] += 1
     return [
         {"source": source, "verdict": verdict, "records": count}
         for (source, verdict), count in sorted(hits.items())
     ]
+
+
+def release_counts(summary: pl.DataFrame, lineage: Mapping[str, SourceKind]) -> dict[str, Any]:
+    """The release's rows counted by source, licence class, language, partition and tier (the
+    asset's metadata), from the summary of its rows."""
+
+    def counted(*by: str) -> list[dict[str, Any]]:
+        return summary.group_by(*by).len().sort(*by).to_dicts()
+
+    return {
+        "dagster/row_count": summary.height,
+        "rows_open": summary.filter(pl.col("tier") == "open").height,
+        "rows_consented": summary.filter(pl.col("tier") == "consented").height,
+        "tokens_approx": int(summary[TOKENS].sum()),
+        **{
+            f"licence_share/{row['licence_class'] or 'consent'}": round(
+                row["len"] / summary.height, 4
+            )
+            for row in summary.group_by("licence_class").len().to_dicts()
+        },
+        "rows_by_source": table(counted("source_kind"), ("source_kind", "len")),
+        "rows_by_licence_class": table(counted("licence_class"), ("licence_class", "len")),
+        "rows_by_language": table(counted("language"), ("language", "len")),
+        "rows_by_source_partition": table(
+            [
+                {
+                    **row,
+                    "audit": f"{lineage[row['source_kind']].audit_asset}"
+                    f"[{row['source_partition']}]",
+                    "source": f"{lineage[row['source_kind']].source_asset}"
+                    f"[{row['source_partition']}]",
+                }
+                for row in counted("source_kind", "source_partition")
+            ],
+            ("source_kind", "source_partition", "len", "audit", "source"),
+        ),
+        "rows_by_tier": table(counted("tier"), ("tier", "len")),
+    }
 
 
 def release_asset(
@@ -276,7 +344,9 @@ def release_asset(
         name="release",
         pool=RELEASE_POOL,
         ins={
-            **{audit.key.to_user_string(): every_partition(audit) for audit in audits},
+            **{
+                audit.key.to_user_string(): every_partition(audit, batched=True) for audit in audits
+            },
             "clusters": dg.AssetIn(clusters_asset.key),
             "takedowns": dg.AssetIn(dg.AssetKey(snapshots.TAKEDOWNS)),
             "reviews": dg.AssetIn(dg.AssetKey(snapshots.REVIEWS)),
@@ -301,7 +371,7 @@ def release_asset(
         clusters: pl.DataFrame,
         takedowns: pl.DataFrame,
         reviews: pl.DataFrame,
-        **audits: dict[str, pl.LazyFrame],
+        **audits: dict[str, StoredTable],
     ) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
         uncleared = uncleared_audits(lake, context.instance, audits, kinds)
         if uncleared := [*stale_snapshots(lake), *uncleared]:
@@ -324,156 +394,96 @@ def release_asset(
                 allow_retries=False,
             )
         yield dg.AssetCheckResult(check_name=UPSTREAM_CHECK, passed=True)
-        audited = audited_rows(audits, kinds)
-        excluded = not_published(clusters.to_dicts())
-        rows = publishable(audited, excluded) if audited.height else audited
-        images = pl.col("source_kind").is_in(image_kinds)
-        tiers: dict[str, dict[str, pl.DataFrame]] = {"open": {}, "consented": {}, "gated": {}}
-        for tier in tiers:
-            in_tier = rows.filter(pl.col("tier") == tier) if rows.height else rows
-            if in_tier.height:
-                if (text := in_tier.filter(~images)).height:
-                    tiers[tier]["text"] = text
-                if (image_text := in_tier.filter(images)).height:
-                    tiers[tier]["image_text"] = image_text
-        tiers = {tier: frames for tier, frames in tiers.items() if frames or tier == "open"}
-        if not tiers["open"]:
-            if not audited.height:
-                why = "no audit table exists: the rights audits have not run, or they failed"
-            else:
-                counts = dict(audited.group_by("decision").len().iter_rows())
-                why = f"none of {audited.height} audited records is admitted ({counts})"
+        limits = settings.limits()
+        audited, applied = audited_rows(audits, kinds, limits.batch)
+        if not audited.height:
             raise dg.Failure(
-                description=f"No release: nothing is admitted for the open tier; {why}.",
+                description="No release: nothing is admitted for the open tier; no audit table "
+                "exists: the rights audits have not run, or they failed.",
                 allow_retries=False,
             )
-        policy = settings.policy()
-        dedupe = {
-            "clusters": clusters.filter(pl.col("role") != "duplicate")
-            .filter(pl.col("match") == "self")
-            .height,
-            "removed": len(excluded),
-        }
-        releases = lake.releases
-        takedowns_fingerprint = snapshots.fingerprint(takedowns)
-        reviews_fingerprint = snapshots.fingerprint(reviews)
-        requests = snapshots.takedowns_of(takedowns)
-        decisions = snapshots.reviews_of(reviews)
-        takedown_report = applied_takedowns(requests.requests, requests.problems, audited)
-        with releases_locked(releases):
-            previous = latest(releases)
-            version, staged = stage_release(
-                releases,
-                tiers,
-                _policy_record(rows, policy),
-                dedupe,
-                why_not_published(audited, clusters),
-                takedown_report,
-                dt.datetime.now(dt.UTC).date(),
-                filter_counts(lake, audited),
-                applied_reviews(audited),
-            )
-            # Unchanged content: the release in force is verified again (against today's takedowns).
-            violations, manifest, results = _gate(
-                staged or releases / version,
-                requests.requests,
-                policy,
-                decisions.reviews,
-                page_site_files(lake, audited),
-            )
-            yield from results
-            if violations or manifest:
-                shown = "; ".join(f"{v['source_id']}: {v['problems']}" for v in violations[:5])
+        excluded = not_published(clusters.to_dicts())
+        tables = [t for kind in kinds for t in audits.get(kind.audit_asset, {}).values()]
+        with sorted_rows(
+            tables, excluded, image_kinds, lake.spool_folder, limits.sort_memory_bytes, limits.batch
+        ) as rows:
+            summary = rows.summary()
+            tiers = summary_tiers(summary)
+            if not tiers["open"]:
+                counts = dict(audited.group_by("decision").len().iter_rows())
                 raise dg.Failure(
-                    description=(
-                        f"Release {version} refused by its blocking checks: {len(violations)} "
-                        f"row(s) must not be published ({shown})"
-                        f"{'; manifest: ' if manifest else ''}{'; '.join(manifest[:3])}. "
-                        f"LATEST stays {previous}."
-                    ),
+                    description="No release: nothing is admitted for the open tier; none of "
+                    f"{audited.height} audited records is admitted ({counts}).",
                     allow_retries=False,
                 )
-            if staged is not None:
-                promote(releases, staged)
-            elif version != previous:  # a verified release a killed run did not name in LATEST
-                point_latest(releases, version)
-        created = staged is not None or version != previous
-        published = pl.concat(
-            [
-                f.select(
-                    "source_kind",
-                    "source_partition",
-                    "licence_class",
-                    "language",
-                    "tier",
-                    pl.coalesce("text", "caption").alias("content"),
+            policy = settings.policy()
+            dedupe = {
+                "clusters": clusters.filter(pl.col("role") != "duplicate")
+                .filter(pl.col("match") == "self")
+                .height,
+                "removed": len(excluded),
+            }
+            releases = lake.releases
+            requests = snapshots.takedowns_of(takedowns)
+            decisions = snapshots.reviews_of(reviews)
+            takedown_report = applied_takedowns(requests.requests, requests.problems, applied)
+            with releases_locked(releases):
+                previous = latest(releases)
+                version, staged = stage_release(
+                    releases,
+                    rows,
+                    tiers,
+                    _policy_record(summary, policy),
+                    dedupe,
+                    why_not_published(audited, clusters),
+                    takedown_report,
+                    dt.datetime.now(dt.UTC).date(),
+                    filter_counts(lake, audited),
+                    applied_reviews(applied),
                 )
-                for frames in tiers.values()
-                for f in frames.values()
-            ],
-            how="diagonal_relaxed",
-        )
-        shares = published.group_by("licence_class").len().to_dicts()
-        shard = "text" if "text" in tiers["open"] else "image_text"
-        frame = tiers["open"][shard]
+                # Unchanged content: the release in force is verified again (against today's
+                # takedowns).
+                violations, manifest, results = _gate(
+                    staged or releases / version,
+                    requests.requests,
+                    policy,
+                    decisions.reviews,
+                    page_site_files(lake, audited),
+                )
+                yield from results
+                if violations or manifest:
+                    shown = "; ".join(f"{v['source_id']}: {v['problems']}" for v in violations[:5])
+                    raise dg.Failure(
+                        description=(
+                            f"Release {version} refused by its blocking checks: {len(violations)} "
+                            f"row(s) must not be published ({shown})"
+                            f"{'; manifest: ' if manifest else ''}{'; '.join(manifest[:3])}. "
+                            f"LATEST stays {previous}."
+                        ),
+                        allow_retries=False,
+                    )
+                if staged is not None:
+                    promote(releases, staged)
+                elif version != previous:  # a verified release a killed run did not name in LATEST
+                    point_latest(releases, version)
+            shard = "text" if "text" in tiers["open"] else "image_text"
+            schema = rows.stream("open", shard).collect_schema()
         yield dg.MaterializeResult(
             metadata={
                 "version": version,
-                "created": created,
+                "created": staged is not None or version != previous,
                 # The snapshots of the steward's inputs this release was verified against.
-                snapshots.TAKEDOWNS: takedowns_fingerprint,
-                snapshots.REVIEWS: reviews_fingerprint,
-                "dagster/row_count": published.height,
-                "rows_open": sum(f.height for f in tiers["open"].values()),
-                "rows_consented": sum(f.height for f in tiers.get("consented", {}).values()),
-                "tokens_approx": int(
-                    published["content"].fill_null("").str.split(" ").list.len().sum()
-                ),
+                snapshots.TAKEDOWNS: snapshots.fingerprint(takedowns),
+                snapshots.REVIEWS: snapshots.fingerprint(reviews),
+                **release_counts(summary, lineage),
                 "bytes": sum(
                     entry["bytes"]
                     for entry in json.loads((releases / version / "MANIFEST.json").read_text())[
                         "files"
                     ]
                 ),
-                **{
-                    f"licence_share/{row['licence_class'] or 'consent'}": round(
-                        row["len"] / published.height, 4
-                    )
-                    for row in shares
-                },
-                "rows_by_source": table(
-                    published.group_by("source_kind").len().sort("source_kind").to_dicts(),
-                    ("source_kind", "len"),
-                ),
-                "rows_by_licence_class": table(
-                    published.group_by("licence_class").len().sort("licence_class").to_dicts(),
-                    ("licence_class", "len"),
-                ),
-                "rows_by_language": table(
-                    published.group_by("language").len().sort("language").to_dicts(),
-                    ("language", "len"),
-                ),
-                "rows_by_source_partition": table(
-                    [
-                        {
-                            **row,
-                            "audit": f"{lineage[row['source_kind']].audit_asset}"
-                            f"[{row['source_partition']}]",
-                            "source": f"{lineage[row['source_kind']].source_asset}"
-                            f"[{row['source_partition']}]",
-                        }
-                        for row in published.group_by("source_kind", "source_partition")
-                        .len()
-                        .sort("source_kind", "source_partition")
-                        .to_dicts()
-                    ],
-                    ("source_kind", "source_partition", "len", "audit", "source"),
-                ),
                 "dagster/column_schema": column_schema(
-                    {name: frame.schema[name] for name in COLUMNS[shard] if name in frame.schema}
-                ),
-                "rows_by_tier": table(
-                    published.group_by("tier").len().sort("tier").to_dicts(), ("tier", "len")
+                    {name: schema[name] for name in COLUMNS[shard] if name in schema}
                 ),
                 "path": dg.MetadataValue.path(f"releases/{version}"),
                 **lake.root_metadata,
