@@ -190,9 +190,12 @@ def update_index(
                 for first, second, match, similarity in find_edges(rows, existing, settings)
             ]
             if new_edges:
-                connection.executemany(
-                    "INSERT INTO edges VALUES (?, ?, ?, ?, ?, ?)", new_edges
-                ).fetchall()
+                # One insert of a frame: executemany inserted row by row (15 s for the 117,000
+                # pairs of the 50k-page bench).
+                found = pl.DataFrame(new_edges, schema=EDGE_SCHEMA, orient="row")
+                connection.register("new_edges", found.to_arrow())
+                connection.execute("INSERT INTO edges SELECT * FROM new_edges").fetchall()
+                connection.unregister("new_edges")
             connection.execute("INSERT INTO records BY NAME SELECT * FROM incoming").fetchall()
             connection.execute("INSERT INTO files VALUES (?, ?)", [label, states[label]]).fetchall()
             connection.unregister("incoming")

@@ -126,3 +126,19 @@ def test_clustering_is_deterministic_whatever_the_input_order() -> None:
     base = text(6)
     items = records(("a", "p", base, {}), ("b", "q", edit(base, 0.01), {}), ("c", "r", base, {}))
     assert cluster_records(items) == cluster_records(list(reversed(items)))
+
+
+def test_pair_jaccards_match_the_pair_by_pair_estimate(monkeypatch: Any) -> None:
+    """The vectorised confirmation gives each pair exactly the estimate `estimated_jaccard`
+    gives it, across chunks."""
+    import commons_assets.dedupe.clusters as clusters
+
+    pick = random.Random(7)
+    pool = [{"signature": [pick.randrange(4) for _ in range(112)]} for _ in range(40)]
+    pairs = [(a, b) for a in range(40) for b in range(a + 1, 40) if pick.random() < 0.3]
+    expected = [
+        clusters.estimated_jaccard(pool[a]["signature"], pool[b]["signature"]) for a, b in pairs
+    ]
+    monkeypatch.setattr(clusters, "PAIRS_AT_ONCE", 17)  # several chunks
+    assert list(clusters.pair_jaccards(pool, pairs)) == expected
+    assert len(clusters.pair_jaccards(pool, [])) == 0
