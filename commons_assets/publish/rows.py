@@ -77,8 +77,9 @@ def with_published_columns(rows: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def publishable(audited: pl.DataFrame, excluded_ids: set[str]) -> pl.DataFrame:
-    """In memory, for a frame already at hand: admitted rows that dedupe keeps, sorted by id,
-    with the published columns (what `sort_rows` gives out of core)."""
+    """The definition `sorted_rows` implements out of core, in memory for a frame at hand (the
+    tests' reference): admitted rows that dedupe keeps, sorted by id, with the published
+    columns."""
     rows = audited.filter(
         pl.col("decision").is_in(ADMITTED) & ~pl.col("id").is_in(sorted(excluded_ids))
     )
@@ -108,8 +109,8 @@ class SortedRows:
         return with_published_columns(pl.scan_parquet(path).cast(self.schema))
 
     def summary(self) -> pl.DataFrame:
-        """Every row's narrow columns (SUMMARY_COLUMNS that exist), tier and config first, with
-        its tokens; in tier, config and id order."""
+        """Every row's narrow columns (the SUMMARY_COLUMNS that exist), its config and its
+        tokens; in tier, config and id order."""
         content = [pl.col(c) for c in ("text", "caption") if c in self.schema]
         tokens = (
             pl.coalesce(content).fill_null("").str.split(" ").list.len()

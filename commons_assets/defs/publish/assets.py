@@ -103,10 +103,8 @@ def audited_rows(
                 )
     if not decisions:
         return pl.DataFrame(), pl.DataFrame()
-    return (
-        pl.concat(decisions, how="diagonal_relaxed"),
-        pl.concat(applied, how="diagonal_relaxed"),
-    )
+    entries = pl.concat(applied, how="diagonal_relaxed") if applied else pl.DataFrame()
+    return pl.concat(decisions, how="diagonal_relaxed"), entries
 
 
 def stale_snapshots(lake: Lake) -> list[dict[str, str]]:
