@@ -301,24 +301,15 @@ def replace_text(path: UPath, text: str) -> None:
     os.replace(local(temporary), local(path))
 
 
-def write_parquet(frame: pl.DataFrame, path: UPath, **options: Any) -> None:
+def write_parquet(frame: pl.DataFrame | pl.LazyFrame, path: UPath, **options: Any) -> None:
     """A frame as a Parquet file where the lake is (zstd and statistics unless told otherwise:
     byte-identical files for identical frames), in place: callers that need atomicity on a
-    local file system write elsewhere and rename (write_parquet_atomic)."""
+    local file system write elsewhere and rename (write_parquet_atomic). A lazy frame is
+    streamed (`sink_parquet`: the same bytes as its collected rows), never held whole."""
     options = {"compression": "zstd", "statistics": True, **options}
+    write = frame.sink_parquet if isinstance(frame, pl.LazyFrame) else frame.write_parquet
     if not is_remote(path):
-        frame.write_parquet(local(path), **options)
+        write(local(path), **options)
         return
     with path.open("wb") as handle:
-        frame.write_parquet(handle, **options)
-
-
-def sink_parquet(rows: pl.LazyFrame, path: UPath, **options: Any) -> None:
-    """A lazy frame streamed into a Parquet file where the lake is, with `write_parquet`'s
-    settings (the same bytes it would write for the collected rows), never held whole."""
-    options = {"compression": "zstd", "statistics": True, **options}
-    if not is_remote(path):
-        rows.sink_parquet(local(path), **options)
-        return
-    with path.open("wb") as handle:
-        rows.sink_parquet(handle, **options)
+        write(handle, **options)

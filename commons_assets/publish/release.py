@@ -32,7 +32,6 @@ from commons_assets.lake import (
     read_table,
     remove_tree,
     replace_text,
-    sink_parquet,
     write_parquet,
 )
 from commons_assets.publish.columns import COLUMNS
@@ -77,7 +76,7 @@ def _write_shards(
         piece = stream.slice(start, SHARD_ROWS)
         if not with_images:
             paths.append(folder / f"part-{len(paths):05d}.parquet")
-            sink_parquet(piece, paths[-1], row_group_size=ROW_GROUP_ROWS)
+            write_parquet(piece, paths[-1], row_group_size=ROW_GROUP_ROWS)
             continue
         for part in image_batches(piece.collect()):
             paths.append(folder / f"part-{len(paths):05d}.parquet")
