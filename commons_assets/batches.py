@@ -12,6 +12,7 @@ written in row groups of at most one batch, the next step reads it back in bound
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import tempfile
@@ -173,10 +174,15 @@ class StoredTable:
     def _open(self) -> IO[bytes]:
         return self.path.open("rb")
 
+    @functools.cached_property
+    def _footer(self) -> pq.FileMetaData:
+        """The file's footer, read once (one request on an object store) for the facts below."""
+        with self._open() as handle:
+            return pq.ParquetFile(handle).metadata
+
     @property
     def height(self) -> int:
-        with self._open() as handle:
-            return int(pq.ParquetFile(handle).metadata.num_rows)
+        return int(self._footer.num_rows)
 
     @property
     def columns(self) -> list[str]:
@@ -184,19 +190,16 @@ class StoredTable:
 
     @property
     def schema(self) -> pl.Schema:
-        """The table's columns and their Polars types, from the file's footer."""
-        with self._open() as handle:
-            return pl.Schema(pl.read_parquet_schema(handle))
+        """The table's columns and their Polars types."""
+        return pl.DataFrame(
+            pl.from_arrow(self._footer.schema.to_arrow_schema().empty_table())
+        ).schema
 
     @property
     def uncompressed_bytes(self) -> int:
-        """What the table's row groups take uncompressed (the footer says): about what its
-        rows take in memory."""
-        with self._open() as handle:
-            metadata = pq.ParquetFile(handle).metadata
-            return sum(
-                metadata.row_group(g).total_byte_size for g in range(metadata.num_row_groups)
-            )
+        """What the table's row groups take uncompressed: about what its rows take in memory."""
+        footer = self._footer
+        return sum(footer.row_group(g).total_byte_size for g in range(footer.num_row_groups))
 
     def batches(
         self, size: BatchSize = BatchSize(), columns: list[str] | None = None

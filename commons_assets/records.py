@@ -21,6 +21,16 @@ if TYPE_CHECKING:
 # A table's columns and their Polars types (a type's class, pl.String, or an instance, pl.List(…)).
 Schema = dict[str, PolarsDataType]
 
+
+def conformed(frame: pl.DataFrame, schema: Schema | pl.Schema) -> pl.DataFrame:
+    """`frame` with exactly the columns of `schema`, in its order and types (nulls where the
+    frame has none)."""
+    return frame.select(
+        pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
+        for name, dtype in schema.items()
+    )
+
+
 SIGNAL = pl.Struct(
     {"channel": pl.String, "raw": pl.String, "verdict": pl.String, "location": pl.String}
 )

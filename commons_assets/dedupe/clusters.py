@@ -235,10 +235,7 @@ def _relation(
     if first.get("sha256") and first["sha256"] == second.get("sha256"):
         return "exact", 1.0
     if first.get("signature") is not None and second.get("signature") is not None:
-        similarity = estimated_jaccard(
-            np.asarray(first["signature"], dtype=np.uint32),
-            np.asarray(second["signature"], dtype=np.uint32),
-        )
+        similarity = estimated_jaccard(first["signature"], second["signature"])
         return "near (transitive)", similarity
     if first.get("phash") and second.get("phash"):
         distance = (int(first["phash"], 16) ^ int(second["phash"], 16)).bit_count()

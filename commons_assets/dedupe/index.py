@@ -26,7 +26,7 @@ import polars as pl
 
 from commons_assets.dedupe.clusters import DedupeSettings, find_edges
 from commons_assets.dedupe.schemas import RECORD_SCHEMA
-from commons_assets.records import Schema
+from commons_assets.records import Schema, conformed
 
 EDGE_SCHEMA: Schema = {
     "first_id": pl.String,
@@ -127,10 +127,7 @@ class SignatureTable:
 def _incoming(label: str, signatures: SignatureTable) -> pl.DataFrame:
     """A signature table's rows in the index's column layout."""
     frame = signatures.table.collect().with_columns(pl.lit(label).alias("file"))
-    return frame.select(
-        pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
-        for name, dtype in RECORD_SCHEMA.items()
-    )
+    return conformed(frame, RECORD_SCHEMA)
 
 
 def _forget(connection: duckdb.DuckDBPyConnection, labels: list[str]) -> None:

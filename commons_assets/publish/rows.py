@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from commons_assets.batches import BatchSize, StoredTable
+from commons_assets.records import conformed
 
 ADMITTED = ("INCLUDE", "INCLUDE_ATTRIB")
 TIERS = ("open", "consented", "gated")
@@ -135,14 +136,6 @@ def unified_schema(tables: Sequence[StoredTable]) -> pl.Schema:
     return pl.concat(empty, how="diagonal_relaxed").schema
 
 
-def aligned(batch: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
-    """A batch with the unified schema's columns, in its order and types (nulls where absent)."""
-    absent = [
-        pl.lit(None, dtype).alias(name) for name, dtype in schema.items() if name not in batch
-    ]
-    return batch.with_columns(absent).select(list(schema)).cast(schema)
-
-
 SAMPLED_IDS = 20_000  # ids sampled to cut the ranges: about 20,000 / parts per range
 
 
@@ -229,7 +222,7 @@ def _distribute(
             if not admitted.height:
                 continue
             where = cuts.search_sorted(admitted["id"], side="right").alias("_range")
-            keyed = aligned(admitted, schema).with_columns(where)
+            keyed = conformed(admitted, schema).with_columns(where)
             for (index,), piece in keyed.partition_by("_range", as_dict=True).items():
                 ranges[int(index)].append(piece.drop("_range"))
     for part in ranges:
