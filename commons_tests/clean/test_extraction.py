@@ -72,3 +72,62 @@ def test_page_without_signals_has_no_evidence() -> None:
 
 def test_unparseable_input_gives_no_text_not_an_error() -> None:
     assert extract_page("").text is None
+
+
+# Inputs that take each branch of trafilatura's loader: no markup, a fragment, an XML
+# declaration of an encoding (a str lxml refuses), a self-closed doctype and <html/>, characters
+# XML forbids, a lone surrogate, form elements (which lxml.html gives classes of their own).
+LOADER_CASES = [
+    "",
+    "plain text without any markup",
+    "<p>a fragment</p>",
+    "<?xml version='1.0' encoding='ISO-8859-1'?><html><body><p>caf\u00e9</p></body></html>",
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN" "x.dtd"/>\n<html><body>doc</body></html>',
+    "<html lang='en'/>\n<body><p>self-closed html</p></body>",
+    "<html><body><p>control \x00\x0b\x1f characters and \ud800 a surrogate</p></body></html>",
+    "<html><body><form><label>Name<input name=n value=v></label><select><option>1</select>"
+    "<textarea>words</textarea></form><p>after the form</p></body></html>",
+    PAGE,
+]
+
+
+def sample_pages() -> list[tuple[str, str]]:
+    """(html, url) of every page of the bundled sample crawl."""
+    from pathlib import Path
+
+    from upath import UPath
+
+    from commons_assets.sources.warc import read_warc
+
+    archives = Path(__file__).resolve().parents[2] / "data" / "sources" / "archives"
+    return [
+        (record["html"], record["source_uri"])
+        for path in sorted(archives.glob("crawl-*"))
+        for record in read_warc(UPath(path), "p", path.name).records
+        if record["record_role"] == "page" and record["html"]
+    ]
+
+
+def test_pages_parse_as_trafilatura_loads_them() -> None:
+    """`parse_html` (trafilatura's parser options, element classes looked up in C) gives the
+    trees trafilatura's own loader gives, and trafilatura extracts the same text from them."""
+    import trafilatura
+    from lxml.html import tostring
+    from trafilatura.utils import load_html
+
+    from commons_assets.clean.extraction import parse_html
+
+    pages = [*((html, None) for html in LOADER_CASES), *sample_pages()]
+    assert len(pages) > len(LOADER_CASES) + 5
+    for html, url in pages:
+        ours, theirs = parse_html(html), load_html(html)
+        assert (ours is None) == (theirs is None), html[:80]
+        if ours is None or theirs is None:
+            continue
+        assert tostring(ours) == tostring(theirs), html[:80]
+        options = {"url": url, "favor_precision": True, "include_comments": False}
+        ours_text, theirs_text = (
+            getattr(trafilatura.bare_extraction(tree, **options), "text", None)
+            for tree in (ours, theirs)
+        )
+        assert ours_text == theirs_text, html[:80]
