@@ -107,6 +107,11 @@ class RobotsTxt:
 
     groups: tuple[Group, ...]
     status: int | None = 200
+    # Each token's merged group, merged once: a page's audit asks for dozens of AI crawler
+    # tokens (full_disallow), and the clean and rights steps ask for every page of a site.
+    _merged: dict[str, Group | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_response(cls, status: int | None, body: str | None) -> RobotsTxt:
@@ -125,8 +130,14 @@ class RobotsTxt:
         return self.status is None or self.status >= 500
 
     def group_for(self, token: str) -> Group | None:
-        """All groups naming the product token, merged; else the `*` groups; else None."""
+        """All groups naming the product token, merged; else the `*` groups; else None (the
+        same object for every call: read it, do not change it)."""
         token = token.lower()
+        if token not in self._merged:
+            self._merged[token] = self._merge(token)
+        return self._merged[token]
+
+    def _merge(self, token: str) -> Group | None:
         for wanted in (token, "*"):
             matching = [g for g in self.groups if wanted in g.agents]
             if matching:
