@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -9,6 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from commons_assets.clean.quality import (
+    NO_LETTER,
+    NOT_A_WORD,
     PRESETS,
     QUALITY_BY_KIND,
     C4Rules,
@@ -306,3 +309,40 @@ def test_fineweb_newline_ratio_boundary() -> None:
 )
 def test_sentences_are_counted_like_a_splitter(text: str, count: int) -> None:
     assert sentences(text) == count
+
+
+# Gopher's words by their definition: tokens with a letter or digit; tokens with a letter.
+REAL_WORD = re.compile(r"(?<!\S)\S*?\w\S*")
+LETTER_WORD = re.compile(r"(?<!\S)\S*?[^\W\d_]\S*")
+# Letters, digits of several scripts, numerals that are not digits (superscript two, Roman
+# twelve), underscores, punctuation, and whitespace that str.split and regular expressions
+# must agree on (no-break, ideographic, information separators).
+GOPHER_PIECES = [
+    *("word", "The", "caf\u00e9", "\u0434\u043e\u043c", "x1", "42", "\u0663\u0664", "\u00b2"),
+    *("\u216b", "_", "a_b", "--", "...", "\u2026", "#", "|", "(1)", "\u00bb\u00ab", "'s"),
+    *(" ", "  ", "\n", "\t", "\u00a0", "\u3000", "\x1c", "\u2028"),
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(GOPHER_PIECES), max_size=80))
+def test_gopher_word_counts_match_the_definitions(pieces: list[str]) -> None:
+    """The counts by complement (every token but those without a letter or digit, or without
+    a letter) are the counts of the words themselves, whatever the script or whitespace."""
+    text = "".join(pieces)
+    tokens = text.split()
+    real_words = REAL_WORD.findall(text)
+    not_words = NOT_A_WORD.findall(text)
+    assert len(tokens) - len(not_words) == len(real_words)
+    assert sum(map(len, tokens)) - sum(map(len, not_words)) == sum(map(len, real_words))
+    assert len(tokens) - len(NO_LETTER.findall(text)) == len(LETTER_WORD.findall(text))
+
+
+def test_stop_words_counted_in_full_when_too_few() -> None:
+    """The stop-word search stops at enough; a page with too few reports how many it has."""
+    few = "The " + " ".join(f"w{i:02d}xyz" for i in range(60))
+    reason = gopher_quality(few, GopherQuality(min_stop_words=3))
+    assert reason == "gopher_enough_stop_words"
+    assert reason.detail == "measured 1 < limit 3"
+    enough = "the and of " + " ".join(f"word{i}" for i in range(60))
+    assert gopher_quality(enough, GopherQuality(min_stop_words=3)) is None
