@@ -12,6 +12,7 @@ import ftfy.badness
 # no text (Unicode category Cf would also remove soft hyphens in some scripts, so list them).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2060\ufeff]")
 _SPACES = re.compile(r"[^\S\n]+")
+_LINE_EDGES = re.compile(r" ?\n ?")  # after _SPACES, a line ends in at most one space
 _BLANK_LINES = re.compile(r"\n{3,}")
 # What ftfy could change in a text without asking its mojibake detector: Latin-1 and C1
 # characters (UTF-8 read as Windows-1252 or Latin-1 always shows its lead byte's Latin-1 reading,
@@ -44,5 +45,6 @@ def normalise_text(text: str) -> str:
         text = ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False)
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _CONTROL.sub("", text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    # Whitespace runs to one space, then lines trimmed: whole-text passes, not one per line.
+    text = _LINE_EDGES.sub("\n", _SPACES.sub(" ", text))
+    return _BLANK_LINES.sub("\n\n", text).strip()

@@ -22,6 +22,10 @@ PHONE = re.compile(
     r"|\d{3}[.-]\d{3}[.-]\d{4}"
     r")(?!\w)"
 )
+# Every IPv4 address above holds a digit, a dot and a digit; every phone number a "+" or "("
+# before a digit, or a digit, a dot or hyphen and a digit. One search that stops at the first
+# such place tells whether either pattern can match at all (most prose has none).
+NUMBER_SHAPE = re.compile(r"\d[.-]\d|[+(]\d")
 PLACEHOLDERS = {
     "email": "<EMAIL>",
     "phone": "<PHONE>",
@@ -99,6 +103,7 @@ def redact_pii(text: str, mode: str = "standard") -> tuple[str, Counter[str]]:
         text = IBAN.sub(replace("iban", _iban), text)
         text = CARD.sub(replace("card", _luhn), text)
         text = IPV6.sub(replace("ip", _public_ipv6), text)
-    text = IPV4.sub(replace("ip", _public_ip), text)
-    text = PHONE.sub(replace("phone"), text)
+    if NUMBER_SHAPE.search(text):
+        text = IPV4.sub(replace("ip", _public_ip), text)
+        text = PHONE.sub(replace("phone"), text)
     return text, counts

@@ -238,8 +238,14 @@ class WordGrams:
     a quarter of the clean stage's time before (`commons bench extraction`, throughput)."""
 
     def __init__(self, tokens: list[str]) -> None:
-        vocabulary = {token: i for i, token in enumerate(dict.fromkeys(tokens))}
-        self.ids = np.fromiter(map(vocabulary.__getitem__, tokens), np.int64, len(tokens))
+        # Ids in order of first occurrence: a token's id is the number of distinct tokens
+        # before its first occurrence.
+        vocabulary: dict[str, int] = {}
+        self.ids = np.fromiter(
+            (vocabulary.setdefault(token, len(vocabulary)) for token in tokens),
+            np.int64,
+            len(tokens),
+        )
         lengths = np.fromiter(map(len, tokens), np.int64, len(tokens))
         self.chars_before = np.concatenate(([0], np.cumsum(lengths)))
         self._grams: dict[int, np.ndarray] = {}
@@ -256,7 +262,12 @@ class WordGrams:
         """(id per position, first position of each id, occurrences of each id)."""
         if n not in self._counts:
             if n == 1:
-                pairs = self.ids
+                # The ids are 0..V-1 in order of first occurrence: counted without sorting.
+                # Id k first occurs where the running maximum of the ids reaches k.
+                first = np.flatnonzero(np.diff(np.maximum.accumulate(self.ids), prepend=-1) > 0)
+                self._counts[1] = (self.ids, first, np.bincount(self.ids))
+                self._grams[1] = self.ids
+                return self._counts[1]
             else:
                 shorter = self.grams(n - 1)[:-1] if len(self.ids) >= n else self.ids[:0]
                 pairs = shorter * (len(self.ids) + 1) + self.ids[n - 1 :]

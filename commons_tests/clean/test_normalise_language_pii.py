@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import re
 import socket
+import unicodedata
+from collections.abc import Callable
+from typing import Any
 
 import ftfy
 import pytest
@@ -127,3 +131,72 @@ def test_skipping_ftfy_changes_no_output(text: str) -> None:
     # normalise_text runs ftfy only where it could change something (a third of the clean
     # steps' time on English pages); the output must be the same as with ftfy on every text.
     assert normalise_text(text) == _normalise_always_with_ftfy(text)
+
+
+def _redact_without_shortcuts(text: str, mode: str) -> str:
+    """redact_pii's patterns applied to every text, in its order (no '@' or number-shape test
+    first)."""
+    from commons_assets.clean import pii
+
+    def keep_or_replace(kind: str, keep: Callable[[re.Match[str]], bool] | None = None) -> Any:
+        return lambda m: m.group(0) if keep and not keep(m) else pii.PLACEHOLDERS[kind]
+
+    text = pii.EMAIL.sub(keep_or_replace("email"), text)
+    if mode == "strict":
+        text = pii.IBAN.sub(keep_or_replace("iban", pii._iban), text)
+        text = pii.CARD.sub(keep_or_replace("card", pii._luhn), text)
+        text = pii.IPV6.sub(keep_or_replace("ip", pii._public_ipv6), text)
+    text = pii.IPV4.sub(keep_or_replace("ip", pii._public_ip), text)
+    return pii.PHONE.sub(keep_or_replace("phone"), text)
+
+
+PII_PIECES = st.lists(
+    st.sampled_from(
+        [
+            *("8.8.8.8", "192.168.1.1", "v1.2.3.4", "+44 20 7946 0958", "(212) 555-0123"),
+            *("555.123.4567", "jo@example.org", "a@b", "2026-11-02", "3.5", "+", "(", ")"),
+            *("-", ".", "@", " ", "\n", "1", "12", "123", "4111 1111 1111 1111", "2001:db8::1"),
+            *("GB82 WEST 1234 5698 7654 32", "word", "Tel.", "x"),
+        ]
+    ),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(PII_PIECES, st.sampled_from(["standard", "strict"]))
+def test_pii_shortcuts_change_no_output(text: str, mode: str) -> None:
+    # redact_pii skips a pattern where a cheap test shows it cannot match (no '@'; no digit
+    # shape of an address or phone number): the output must be that of every pattern applied.
+    assert redact_pii(text, mode)[0] == _redact_without_shortcuts(text, mode)
+
+
+def _normalise_line_by_line(text: str) -> str:
+    """normalise_text as first written: each line's whitespace runs to one space, each line
+    stripped, then at most one empty line between paragraphs."""
+    from commons_assets.clean import normalise
+
+    if normalise._ftfy_could_change(text):
+        text = ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False)
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = normalise._CONTROL.sub("", text)
+    lines = [re.sub(r"[^\S\n]+", " ", line).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+WHITESPACE_PIECES = st.lists(
+    st.sampled_from(
+        [
+            *("a", "bc", " ", "  ", "\t", "\n", "\n\n\n", "\r\n", "\r", "\u00a0", "\u3000"),
+            *("\x1c", "\x0b", "\u2028", "\x85", "\u200b", "caf\u00e9"),
+        ]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(WHITESPACE_PIECES)
+def test_whitespace_rules_as_first_written(text: str) -> None:
+    # Whole-text passes replaced a pass per line: the output must not change.
+    assert normalise_text(text) == _normalise_line_by_line(text)
