@@ -109,7 +109,7 @@ def bench_command(args: argparse.Namespace) -> int:
         from commons_bench.extraction import run, run_both
 
         if args.corpus and (Path(args.corpus) / "evaldata.json").exists():
-            return run(Path(args.corpus), rounds=args.rounds)  # one snippet set, speed rounds
+            return run(Path(args.corpus), rounds=args.rounds or 2)  # one snippet set, speed rounds
         return run_both(Path(args.corpus or DEFAULT_CORPORA))  # both sets, halves, clean steps
     if args.benchmark == "robots":
         from commons_bench.robots import run as run_robots
@@ -118,7 +118,7 @@ def bench_command(args: argparse.Namespace) -> int:
     if args.benchmark == "dedupe":
         from commons_bench.dedupe import run as run_dedupe
 
-        return run_dedupe(Path(args.corpus or DEFAULT_CORPORA), rounds=args.rounds)
+        return run_dedupe(Path(args.corpus or DEFAULT_CORPORA), rounds=args.rounds or 2)
     if args.benchmark == "licences":
         from commons_bench.licences import run as run_licences
 
@@ -138,6 +138,7 @@ def bench_command(args: argparse.Namespace) -> int:
             work=Path(args.work) if args.work else None,
             with_datatrove=not args.no_datatrove,
             ray_workers=_numbers(args.ray_workers, int),
+            rounds=args.rounds or 1,
         )
     raise AssertionError(args.benchmark)
 
@@ -244,7 +245,12 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark", choices=["extraction", "robots", "dedupe", "licences", "rules", "scale"]
     )
     bench.add_argument("--corpus", help="corpus folder (default: ../shared/corpora/<name>)")
-    bench.add_argument("--rounds", type=int, default=2, help="alternating rounds; best counts")
+    bench.add_argument(
+        "--rounds",
+        type=int,
+        help="alternating rounds, the best of each side counts (default 2; scale: 1, each "
+        "round rebuilds every crawl with Commons then datatrove)",
+    )
     scale = bench.add_argument_group("scale")
     scale.add_argument("--sizes", default="10000,50000", help="crawl sizes in pages")
     scale.add_argument(

@@ -54,3 +54,34 @@ def test_the_bench_prints_every_figure_for_commons(
     assert "peak RSS per step, partitions of 30 pages" in out
     assert "slope of cpu time, 30 -> 60 pages" in out
     assert "datatrove skipped" in out
+
+
+def test_rounds_rebuild_the_crawl_and_the_best_run_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(
+        None,
+        sizes=(30,),
+        partition_pages=(30,),
+        opt_out_shares=(0.0,),
+        work=tmp_path,
+        with_datatrove=False,
+        rounds=2,
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "round 2:" in out
+    runs = [line for line in out.splitlines() if line.startswith("  commons    ok")]
+    assert len(runs) == 2, out
+    steps = [int(line.split("steps")[1].split()[0]) for line in runs]
+    assert steps[0] == steps[1] > 5
+    log = (tmp_path / "steps.log").read_text()
+    assert log.count("== commons on optout0-p30-n30") == 2
+    # The second round built the crawl again from its sources alone: a fresh instance (one run
+    # per step of that round, none of the first) and one release, not a second version.
+    import dagster as dg
+
+    root = tmp_path / "optout0-p30-n30"
+    with dg.DagsterInstance.from_config(str(root / "dagster_home")) as instance:
+        assert instance.get_runs_count() == steps[1]
+    assert len([version for version in (root / "releases").iterdir() if version.is_dir()]) == 1
