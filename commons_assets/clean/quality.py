@@ -268,9 +268,8 @@ class WordGrams:
                 self._counts[1] = (self.ids, first, np.bincount(self.ids))
                 self._grams[1] = self.ids
                 return self._counts[1]
-            else:
-                shorter = self.grams(n - 1)[:-1] if len(self.ids) >= n else self.ids[:0]
-                pairs = shorter * (len(self.ids) + 1) + self.ids[n - 1 :]
+            shorter = self.grams(n - 1)[:-1] if len(self.ids) >= n else self.ids[:0]
+            pairs = shorter * (len(self.ids) + 1) + self.ids[n - 1 :]
             _, first, inverse, counts = np.unique(
                 pairs, return_index=True, return_inverse=True, return_counts=True
             )
