@@ -67,17 +67,22 @@ def approximate_bytes(row: Mapping[str, Any]) -> int:
     return size
 
 
+def new_spool_file(folder: Path) -> Path:
+    """An empty file in the scratch folder, for a step's table (old spools of killed runs go)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_spools(folder)
+    handle, name = tempfile.mkstemp(prefix=SPOOL_PREFIX, suffix=SPOOL_SUFFIX, dir=folder)
+    os.close(handle)
+    return Path(name)
+
+
 class TableSpool:
     """A table written a batch at a time into a temporary Parquet file in `folder`; `finish()`
     returns it as a `SpooledTable`. Rows added one by one are batched here; whole frames are
     written as they come (each one row group)."""
 
     def __init__(self, schema: Schema, folder: Path, size: BatchSize = BatchSize()):
-        folder.mkdir(parents=True, exist_ok=True)
-        remove_stale_spools(folder)
-        handle, name = tempfile.mkstemp(prefix=SPOOL_PREFIX, suffix=SPOOL_SUFFIX, dir=folder)
-        os.close(handle)
-        self.path = Path(name)
+        self.path = new_spool_file(folder)
         self.size = size
         self._schema = schema
         self.restart()

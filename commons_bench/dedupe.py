@@ -229,7 +229,7 @@ def incremental_cost(
             for k, (label, path) in enumerate(files.items(), start=1):
                 added[label] = path
                 started = time.perf_counter()
-                _, update = update_index(index, dict(added))
+                update = update_index(index, dict(added))
                 elapsed = time.perf_counter() - started
                 samples.setdefault(k, []).append((elapsed, update.lookup_seconds))
     return {

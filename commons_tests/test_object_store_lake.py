@@ -98,16 +98,15 @@ def test_workers_that_share_no_disk_share_the_index_through_the_store(
     second = _signatures(tmp_path, "p2", {"c": edited(base, 2)})
     third = _signatures(tmp_path, "p3", {"d": edited(document(4), 2)})
     with worker(tmp_path / "one"):
-        edges, _ = index.update({"p1": first}, settings, fingerprint)
-    assert edges.height == 0 and index.path.exists()
+        update = index.update({"p1": first}, settings, fingerprint)
+    assert update.new_pairs == 0 and index.path.exists()
     with worker(tmp_path / "two"):
-        edges, update = index.update({"p1": first, "p2": second}, settings, fingerprint)
-    assert sorted(edges.select("first_id", "second_id").row(0)) == ["a", "c"]
+        update = index.update({"p1": first, "p2": second}, settings, fingerprint)
+        pairs = pl.read_parquet(index.clusters(tmp_path / "two.parquet").path)
+    assert pairs.select("cluster_id", "record_id").rows() == [("a", "a"), ("a", "c")]
     assert update.added == ["p2"] and update.records_indexed == 3, update  # p1 from the store
     with worker(tmp_path / "one"):  # its copy is the one before worker two's put
-        edges, update = index.update(
-            {"p1": first, "p2": second, "p3": third}, settings, fingerprint
-        )
+        update = index.update({"p1": first, "p2": second, "p3": third}, settings, fingerprint)
         assert update.added == ["p3"], update
-        assert edges.height == 2
-        assert set(index.endpoints(edges)) == {"a", "b", "c", "d"}
+        members = pl.read_parquet(index.clusters(tmp_path / "one.parquet").path)
+        assert set(members["record_id"]) == {"a", "b", "c", "d"}

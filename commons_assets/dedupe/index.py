@@ -19,11 +19,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import polars as pl
 
+from commons_assets.dedupe.cluster_table import ClusterTable, write_clusters
 from commons_assets.dedupe.clusters import DedupeSettings, find_edges
 from commons_assets.dedupe.schemas import RECORD_SCHEMA
 from commons_assets.records import Schema, conformed
@@ -87,8 +87,16 @@ class IndexUpdate:
     records_indexed: int = 0
 
 
+# What DuckDB may hold in memory while it updates the index or builds the clusters; past it, it
+# spills to `<index>.tmp` beside the database (DuckDB's own default is 80 % of the machine's RAM).
+MEMORY_BYTES = 512 * 1024 * 1024
+BATCH_ROWS = 5000
+
+
 @contextmanager
-def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: Path, read_only: bool = False, memory_bytes: int = MEMORY_BYTES
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """The index database. DuckDB lets one process write a database file at a time, so a second
     writer (two `dedup_clusters` runs at once) waits for the lock instead of failing."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,6 +110,7 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
                 raise
             time.sleep(0.5)
     try:
+        connection.execute(f"SET memory_limit = '{int(memory_bytes)}B'").fetchall()
         if not read_only:
             connection.execute(TABLES).fetchall()
         yield connection
@@ -124,10 +133,12 @@ class SignatureTable:
         return cls(f"{stat.st_size}:{stat.st_mtime_ns}", pl.scan_parquet(path))
 
 
-def _incoming(label: str, signatures: SignatureTable) -> pl.DataFrame:
-    """A signature table's rows in the index's column layout."""
-    frame = signatures.table.collect().with_columns(pl.lit(label).alias("file"))
-    return conformed(frame, RECORD_SCHEMA)
+def _incoming(label: str, signatures: SignatureTable, rows: int) -> Iterator[pl.DataFrame]:
+    """A signature table's rows in the index's column layout, `rows` at a time."""
+    [height] = signatures.table.select(pl.len()).collect().row(0)
+    for offset in range(0, height, rows):
+        frame = signatures.table.slice(offset, rows).collect()
+        yield conformed(frame.with_columns(pl.lit(label).alias("file")), RECORD_SCHEMA)
 
 
 def _forget(connection: duckdb.DuckDBPyConnection, labels: list[str]) -> None:
@@ -147,9 +158,13 @@ def update_index(
     current: Mapping[str, SignatureTable | Path],
     settings: DedupeSettings | None = None,
     fingerprint: str = "defaults",
-) -> tuple[pl.DataFrame, IndexUpdate]:
-    """Bring the index in step with the current signature tables (label -> table, or file);
-    returns all confirmed pairs. Different settings (`fingerprint`) re-index everything."""
+    batch_rows: int = BATCH_ROWS,
+    memory_bytes: int = MEMORY_BYTES,
+) -> IndexUpdate:
+    """Bring the index in step with the current signature tables (label -> table, or file).
+    Different settings (`fingerprint`) re-index everything. A table is taken in `batch_rows`
+    at a time: each batch is looked up against what is indexed (earlier batches of the same
+    table included) and added, so Python holds one batch and its lookup rows at once."""
     tables = {
         label: SignatureTable.of_file(given) if isinstance(given, Path) else given
         for label, given in current.items()
@@ -158,7 +173,7 @@ def update_index(
     update = IndexUpdate()
     for legacy in ("manifest.json", "edges.parquet"):  # the Parquet index of earlier versions
         index.with_name(legacy).unlink(missing_ok=True)
-    with connect(index) as connection:
+    with connect(index, memory_bytes=memory_bytes) as connection:
         connection.begin()
         stored = connection.execute("SELECT fingerprint FROM settings").fetchall()
         if stored != [(fingerprint,)]:
@@ -173,45 +188,55 @@ def update_index(
         update.added = sorted(set(tables) - set(indexed))
         _forget(connection, [*update.removed, *update.reindexed])
         for label in sorted([*update.added, *update.reindexed]):
-            incoming = _incoming(label, tables[label])
-            connection.register("incoming", incoming.to_arrow())
-            began = time.perf_counter()
-            existing = connection.sql(LOOKUP).pl().to_dicts()
-            update.lookup_seconds += time.perf_counter() - began
-            rows = incoming.to_dicts()
-            update.rows_read_in_full += len(rows)
-            update.lookup_rows += len(existing)
-            file_of = {row["id"]: row["file"] for row in [*existing, *rows]}
-            new_edges = [
-                (first, second, file_of[first], file_of[second], match, similarity)
-                for first, second, match, similarity in find_edges(rows, existing, settings)
-            ]
-            if new_edges:
-                # One insert of a frame: executemany inserted row by row (15 s for the 117,000
-                # pairs of the 50k-page bench).
-                found = pl.DataFrame(new_edges, schema=EDGE_SCHEMA, orient="row")
-                connection.register("new_edges", found.to_arrow())
-                connection.execute("INSERT INTO edges SELECT * FROM new_edges").fetchall()
-                connection.unregister("new_edges")
-            connection.execute("INSERT INTO records BY NAME SELECT * FROM incoming").fetchall()
+            for incoming in _incoming(label, tables[label], batch_rows):
+                _add_batch(connection, incoming, settings, update)
             connection.execute("INSERT INTO files VALUES (?, ?)", [label, states[label]]).fetchall()
-            connection.unregister("incoming")
-            update.new_pairs += len(new_edges)
         connection.commit()
-        edges = connection.sql("SELECT * FROM edges ORDER BY first_id, second_id, match").pl()
         [(update.records_indexed,)] = connection.sql("SELECT count(*) FROM records").fetchall()
-    return edges.cast(EDGE_SCHEMA), update
+    return update
 
 
-def endpoint_records(index: Path, edges: pl.DataFrame) -> dict[str, dict[str, Any]]:
-    """The indexed rows of every record that takes part in a pair (for the survivor rule)."""
-    if not edges.height:
-        return {}
-    wanted = sorted(set(edges["first_id"]) | set(edges["second_id"]))
+def _add_batch(
+    connection: duckdb.DuckDBPyConnection,
+    incoming: pl.DataFrame,
+    settings: DedupeSettings,
+    update: IndexUpdate,
+) -> None:
+    """One batch of a signature table: its pairs with what is indexed and among itself, then
+    its rows, into the index."""
+    connection.register("incoming", incoming.to_arrow())
+    began = time.perf_counter()
+    existing = connection.sql(LOOKUP).pl().to_dicts()
+    update.lookup_seconds += time.perf_counter() - began
+    rows = incoming.to_dicts()
+    update.rows_read_in_full += len(rows)
+    update.lookup_rows += len(existing)
+    file_of = {row["id"]: row["file"] for row in [*existing, *rows]}
+    new_edges = [
+        (first, second, file_of[first], file_of[second], match, similarity)
+        for first, second, match, similarity in find_edges(rows, existing, settings)
+    ]
+    if new_edges:
+        # One insert of a frame: executemany inserted row by row (15 s for the 117,000
+        # pairs of the 50k-page bench).
+        found = pl.DataFrame(new_edges, schema=EDGE_SCHEMA, orient="row")
+        connection.register("new_edges", found.to_arrow())
+        connection.execute("INSERT INTO edges SELECT * FROM new_edges").fetchall()
+        connection.unregister("new_edges")
+    connection.execute("INSERT INTO records BY NAME SELECT * FROM incoming").fetchall()
+    connection.unregister("incoming")
+    update.new_pairs += len(new_edges)
+
+
+def confirmed_pairs(index: Path) -> pl.DataFrame:
+    """Every confirmed pair of the index, in one frame: for inspection (tests, benches), not
+    for a step (the cluster table is built inside DuckDB: cluster_table.py)."""
     with connect(index, read_only=True) as connection:
-        frame = connection.sql(
-            "SELECT * EXCLUDE (file, signature, band_keys) FROM records "
-            "WHERE id IN (SELECT unnest($ids))",
-            params={"ids": wanted},
-        ).pl()
-    return {row["id"]: row for row in frame.to_dicts()}
+        edges = connection.sql("SELECT * FROM edges ORDER BY first_id, second_id, match").pl()
+    return edges.cast(EDGE_SCHEMA)
+
+
+def clusters(index: Path, out: Path, memory_bytes: int = MEMORY_BYTES) -> ClusterTable:
+    """The cluster rows of everything indexed, written to `out` (cluster_table.py)."""
+    with connect(index, read_only=True, memory_bytes=memory_bytes) as connection:
+        return write_clusters(connection, out)

@@ -9,17 +9,18 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
-import polars as pl
 from upath import UPath
 
+from commons_assets.dedupe.cluster_table import ClusterTable
 from commons_assets.dedupe.clusters import DedupeSettings
 from commons_assets.dedupe.index import (
+    BATCH_ROWS,
+    MEMORY_BYTES,
     IndexUpdate,
     SignatureTable,
-    endpoint_records,
+    clusters,
     update_index,
 )
 from commons_assets.lake import Lake, local
@@ -38,17 +39,21 @@ class DedupeIndex(dg.ConfigurableResource):
         return self.lake.index_path
 
     def update(
-        self, current: Mapping[str, SignatureTable], settings: DedupeSettings, fingerprint: str
-    ) -> tuple[pl.DataFrame, IndexUpdate]:
-        """Bring the index in step with `current` (label -> signature table); every confirmed
-        pair, and what changed."""
+        self,
+        current: Mapping[str, SignatureTable],
+        settings: DedupeSettings,
+        fingerprint: str,
+        batch_rows: int = BATCH_ROWS,
+        memory_bytes: int = MEMORY_BYTES,
+    ) -> IndexUpdate:
+        """Bring the index in step with `current` (label -> signature table): what changed."""
         with self._local_copy(write=True) as local:
-            return update_index(local, current, settings, fingerprint)
+            return update_index(local, current, settings, fingerprint, batch_rows, memory_bytes)
 
-    def endpoints(self, edges: pl.DataFrame) -> dict[str, dict[str, Any]]:
-        """id -> the clustering fields of every record a pair names."""
+    def clusters(self, out: Path, memory_bytes: int = MEMORY_BYTES) -> ClusterTable:
+        """The cluster rows of everything indexed, written to the local file `out`."""
         with self._local_copy(write=False) as local:
-            return endpoint_records(local, edges)
+            return clusters(local, out, memory_bytes)
 
     @contextmanager
     def _local_copy(self, write: bool) -> Iterator[Path]:

@@ -47,6 +47,9 @@ class SourceLimits:
     # What the release step's sort of every admitted row (publish/rows.py) holds in memory;
     # DuckDB spills the rest to the scratch disk, so a release of any size fits.
     sort_memory_bytes: int = 512 * MIB
+    # What DuckDB holds in memory while `dedup_clusters` updates the duplicate index and builds
+    # the clusters of the whole lake (dedupe/cluster_table.py); it spills the rest to disk.
+    index_memory_bytes: int = 512 * MIB
     source: str = "defaults"
 
     def summary(self) -> dict[str, object]:
@@ -66,6 +69,7 @@ class LimitsTable(SettingsModel):
     batch_rows: int | None = Field(None, gt=0)
     batch_bytes: int | None = Field(None, ge=MIB)
     sort_memory_bytes: int | None = Field(None, ge=16 * MIB)
+    index_memory_bytes: int | None = Field(None, ge=16 * MIB)
 
 
 class LimitsFile(SettingsModel):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from commons_assets.dedupe.index import endpoint_records, update_index
+from commons_assets.dedupe.index import clusters, confirmed_pairs, update_index
 from commons_assets.dedupe.minhash import band_keys, text_signatures
 from commons_tests.dedupe.test_minhash import document, edited
 
@@ -35,18 +35,22 @@ def signature_file(path: Path, texts: dict[str, str]) -> Path:
 def test_pairs_are_found_once_and_leave_with_their_partition(tmp_path: Path) -> None:
     base = document(3)
     first = signature_file(tmp_path / "p1.parquet", {"a": base, "b": document(4)})
-    edges, update = update_index(tmp_path / INDEX, {"p1": first})
-    assert edges.height == 0 and update.records_indexed == 2
+    update = update_index(tmp_path / INDEX, {"p1": first})
+    assert confirmed_pairs(tmp_path / INDEX).height == 0 and update.records_indexed == 2
     second = signature_file(tmp_path / "p2.parquet", {"a-copy": edited(base, 2)})
-    edges, update = update_index(tmp_path / INDEX, {"p1": first, "p2": second})
+    update = update_index(tmp_path / INDEX, {"p1": first, "p2": second})
     assert update.added == ["p2"] and update.rows_read_in_full == 1
     assert update.lookup_rows == 1  # only "a" shares a bucket with the new row
+    edges = confirmed_pairs(tmp_path / INDEX)
     assert edges.select("first_id", "second_id", "match").rows() == [("a", "a-copy", "near")]
-    assert set(endpoint_records(tmp_path / INDEX, edges)) == {"a", "a-copy"}
-    edges, update = update_index(tmp_path / INDEX, {"p1": first, "p2": second})
-    assert update.added == [] and update.new_pairs == 0 and edges.height == 1
-    edges, update = update_index(tmp_path / INDEX, {"p2": second})
-    assert update.removed == ["p1"] and edges.height == 0 and update.records_indexed == 1
+    table = clusters(tmp_path / INDEX, tmp_path / "clusters.parquet")
+    assert pl.read_parquet(table.path)["record_id"].to_list() == ["a", "a-copy"]
+    update = update_index(tmp_path / INDEX, {"p1": first, "p2": second})
+    assert update.added == [] and update.new_pairs == 0
+    assert confirmed_pairs(tmp_path / INDEX).height == 1
+    update = update_index(tmp_path / INDEX, {"p2": second})
+    assert update.removed == ["p1"] and update.records_indexed == 1
+    assert confirmed_pairs(tmp_path / INDEX).height == 0
 
 
 def test_a_second_writer_waits_for_the_index_lock(tmp_path: Path) -> None:
@@ -66,9 +70,9 @@ def test_a_second_writer_waits_for_the_index_lock(tmp_path: Path) -> None:
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         started = time.monotonic()
-        edges, update = update_index(tmp_path / INDEX, {"p1": path})
+        update = update_index(tmp_path / INDEX, {"p1": path})
         assert time.monotonic() - started > 0.5  # it waited for the other process
-        assert update.records_indexed == 1 and edges.height == 0
+        assert update.records_indexed == 1 and update.new_pairs == 0
     finally:
         holder.kill()
         holder.wait()

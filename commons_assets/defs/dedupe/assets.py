@@ -11,8 +11,9 @@ import dagster as dg
 import polars as pl
 from dagster._core.events import DagsterEventType  # not exported by `dagster` in 1.13
 
-from commons_assets.batches import SpooledTable, StoredTable, TableSpool
-from commons_assets.dedupe.clusters import build_clusters, phash_keys
+from commons_assets.batches import SpooledTable, StoredTable, TableSpool, new_spool_file
+from commons_assets.dedupe.cluster_table import cluster_report
+from commons_assets.dedupe.clusters import phash_keys
 from commons_assets.dedupe.index import SignatureTable
 from commons_assets.dedupe.minhash import MinHashConfig, band_keys, text_signatures
 from commons_assets.dedupe.resource import DedupeIndex
@@ -226,67 +227,59 @@ def dedup_clusters_asset(
     )
     def dedup_clusters(
         context: dg.AssetExecutionContext,
+        lake: Lake,
         settings: StewardSettings,
         dedupe_index: DedupeIndex,
         **signatures: dict[str, pl.LazyFrame],
-    ) -> dg.Output[pl.DataFrame]:
+    ) -> dg.Output[SpooledTable]:
         started = time.perf_counter()
         config = settings.dedupe()
+        limits = settings.limits()
         current = current_signatures(context.instance, signatures)
-        edges, update = dedupe_index.update(current, config.clusters, config.fingerprint())
-        records = dedupe_index.endpoints(edges)
-        frame = pl.DataFrame(
-            build_clusters(
-                records, edges.select("first_id", "second_id", "match", "similarity").rows()
-            ),
-            schema=CLUSTER_SCHEMA,
+        update = dedupe_index.update(
+            current,
+            config.clusters,
+            config.fingerprint(),
+            limits.batch_rows,
+            limits.index_memory_bytes,
         )
-        clusters = frame.filter(pl.col("role") != "duplicate").filter(pl.col("match") == "self")
-        sizes = clusters.group_by("cluster_size").len(name="clusters").sort("cluster_size")
-        top = clusters.sort(["cluster_size", "cluster_id"], descending=[True, False]).head(10)
-        duplicates = frame.filter(pl.col("role") == "duplicate").height
+        # Built inside DuckDB (bounded by its memory limit) and written to the scratch folder;
+        # the IO manager moves the file into the lake.
+        out = new_spool_file(lake.spool_folder)
+        try:
+            written = dedupe_index.clusters(out, limits.index_memory_bytes)
+            report = cluster_report(out)
+        except BaseException:
+            out.unlink(missing_ok=True)
+            raise
         indexed_records = update.records_indexed
         return dg.Output(
-            frame,
+            SpooledTable(out, written.rows),
             metadata={
-                "dagster/row_count": frame.height,
+                "dagster/row_count": written.rows,
                 "dagster/column_schema": column_schema(CLUSTER_SCHEMA),
                 "records_indexed": indexed_records,
-                "clusters": clusters.height,
-                "duplicates_removed": duplicates,
-                "withdrawn_by_work_takedown": frame.filter(pl.col("role") == "withdrawn").height,
-                "duplicate_ratio": round(duplicates / indexed_records, 4)
+                "clusters": report["clusters"],
+                "duplicates_removed": report["duplicates"],
+                "withdrawn_by_work_takedown": report["withdrawn"],
+                "duplicate_ratio": round(report["duplicates"] / indexed_records, 4)
                 if indexed_records
                 else 0.0,
-                **{
-                    f"matches/{m}": n
-                    for m, n in frame.filter(pl.col("role") == "duplicate")
-                    .group_by("match")
-                    .len()
-                    .iter_rows()
-                },
+                **{f"matches/{m}": n for m, n in report["matches"].items()},
                 "partitions_added": dg.MetadataValue.json(update.added),
                 "partitions_removed": dg.MetadataValue.json(update.removed),
                 "partitions_reindexed": dg.MetadataValue.json(update.reindexed),
                 "rows_read_in_full": update.rows_read_in_full,
                 "lookup_rows": update.lookup_rows,
                 "new_pairs": update.new_pairs,
-                "cluster_sizes": table(sizes.to_dicts(), ("cluster_size", "clusters")),
+                "component_rounds": written.rounds,
+                "cluster_sizes": table(report["sizes"], ("cluster_size", "clusters")),
                 "top_clusters": table(
-                    [
-                        {
-                            **row,
-                            "members": ", ".join(
-                                frame.filter(pl.col("cluster_id") == row["cluster_id"])[
-                                    "source_id"
-                                ].to_list()
-                            ),
-                        }
-                        for row in top.to_dicts()
-                    ],
-                    ("cluster_size", "source_kind", "source_id", "members"),
+                    report["largest"], ("cluster_size", "source_kind", "source_id", "members")
                 ),
-                "settings": dg.MetadataValue.json(config.summary()),
+                "settings": dg.MetadataValue.json(
+                    {**config.summary(), "index_memory_bytes": limits.index_memory_bytes}
+                ),
                 "seconds": round(time.perf_counter() - started, 3),
             },
         )

@@ -1,0 +1,217 @@
+"""The clusters of everything the duplicate index holds, computed inside DuckDB and written as a
+Parquet file: the same rows as `clusters.build_clusters` (connected components of the confirmed
+pairs, one survivor each by `survivor_key`, each member's relation to its survivor), without
+holding the pairs or the records in Python. DuckDB works within its memory limit and spills the
+rest to disk, so the step's memory is bounded by that setting whatever the lake's size; the
+Python version held every pair and every endpoint as dicts (about 1 KB each).
+
+Components by label propagation with pointer jumping: every record starts with the least id
+among itself and its neighbours; each round takes the least of its label, its neighbours'
+labels and what that record's neighbours hold, so a chain of n pairs settles in about log2(n)
+rounds, not n. Every label is the id of a record of the same component and labels only fall,
+so the rounds end with each component labelled by its least id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from commons_assets.dedupe.clusters import CLASS_RANK, DECISION_RANK
+
+
+def _rank(column: str, ranks: dict[str, int]) -> str:
+    cases = " ".join(f"WHEN '{value}' THEN {rank}" for value, rank in ranks.items())
+    return f"CASE {column} {cases} ELSE 9 END"
+
+
+# survivor_key, in SQL: the same order (DuckDB compares VARCHAR by code point, as Python).
+SURVIVOR_ORDER = ", ".join(
+    (
+        "coalesce(withdrawn, false)",
+        _rank("decision", DECISION_RANK),
+        "coalesce(tier = 'consented', false)",
+        _rank("licence_class", CLASS_RANK),
+        "-coalesce(evidence_count, 0)",
+        "-coalesce(image_pixels, 0)",
+        "CASE WHEN date IS NULL OR date = '' THEN '9999' ELSE date END",
+        "coalesce(source_partition, '')",
+        "id",
+    )
+)
+
+# The records that take part in a pair (one row per id), and the pairs in both directions
+# (one per ordered pair) with how they matched.
+SETUP = """
+    CREATE OR REPLACE TEMP TABLE member AS
+        SELECT * EXCLUDE (file, band_keys) FROM records
+        WHERE id IN (SELECT first_id FROM edges UNION SELECT second_id FROM edges)
+        QUALIFY row_number() OVER (PARTITION BY id ORDER BY file) = 1;
+    CREATE OR REPLACE TEMP TABLE link AS
+        SELECT id, other, max(match) AS match, arg_max(similarity, match) AS similarity FROM (
+            SELECT first_id AS id, second_id AS other, match, similarity FROM edges
+            UNION ALL
+            SELECT second_id, first_id, match, similarity FROM edges
+        )
+        WHERE id IN (SELECT id FROM member) AND other IN (SELECT id FROM member)
+        GROUP BY id, other;
+    CREATE OR REPLACE TEMP TABLE component AS
+        SELECT id, least(id, min(other)) AS root FROM link GROUP BY id;
+"""
+# One round, as two statements (a query holding both joins and the aggregate ran out of a
+# 64 MiB limit at a million records; each of these spills).
+HOOK = """
+    CREATE OR REPLACE TEMP TABLE hooked AS
+    SELECT link.id, min(neighbour.root) AS root
+    FROM link JOIN component neighbour ON neighbour.id = link.other
+    GROUP BY link.id
+"""
+JUMP = """
+    CREATE OR REPLACE TEMP TABLE settled AS
+    SELECT own.id, least(own.root, hooked.root, jumped.root) AS root
+    FROM component own
+    JOIN hooked USING (id)
+    JOIN hooked jumped ON jumped.id = least(own.root, hooked.root)
+"""
+CHANGED = (
+    "SELECT count(*) FROM settled JOIN component USING (id) WHERE settled.root <> component.root"
+)
+RANKED = f"""
+    CREATE OR REPLACE TEMP TABLE ranked AS
+    SELECT member.*,
+        first_value(id) OVER (PARTITION BY root ORDER BY {SURVIVOR_ORDER}) AS survivor,
+        bool_or(coalesce(withdrawn, false)) OVER (PARTITION BY root) AS cluster_withdrawn,
+        count(*) OVER (PARTITION BY root) AS cluster_size
+    FROM member JOIN component USING (id)
+"""
+JACCARD = (
+    "len(list_filter(range(1, len(m.signature) + 1), lambda i: m.signature[i] = s.signature[i]))"
+    "::DOUBLE / len(m.signature)"
+)
+HAMMING = "bit_count(xor(('0x' || m.phash)::UBIGINT, ('0x' || s.phash)::UBIGINT))"
+# What a member's relation to its survivor needs: the pair between them, if any, and the
+# survivor's hashes (one row per cluster).
+RELATION_INPUTS = """
+    CREATE OR REPLACE TEMP TABLE direct AS
+        SELECT link.id, link.match, link.similarity
+        FROM link JOIN ranked ON ranked.id = link.id AND ranked.survivor = link.other;
+    CREATE OR REPLACE TEMP TABLE survivor AS
+        SELECT id, sha256, signature, phash FROM member
+        WHERE id IN (SELECT survivor FROM ranked);
+"""
+# clusters._relation, in SQL: directly, else through other members.
+ROWS = f"""
+    SELECT
+        m.survivor AS cluster_id,
+        m.id AS record_id,
+        m.source_kind,
+        m.source_partition,
+        m.source_id,
+        CASE WHEN m.cluster_withdrawn THEN 'withdrawn'
+             WHEN m.id = m.survivor THEN 'survivor' ELSE 'duplicate' END AS role,
+        CASE WHEN m.id = m.survivor THEN 'self'
+             WHEN direct.match IS NOT NULL THEN direct.match
+             WHEN m.sha256 <> '' AND m.sha256 = s.sha256 THEN 'exact'
+             WHEN m.signature IS NOT NULL AND s.signature IS NOT NULL THEN 'near (transitive)'
+             WHEN m.phash <> '' AND s.phash <> '' THEN 'image (transitive)'
+             ELSE 'transitive' END AS match,
+        CASE WHEN m.id = m.survivor THEN 1.0
+             WHEN direct.match IS NOT NULL THEN direct.similarity
+             WHEN m.sha256 <> '' AND m.sha256 = s.sha256 THEN 1.0
+             WHEN m.signature IS NOT NULL AND s.signature IS NOT NULL THEN {JACCARD}
+             WHEN m.phash <> '' AND s.phash <> '' THEN 1 - {HAMMING} / 64
+             ELSE 0.0 END::DOUBLE AS similarity,
+        CASE WHEN m.cluster_withdrawn THEN NULL ELSE m.survivor END AS survivor_id,
+        m.cluster_size::BIGINT AS cluster_size
+    FROM ranked m
+    JOIN survivor s ON s.id = m.survivor
+    LEFT JOIN direct ON direct.id = m.id
+    ORDER BY cluster_id, role <> 'survivor', record_id
+"""
+TEMPORARY = ("member", "link", "component", "hooked", "ranked", "direct", "survivor")
+
+
+@dataclass(frozen=True)
+class ClusterTable:
+    """The written cluster rows: where, how many, and how many rounds the components took."""
+
+    path: Path
+    rows: int
+    rounds: int
+
+
+def write_clusters(connection: duckdb.DuckDBPyConnection, out: Path) -> ClusterTable:
+    """The cluster rows of the index open on `connection` (its `records` and `edges`), written
+    to `out` as Parquet in `CLUSTER_SCHEMA`'s column order. Leaves temporary tables only."""
+    connection.execute(SETUP).fetchall()
+    rounds = 0
+    while True:
+        connection.execute(HOOK).fetchall()
+        connection.execute(JUMP).fetchall()
+        rounds += 1
+        [(changed,)] = connection.sql(CHANGED).fetchall()
+        connection.execute("DROP TABLE component").fetchall()
+        connection.execute("ALTER TABLE settled RENAME TO component").fetchall()
+        if not changed:
+            break
+    connection.execute(RANKED).fetchall()
+    connection.execute(RELATION_INPUTS).fetchall()
+    connection.execute(
+        f"COPY ({ROWS}) TO '{_quoted(out)}' (FORMAT parquet, COMPRESSION zstd)"
+    ).fetchall()
+    [(rows,)] = connection.sql("SELECT count(*) FROM ranked").fetchall()
+    for table in TEMPORARY:
+        connection.execute(f"DROP TABLE IF EXISTS {table}").fetchall()
+    return ClusterTable(out, int(rows), rounds)
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def cluster_report(path: Path, top: int = 10, members_shown: int = 20) -> dict[str, Any]:
+    """What `dedup_clusters` reports of its table, read by DuckDB from the file (a few
+    aggregate rows, whatever the table's size): clusters, duplicates, withdrawn copies,
+    duplicates per match, clusters per size, and the largest clusters with their first members."""
+    connection = duckdb.connect()
+    try:
+        table = f"read_parquet('{_quoted(path)}')"
+        [(clusters, duplicates, withdrawn)] = connection.sql(
+            f"SELECT count(*) FILTER (match = 'self'), count(*) FILTER (role = 'duplicate'), "
+            f"count(*) FILTER (role = 'withdrawn') FROM {table}"
+        ).fetchall()
+        matches = dict(
+            connection.sql(
+                f"SELECT match, count(*) FROM {table} WHERE role = 'duplicate' "
+                "GROUP BY match ORDER BY match"
+            ).fetchall()
+        )
+        sizes = connection.sql(
+            f"SELECT cluster_size, count(*) AS clusters FROM {table} WHERE match = 'self' "
+            "GROUP BY cluster_size ORDER BY cluster_size"
+        ).pl()
+        largest = connection.sql(
+            f"SELECT cluster_id, cluster_size, source_kind, source_id FROM {table} "
+            f"WHERE match = 'self' ORDER BY cluster_size DESC, cluster_id LIMIT {int(top)}"
+        ).pl()
+        rows = largest.to_dicts()
+        for row in rows:  # the first members in the table's order: the survivor, then by id
+            shown = connection.execute(
+                f"SELECT source_id FROM {table} WHERE cluster_id = ? LIMIT {int(members_shown)}",
+                [row["cluster_id"]],
+            ).fetchall()
+            row["members"] = ", ".join(str(source_id) for (source_id,) in shown)
+            if row["cluster_size"] > members_shown:
+                row["members"] += f", … ({row['cluster_size']} in all)"
+    finally:
+        connection.close()
+    return {
+        "clusters": int(clusters),
+        "duplicates": int(duplicates),
+        "withdrawn": int(withdrawn),
+        "matches": {str(m): int(n) for m, n in matches.items()},
+        "sizes": sizes.to_dicts(),
+        "largest": rows,
+    }
