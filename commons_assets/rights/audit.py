@@ -325,11 +325,7 @@ def _site_opt_outs(
             evidence.append(_evidence("robots.txt:content-signal", value, verdict, robots_location))
             if verdict == aipref.DISALLOWED:
                 findings.append((EXCLUDE, f"Content-Signal ai-train=no in robots.txt: {value}"))
-        blocked = [
-            t
-            for t in ("*", *policy.all_training_tokens())
-            if site.robots.full_disallow(t) and (t == "*" or site.robots.has_own_group(t))
-        ]
+        blocked = site.robots.fully_blocked(("*", *policy.all_training_tokens()))
         for token_blocked in blocked:
             evidence.append(
                 _evidence("robots.txt:full-block", token_blocked, "disallowed", robots_location)

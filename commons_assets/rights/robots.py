@@ -112,6 +112,10 @@ class RobotsTxt:
     _merged: dict[str, Group | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # Which of a list of tokens the file blocks outright: the same for every page of the site.
+    _blocked: dict[tuple[str, ...], tuple[str, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_response(cls, status: int | None, body: str | None) -> RobotsTxt:
@@ -182,6 +186,15 @@ class RobotsTxt:
             return False
         allows = [p for allow, p in group.rules if allow]
         return (False, "/") in group.rules and not allows
+
+    def fully_blocked(self, tokens: tuple[str, ...]) -> tuple[str, ...]:
+        """Those of `tokens` the file blocks outright (`full_disallow`): `*` through the `*`
+        group, any other token only through a group naming it; in the order given."""
+        if tokens not in self._blocked:
+            self._blocked[tokens] = tuple(
+                t for t in tokens if self.full_disallow(t) and (t == "*" or self.has_own_group(t))
+            )
+        return self._blocked[tokens]
 
     def _path_scoped(self, values: list[tuple[str | None, str]], path: str) -> list[str]:
         """Values whose path matches longest (no path matches everything, least specific)."""

@@ -278,6 +278,27 @@ def test_robots_never_captured_follows_the_policy(setting: str, expected: str) -
     assert decide(page(), SiteFiles(), [], policy).decision == expected
 
 
+@pytest.mark.parametrize(
+    ("body", "blocked"),
+    [
+        ("User-agent: *\nDisallow: /\n", ["*"]),  # every crawler, reported once as `*`
+        ("User-agent: GPTBot\nDisallow: /\n", ["GPTBot"]),
+        ("User-agent: GPTBot\nUser-agent: CCBot\nDisallow: /\n", ["CCBot", "GPTBot"]),
+        ("User-agent: GPTBot\nDisallow: /\nAllow: /public\n", []),  # not the whole site
+        ("User-agent: *\nDisallow: /\n\nUser-agent: GPTBot\nAllow: /\n", ["*"]),
+    ],
+)
+def test_full_blocks_name_the_crawlers_the_file_names(body: str, blocked: list[str]) -> None:
+    """A `*` block is one finding, not one per AI crawler it also covers; a crawler's own group
+    that disallows everything is a finding of its own; the same for every page of the site."""
+    site = robots(body)
+    for path in ("/a", "/b/c"):
+        result = decide(page(path), site, [], POLICY)
+        found = [e["raw"] for e in result.evidence if e["channel"] == "robots.txt:full-block"]
+        assert found == blocked
+        assert (result.decision == EXCLUDE) == bool(blocked)
+
+
 # --- RFC 9309: our matcher against Python's urllib.robotparser (vectors 19-22) ----------------
 
 
