@@ -5,11 +5,13 @@ holding the pairs or the records in Python. DuckDB works within its memory limit
 rest to disk, so the step's memory is bounded by that setting whatever the lake's size; the
 Python version held every pair and every endpoint as dicts (about 1 KB each).
 
-Components by label propagation with pointer jumping: every record starts with the least id
-among itself and its neighbours; each round takes the least of its label, its neighbours'
-labels and what that record's neighbours hold, so a chain of n pairs settles in about log2(n)
-rounds, not n. Every label is the id of a record of the same component and labels only fall,
-so the rounds end with each component labelled by its least id."""
+Components by hooking and pointer jumping (as Shiloach and Vishkin's parallel algorithm): each
+record points to a root, first the least id among itself and its neighbours; each round, a root
+moves to the least root seen across the pairs of the records it roots, and every record then
+takes its root's root. A chain of n pairs settles in about log2(n) rounds, not n, whatever the
+order of its ids. A root is always the id of a record of the same component, no larger than
+the record's own id, and roots only fall, so the rounds end with each component rooted at its
+least id."""
 
 from __future__ import annotations
 
@@ -60,20 +62,28 @@ SETUP = """
     CREATE OR REPLACE TEMP TABLE component AS
         SELECT id, least(id, min(other)) AS root FROM link GROUP BY id;
 """
-# One round, as two statements (a query holding both joins and the aggregate ran out of a
-# 64 MiB limit at a million records; each of these spills).
+# One round (as separate statements: one query holding every join and aggregate ran out of a
+# 64 MiB limit at a million records; each of these spills). Hooking: each root takes the least
+# root found across any pair of the records it roots (so whole trees merge, not single
+# records); then every record takes its root's new root, then that one's root (pointer
+# jumping, which halves the distance to the least id).
 HOOK = """
     CREATE OR REPLACE TEMP TABLE hooked AS
-    SELECT link.id, min(neighbour.root) AS root
-    FROM link JOIN component neighbour ON neighbour.id = link.other
-    GROUP BY link.id
+    SELECT own.root AS id, min(neighbour.root) AS root
+    FROM link
+    JOIN component own ON own.id = link.id
+    JOIN component neighbour ON neighbour.id = link.other
+    GROUP BY own.root
+"""
+MOVE = """
+    CREATE OR REPLACE TEMP TABLE moved AS
+    SELECT record.id, least(record.root, coalesce(hooked.root, record.root)) AS root
+    FROM component record LEFT JOIN hooked ON hooked.id = record.root
 """
 JUMP = """
     CREATE OR REPLACE TEMP TABLE settled AS
-    SELECT own.id, least(own.root, hooked.root, jumped.root) AS root
-    FROM component own
-    JOIN hooked USING (id)
-    JOIN hooked jumped ON jumped.id = least(own.root, hooked.root)
+    SELECT record.id, least(record.root, root_of_root.root) AS root
+    FROM moved record JOIN moved root_of_root ON root_of_root.id = record.root
 """
 CHANGED = (
     "SELECT count(*) FROM settled JOIN component USING (id) WHERE settled.root <> component.root"
@@ -130,7 +140,7 @@ ROWS = f"""
     LEFT JOIN direct ON direct.id = m.id
     ORDER BY cluster_id, role <> 'survivor', record_id
 """
-TEMPORARY = ("member", "link", "component", "hooked", "ranked", "direct", "survivor")
+TEMPORARY = ("member", "link", "component", "hooked", "moved", "ranked", "direct", "survivor")
 
 
 @dataclass(frozen=True)
@@ -148,8 +158,8 @@ def write_clusters(connection: duckdb.DuckDBPyConnection, out: Path) -> ClusterT
     connection.execute(SETUP).fetchall()
     rounds = 0
     while True:
-        connection.execute(HOOK).fetchall()
-        connection.execute(JUMP).fetchall()
+        for statement in (HOOK, MOVE, JUMP):
+            connection.execute(statement).fetchall()
         rounds += 1
         [(changed,)] = connection.sql(CHANGED).fetchall()
         connection.execute("DROP TABLE component").fetchall()
