@@ -166,7 +166,9 @@ def build_clusters(
     records: dict[str, dict[str, Any]], edges: Iterable[tuple[str, str, str, float]]
 ) -> list[dict[str, Any]]:
     """Connected components of the edges, one row per member, with the survivor rule applied.
-    `records` needs every edge endpoint (with the survivor-rule fields)."""
+    `records` needs every edge endpoint (with the survivor-rule fields). The clustering as
+    defined, all in memory: `dedup_clusters` builds the same rows inside DuckDB within a
+    memory limit (cluster_table.py, tested equal to this on random lakes)."""
     ids = sorted(records)
     position = {record_id: i for i, record_id in enumerate(ids)}
     union = UnionFind(len(ids))
