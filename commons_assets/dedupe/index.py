@@ -1,8 +1,9 @@
 """The persisted duplicate index (`lake/_dedupe_index/index.duckdb`): which signature files are
 indexed, the rows clustering needs of each record (with their LSH keys), and the confirmed
-duplicate pairs found so far. Adding a partition reads that partition in full and, from what is
-indexed, only the rows that share an LSH bucket, a hash or a pHash chunk with it (the index
-lookup); pairs among old partitions are never recomputed. A removed or re-materialized
+duplicate pairs found so far. Adding a partition reads that partition a batch at a time and, for
+each batch, only the indexed rows that share an LSH bucket, a hash or a pHash chunk with it (the
+index lookup; earlier batches of the partition included); pairs among old partitions are never
+recomputed. A removed or re-materialized
 partition loses its rows and pairs first, so no stale entry survives.
 
 Why a DuckDB database rather than Parquet files: Parquet files are immutable, so a keyed index
@@ -23,6 +24,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from commons_assets.batches import BatchSize
 from commons_assets.dedupe.cluster_table import ClusterTable, write_clusters
 from commons_assets.dedupe.clusters import DedupeSettings, find_edges
 from commons_assets.dedupe.schemas import RECORD_SCHEMA
@@ -90,7 +92,7 @@ class IndexUpdate:
 # What DuckDB may hold in memory while it updates the index or builds the clusters; past it, it
 # spills to `<index>.tmp` beside the database (DuckDB's own default is 80 % of the machine's RAM).
 MEMORY_BYTES = 512 * 1024 * 1024
-BATCH_ROWS = 5000
+BATCH_ROWS = BatchSize().rows  # a step's batch (`[limits] batch_rows`)
 
 
 @contextmanager
