@@ -62,11 +62,11 @@ SETUP = """
     CREATE OR REPLACE TEMP TABLE component AS
         SELECT id, least(id, min(other)) AS root FROM link GROUP BY id;
 """
-# One round (as separate statements: one query holding every join and aggregate ran out of a
-# 64 MiB limit at a million records; each of these spills). Hooking: each root takes the least
-# root found across any pair of the records it roots (so whole trees merge, not single
-# records); then every record takes its root's new root, then that one's root (pointer
-# jumping, which halves the distance to the least id).
+# One round, as separate statements, each of which DuckDB spills on its own (a million-record
+# chain ran within a 128 MiB limit). Hooking: each root takes the least root found across any
+# pair of the records it roots (so whole trees merge, not single records); then every record
+# takes its root's new root, then that one's root (pointer jumping, which halves the distance
+# to the least id).
 HOOK = """
     CREATE OR REPLACE TEMP TABLE hooked AS
     SELECT own.root AS id, min(neighbour.root) AS root

@@ -69,7 +69,8 @@ class LimitsTable(SettingsModel):
     batch_rows: int | None = Field(None, gt=0)
     batch_bytes: int | None = Field(None, ge=MIB)
     sort_memory_bytes: int | None = Field(None, ge=16 * MIB)
-    index_memory_bytes: int | None = Field(None, ge=16 * MIB)
+    # DuckDB needs room for its fixed buffers: a million-pair chain ran out of 64 MiB, not 128.
+    index_memory_bytes: int | None = Field(None, ge=128 * MIB)
 
 
 class LimitsFile(SettingsModel):

@@ -179,7 +179,7 @@ def test_a_chain_settles_in_logarithmic_rounds_and_python_holds_no_pair(tmp_path
     for length in (2_000, 200_000):
         index = _chain_index(tmp_path / f"chain-{length}.duckdb", length)
         tracemalloc.start()
-        table = clusters(index, tmp_path / f"chain-{length}.parquet", memory_bytes=64 * 2**20)
+        table = clusters(index, tmp_path / f"chain-{length}.parquet", memory_bytes=128 * 2**20)
         report = cluster_report(table.path)
         peaks[length] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()

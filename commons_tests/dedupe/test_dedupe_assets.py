@@ -274,7 +274,11 @@ def test_dedupe_settings_file_changes_thresholds_and_reindexes(
 
     count, settings = clusters()
     assert count == 1 and settings["source"] == "defaults"
+    assert settings["index_memory_bytes"] == 512 * 2**20
     (root / "policy").mkdir()
+    (root / "policy" / "sources.toml").write_text("[limits]\nindex_memory_bytes = 134217728\n")
+    count, settings = clusters()
+    assert count == 1 and settings["index_memory_bytes"] == 128 * 2**20
     (root / "policy" / "dedupe.toml").write_text("[clusters]\nnear_duplicate_jaccard = 0.99\n")
     count, settings = clusters()
     assert count == 0  # the pair is re-confirmed under the stricter threshold, and fails it

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from commons_assets.dedupe.index import clusters, confirmed_pairs, update_index
+from commons_assets.dedupe.index import clusters, confirmed_pairs, connect, update_index
 from commons_assets.dedupe.minhash import band_keys, text_signatures
 from commons_tests.dedupe.test_minhash import document, edited
 
@@ -76,3 +76,11 @@ def test_a_second_writer_waits_for_the_index_lock(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_the_index_works_within_its_memory_limit(tmp_path: Path) -> None:
+    update_index(tmp_path / INDEX, {})
+    for read_only in (False, True):
+        with connect(tmp_path / INDEX, read_only, memory_bytes=200 * 2**20) as connection:
+            [(limit,)] = connection.sql("SELECT current_setting('memory_limit')").fetchall()
+            assert limit == "200.0 MiB"
