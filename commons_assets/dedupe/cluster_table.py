@@ -168,10 +168,9 @@ def write_clusters(connection: duckdb.DuckDBPyConnection, out: Path) -> ClusterT
             break
     connection.execute(RANKED).fetchall()
     connection.execute(RELATION_INPUTS).fetchall()
-    connection.execute(
+    [(rows,)] = connection.execute(  # COPY answers with the rows it wrote
         f"COPY ({ROWS}) TO '{_quoted(out)}' (FORMAT parquet, COMPRESSION zstd)"
     ).fetchall()
-    [(rows,)] = connection.sql("SELECT count(*) FROM ranked").fetchall()
     for table in TEMPORARY:
         connection.execute(f"DROP TABLE IF EXISTS {table}").fetchall()
     return ClusterTable(out, int(rows), rounds)
@@ -188,16 +187,10 @@ def cluster_report(path: Path, top: int = 10, members_shown: int = 20) -> dict[s
     connection = duckdb.connect()
     try:
         table = f"read_parquet('{_quoted(path)}')"
-        [(clusters, duplicates, withdrawn)] = connection.sql(
-            f"SELECT count(*) FILTER (match = 'self'), count(*) FILTER (role = 'duplicate'), "
-            f"count(*) FILTER (role = 'withdrawn') FROM {table}"
+        # One pass for the counts: clusters are the `self` rows, the rest by role and match.
+        counts = connection.sql(
+            f"SELECT role, match, count(*) FROM {table} GROUP BY role, match ORDER BY match"
         ).fetchall()
-        matches = dict(
-            connection.sql(
-                f"SELECT match, count(*) FROM {table} WHERE role = 'duplicate' "
-                "GROUP BY match ORDER BY match"
-            ).fetchall()
-        )
         sizes = connection.sql(
             f"SELECT cluster_size, count(*) AS clusters FROM {table} WHERE match = 'self' "
             "GROUP BY cluster_size ORDER BY cluster_size"
@@ -218,10 +211,10 @@ def cluster_report(path: Path, top: int = 10, members_shown: int = 20) -> dict[s
     finally:
         connection.close()
     return {
-        "clusters": int(clusters),
-        "duplicates": int(duplicates),
-        "withdrawn": int(withdrawn),
-        "matches": {str(m): int(n) for m, n in matches.items()},
+        "clusters": sum(n for _, match, n in counts if match == "self"),
+        "duplicates": sum(n for role, _, n in counts if role == "duplicate"),
+        "withdrawn": sum(n for role, _, n in counts if role == "withdrawn"),
+        "matches": {match: n for role, match, n in counts if role == "duplicate"},
         "sizes": sizes.to_dicts(),
         "largest": rows,
     }
