@@ -5,13 +5,15 @@ holding the pairs or the records in Python. DuckDB works within its memory limit
 rest to disk, so the step's memory is bounded by that setting whatever the lake's size; the
 Python version held every pair and every endpoint as dicts (about 1 KB each).
 
-Components by hooking and pointer jumping (as Shiloach and Vishkin's parallel algorithm): each
-record points to a root, first the least id among itself and its neighbours; each round, a root
-moves to the least root seen across the pairs of the records it roots, and every record then
-takes its root's root. A chain of n pairs settles in about log2(n) rounds, not n, whatever the
-order of its ids. A root is always the id of a record of the same component, no larger than
-the record's own id, and roots only fall, so the rounds end with each component rooted at its
-least id."""
+The index pairs contents, not records (index.py): the nodes of the graph are contents, and a
+cluster is every record whose content is in one component, or a content held by two records or
+more. Components by hooking and pointer jumping (as Shiloach and Vishkin's parallel algorithm):
+each content points to a root, first the least among itself and its neighbours; each round, a
+root moves to the least root seen across the pairs of the contents it roots, and every content
+then takes its root's root. A chain of n pairs settles in about log2(n) rounds, not n, whatever
+the order of its keys. A root is always a content of the same component, no larger than the
+content itself, and roots only fall, so the rounds end with each component rooted at its
+least content."""
 
 from __future__ import annotations
 
@@ -44,29 +46,32 @@ SURVIVOR_ORDER = ", ".join(
     )
 )
 
-# The records that take part in a pair (one row per id), and the pairs in both directions
-# (one per ordered pair) with how they matched.
+# The pairs of contents in both directions (one per ordered pair) with how they matched, each
+# paired content's first root, and the records of a cluster: those whose content is paired or
+# held by another record too (one row per id).
 SETUP = """
-    CREATE OR REPLACE TEMP TABLE member AS
-        SELECT * EXCLUDE (file, band_keys) FROM records
-        WHERE id IN (SELECT first_id FROM edges UNION SELECT second_id FROM edges)
-        QUALIFY row_number() OVER (PARTITION BY id ORDER BY file) = 1;
     CREATE OR REPLACE TEMP TABLE link AS
         SELECT id, other, max(match) AS match, arg_max(similarity, match) AS similarity FROM (
-            SELECT first_id AS id, second_id AS other, match, similarity FROM edges
+            SELECT first_content AS id, second_content AS other, match, similarity FROM edges
             UNION ALL
-            SELECT second_id, first_id, match, similarity FROM edges
+            SELECT second_content, first_content, match, similarity FROM edges
         )
-        WHERE id IN (SELECT id FROM member) AND other IN (SELECT id FROM member)
+        WHERE id IN (SELECT content FROM records) AND other IN (SELECT content FROM records)
         GROUP BY id, other;
     CREATE OR REPLACE TEMP TABLE component AS
         SELECT id, least(id, min(other)) AS root FROM link GROUP BY id;
+    CREATE OR REPLACE TEMP TABLE member AS
+        SELECT * EXCLUDE (file, band_keys) FROM records
+        WHERE content IN (SELECT id FROM component) OR content IN (
+            SELECT content FROM records GROUP BY content HAVING count(DISTINCT id) > 1
+        )
+        QUALIFY row_number() OVER (PARTITION BY id ORDER BY file) = 1;
 """
 # One round, as separate statements, each of which DuckDB spills on its own (a million-record
 # chain ran within a 128 MiB limit). Hooking: each root takes the least root found across any
-# pair of the records it roots (so whole trees merge, not single records); then every record
+# pair of the contents it roots (so whole trees merge, not single contents); then every content
 # takes its root's new root, then that one's root (pointer jumping, which halves the distance
-# to the least id).
+# to the least key).
 HOOK = """
     CREATE OR REPLACE TEMP TABLE hooked AS
     SELECT own.root AS id, min(neighbour.root) AS root
@@ -88,30 +93,36 @@ JUMP = """
 CHANGED = (
     "SELECT count(*) FROM settled JOIN component USING (id) WHERE settled.root <> component.root"
 )
+# A record's root is its content's, or its content itself when the content is paired with none.
 RANKED = f"""
     CREATE OR REPLACE TEMP TABLE ranked AS
-    SELECT member.*,
+    SELECT *,
         first_value(id) OVER (PARTITION BY root ORDER BY {SURVIVOR_ORDER}) AS survivor,
         bool_or(coalesce(withdrawn, false)) OVER (PARTITION BY root) AS cluster_withdrawn,
         count(*) OVER (PARTITION BY root) AS cluster_size
-    FROM member JOIN component USING (id)
+    FROM (
+        SELECT member.*, coalesce(component.root, member.content) AS root
+        FROM member LEFT JOIN component ON component.id = member.content
+    )
 """
 JACCARD = (
     "len(list_filter(range(1, len(m.signature) + 1), lambda i: m.signature[i] = s.signature[i]))"
     "::DOUBLE / len(m.signature)"
 )
 HAMMING = "bit_count(xor(('0x' || m.phash)::UBIGINT, ('0x' || s.phash)::UBIGINT))"
-# What a member's relation to its survivor needs: the pair between them, if any, and the
-# survivor's hashes (one row per cluster).
+# What a member's relation to its survivor needs: the survivor's content and hashes (one row
+# per cluster), and the pair between their contents, if any.
 RELATION_INPUTS = """
-    CREATE OR REPLACE TEMP TABLE direct AS
-        SELECT link.id, link.match, link.similarity
-        FROM link JOIN ranked ON ranked.id = link.id AND ranked.survivor = link.other;
     CREATE OR REPLACE TEMP TABLE survivor AS
-        SELECT id, sha256, signature, phash FROM member
+        SELECT id, content, signature, phash FROM member
         WHERE id IN (SELECT survivor FROM ranked);
+    CREATE OR REPLACE TEMP TABLE direct AS
+        SELECT ranked.id, link.match, link.similarity
+        FROM ranked
+        JOIN survivor ON survivor.id = ranked.survivor
+        JOIN link ON link.id = ranked.content AND link.other = survivor.content;
 """
-# clusters._relation, in SQL: directly, else through other members.
+# clusters._relation, in SQL: the same content, else directly, else through other members.
 ROWS = f"""
     SELECT
         m.survivor AS cluster_id,
@@ -122,14 +133,14 @@ ROWS = f"""
         CASE WHEN m.cluster_withdrawn THEN 'withdrawn'
              WHEN m.id = m.survivor THEN 'survivor' ELSE 'duplicate' END AS role,
         CASE WHEN m.id = m.survivor THEN 'self'
+             WHEN m.content = s.content THEN 'exact'
              WHEN direct.match IS NOT NULL THEN direct.match
-             WHEN m.sha256 <> '' AND m.sha256 = s.sha256 THEN 'exact'
              WHEN m.signature IS NOT NULL AND s.signature IS NOT NULL THEN 'near (transitive)'
              WHEN m.phash <> '' AND s.phash <> '' THEN 'image (transitive)'
              ELSE 'transitive' END AS match,
         CASE WHEN m.id = m.survivor THEN 1.0
+             WHEN m.content = s.content THEN 1.0
              WHEN direct.match IS NOT NULL THEN direct.similarity
-             WHEN m.sha256 <> '' AND m.sha256 = s.sha256 THEN 1.0
              WHEN m.signature IS NOT NULL AND s.signature IS NOT NULL THEN {JACCARD}
              WHEN m.phash <> '' AND s.phash <> '' THEN 1 - {HAMMING} / 64
              ELSE 0.0 END::DOUBLE AS similarity,
@@ -140,7 +151,7 @@ ROWS = f"""
     LEFT JOIN direct ON direct.id = m.id
     ORDER BY cluster_id, role <> 'survivor', record_id
 """
-TEMPORARY = ("member", "link", "component", "hooked", "moved", "ranked", "direct", "survivor")
+TEMPORARY = ("link", "component", "member", "hooked", "moved", "ranked", "direct", "survivor")
 
 
 @dataclass(frozen=True)

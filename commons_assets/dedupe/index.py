@@ -1,10 +1,18 @@
 """The persisted duplicate index (`lake/_dedupe_index/index.duckdb`): which signature files are
 indexed, the rows clustering needs of each record (with their LSH keys), and the confirmed
 duplicate pairs found so far. Adding a partition reads that partition a batch at a time and, for
-each batch, only the indexed rows that share an LSH bucket, a hash or a pHash chunk with it (the
-index lookup; earlier batches of the partition included); pairs among old partitions are never
-recomputed. A removed or re-materialized
-partition loses its rows and pairs first, so no stale entry survives.
+each batch, only the indexed rows that share an LSH bucket or a pHash chunk with it (the index
+lookup; earlier batches of the partition included); pairs among old partitions are never
+recomputed. A removed or re-materialized partition loses its rows first, and the pairs of any
+content no copy holds any more, so no stale entry survives.
+
+Exact copies are grouped by content, not paired: a record's `content` is its modality and hash
+(texts: the normalised text's sha256; images: the file's), and equal contents are one cluster
+node. A record whose content is already indexed costs one hash lookup and no LSH lookup (its
+near pairs were found when the content first came); the others are looked up and compared one
+row per content. So the pairs are between contents: a text copied a million times stores no
+pair, and its lookup brings one row, where pairing records stored N²/2 pairs and brought all N
+copies into Python. The pair of two contents stays while any copy of each is indexed.
 
 Why a DuckDB database rather than Parquet files: Parquet files are immutable, so a keyed index
 kept in them is either one file per partition (the lookup then opens every file: measured
@@ -20,6 +28,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -30,14 +39,15 @@ from commons_assets.dedupe.clusters import DedupeSettings, find_edges
 from commons_assets.dedupe.schemas import RECORD_SCHEMA
 from commons_assets.records import Schema, conformed
 
+# A confirmed pair of two contents (`CONTENT`), the lesser first.
 EDGE_SCHEMA: Schema = {
-    "first_id": pl.String,
-    "second_id": pl.String,
-    "first_file": pl.String,
-    "second_file": pl.String,
+    "first_content": pl.String,
+    "second_content": pl.String,
     "match": pl.String,
     "similarity": pl.Float64,
 }
+# The layout of the index's tables: an index of another layout is built again from its files.
+LAYOUT = "contents-1"
 # DuckDB's names for the index's column types.
 SQL_TYPES = {
     pl.String: "VARCHAR",
@@ -56,24 +66,25 @@ def _columns(schema: Schema) -> str:
 TABLES = f"""
     CREATE TABLE IF NOT EXISTS settings (fingerprint VARCHAR);
     CREATE TABLE IF NOT EXISTS files (label VARCHAR, state VARCHAR);
-    CREATE TABLE IF NOT EXISTS records ({_columns(RECORD_SCHEMA)});
+    CREATE TABLE IF NOT EXISTS records ({_columns(RECORD_SCHEMA)}, content VARCHAR);
     CREATE TABLE IF NOT EXISTS edges ({_columns(EDGE_SCHEMA)});
 """
-# Rows of the index that share an LSH key or a content hash with the incoming partition. Both
-# joins build their hash table on the incoming side (a few thousand keys) and stream the index.
-# The keys are unnested from `records` at lookup time: a separate table of unnested keys made
-# every later checkpoint slower (measured: closing the index took 0.009 s after partition 1,
-# 0.026 s after partition 32; without it 0.008 s and 0.009 s).
+# One row per indexed content that shares an LSH key with the batch's new contents (`fresh`).
+# The join builds its hash table on the incoming side (a few thousand keys) and streams the
+# index; DuckDB narrows the copies of a content to one row before Python sees any. The keys are
+# unnested from `records` at lookup time: a separate table of unnested keys made every later
+# checkpoint slower (measured: closing the index took 0.009 s after partition 1, 0.026 s after
+# partition 32; without it 0.008 s and 0.009 s).
 LOOKUP = """
     WITH hits AS (
-        SELECT file, id FROM (SELECT file, id, unnest(band_keys) AS key FROM records)
-        JOIN (SELECT DISTINCT unnest(band_keys) AS key FROM incoming) USING (key)
-        UNION
-        SELECT records.file, records.id FROM records
-        JOIN (SELECT DISTINCT sha256 FROM incoming WHERE sha256 IS NOT NULL) USING (sha256)
+        SELECT DISTINCT content FROM (SELECT content, unnest(band_keys) AS key FROM records)
+        JOIN (SELECT DISTINCT unnest(band_keys) AS key FROM fresh) USING (key)
     )
-    SELECT records.* FROM records JOIN hits USING (file, id) ORDER BY records.file, records.id
+    SELECT * FROM records WHERE content IN (SELECT content FROM hits)
+    QUALIFY row_number() OVER (PARTITION BY content ORDER BY file, id) = 1
+    ORDER BY content
 """
+KNOWN = "SELECT DISTINCT content FROM records WHERE content IN (SELECT content FROM incoming)"
 LOCK_WAIT_SECONDS = 120.0
 
 
@@ -85,6 +96,7 @@ class IndexUpdate:
     rows_read_in_full: int = 0
     lookup_rows: int = 0
     lookup_seconds: float = 0.0
+    copies_of_indexed_content: int = 0
     new_pairs: int = 0
     records_indexed: int = 0
 
@@ -135,24 +147,40 @@ class SignatureTable:
         return cls(f"{stat.st_size}:{stat.st_mtime_ns}", pl.scan_parquet(path))
 
 
+# What makes two records exact copies: same modality and same hash (find_edges' `exact`). A
+# record without a hash is a content of its own.
+CONTENT = (
+    pl.when(pl.col("sha256").fill_null("") == "")
+    .then(pl.lit("record:") + pl.col("id"))
+    .when(pl.col("source_kind") == "images")
+    .then(pl.lit("image:") + pl.col("sha256"))
+    .otherwise(pl.lit("text:") + pl.col("sha256"))
+    .alias("content")
+)
+
+
 def _incoming(label: str, signatures: SignatureTable, rows: int) -> Iterator[pl.DataFrame]:
     """A signature table's rows in the index's column layout, `rows` at a time."""
     [height] = signatures.table.select(pl.len()).collect().row(0)
     for offset in range(0, height, rows):
         frame = signatures.table.slice(offset, rows).collect()
-        yield conformed(frame.with_columns(pl.lit(label).alias("file")), RECORD_SCHEMA)
+        frame = conformed(frame.with_columns(pl.lit(label).alias("file")), RECORD_SCHEMA)
+        yield frame.with_columns(CONTENT)
 
 
 def _forget(connection: duckdb.DuckDBPyConnection, labels: list[str]) -> None:
+    """The files' rows, then the pairs of every content no indexed copy holds any more (a pair
+    of contents still held elsewhere stays: the other copies still need it)."""
     if not labels:
         return
-    for table, columns in (
-        ("files", ("label",)),
-        ("records", ("file",)),
-        ("edges", ("first_file", "second_file")),
-    ):
-        condition = " OR ".join(f"{column} IN (SELECT unnest($labels))" for column in columns)
-        connection.execute(f"DELETE FROM {table} WHERE {condition}", {"labels": labels}).fetchall()
+    for table, column in (("files", "label"), ("records", "file")):
+        connection.execute(
+            f"DELETE FROM {table} WHERE {column} IN (SELECT unnest($labels))", {"labels": labels}
+        ).fetchall()
+    connection.execute(
+        "DELETE FROM edges WHERE first_content NOT IN (SELECT content FROM records) "
+        "OR second_content NOT IN (SELECT content FROM records)"
+    ).fetchall()
 
 
 def update_index(
@@ -178,11 +206,15 @@ def update_index(
     with connect(index, memory_bytes=memory_bytes) as connection:
         connection.begin()
         stored = connection.execute("SELECT fingerprint FROM settings").fetchall()
-        if stored != [(fingerprint,)]:
-            # New settings: every pair must be found and confirmed again.
+        if stored != [(f"{LAYOUT}/{fingerprint}",)]:
+            # New settings, or an index of an earlier layout: every pair must be found and
+            # confirmed again.
             for table in ("settings", "files", "records", "edges"):
-                connection.execute(f"DELETE FROM {table}").fetchall()
-            connection.execute("INSERT INTO settings VALUES (?)", [fingerprint]).fetchall()
+                connection.execute(f"DROP TABLE {table}").fetchall()
+            connection.execute(TABLES).fetchall()
+            connection.execute(
+                "INSERT INTO settings VALUES (?)", [f"{LAYOUT}/{fingerprint}"]
+            ).fetchall()
         indexed = dict(connection.sql("SELECT label, state FROM files").fetchall())
         states = {label: signatures.state for label, signatures in tables.items()}
         update.removed = sorted(set(indexed) - set(tables))
@@ -204,37 +236,53 @@ def _add_batch(
     settings: DedupeSettings,
     update: IndexUpdate,
 ) -> None:
-    """One batch of a signature table: its pairs with what is indexed and among itself, then
-    its rows, into the index."""
+    """One batch of a signature table: the pairs of its new contents with the indexed ones and
+    among themselves, then its rows, into the index. Copies of an indexed content, and repeats
+    within the batch, are not looked up: their content's pairs are found once."""
     connection.register("incoming", incoming.to_arrow())
-    began = time.perf_counter()
-    existing = connection.sql(LOOKUP).pl().to_dicts()
-    update.lookup_seconds += time.perf_counter() - began
-    rows = incoming.to_dicts()
-    update.rows_read_in_full += len(rows)
-    update.lookup_rows += len(existing)
-    file_of = {row["id"]: row["file"] for row in [*existing, *rows]}
-    new_edges = [
-        (first, second, file_of[first], file_of[second], match, similarity)
-        for first, second, match, similarity in find_edges(rows, existing, settings)
-    ]
-    if new_edges:
-        # One insert of a frame: executemany inserted row by row (15 s for the 117,000
-        # pairs of the 50k-page bench).
-        found = pl.DataFrame(new_edges, schema=EDGE_SCHEMA, orient="row")
-        connection.register("new_edges", found.to_arrow())
-        connection.execute("INSERT INTO edges SELECT * FROM new_edges").fetchall()
-        connection.unregister("new_edges")
+    known = {content for (content,) in connection.sql(KNOWN).fetchall()}
+    fresh = incoming.filter(~pl.col("content").is_in(list(known))).unique(
+        "content", keep="first", maintain_order=True
+    )
+    update.rows_read_in_full += incoming.height
+    update.copies_of_indexed_content += incoming.height - fresh.height
+    if fresh.height:
+        connection.register("fresh", fresh.to_arrow())
+        began = time.perf_counter()
+        existing = connection.sql(LOOKUP).pl()
+        update.lookup_seconds += time.perf_counter() - began
+        connection.unregister("fresh")
+        update.lookup_rows += existing.height
+        found = find_edges(_as_contents(fresh), _as_contents(existing), settings)
+        if found:
+            # One insert of a frame: executemany inserted row by row (15 s for the 117,000
+            # pairs of the 50k-page bench).
+            pairs = pl.DataFrame(
+                [(*sorted(pair[:2]), *pair[2:]) for pair in found],
+                schema=EDGE_SCHEMA,
+                orient="row",
+            )
+            connection.register("new_edges", pairs.to_arrow())
+            connection.execute("INSERT INTO edges SELECT * FROM new_edges").fetchall()
+            connection.unregister("new_edges")
+            update.new_pairs += len(found)
     connection.execute("INSERT INTO records BY NAME SELECT * FROM incoming").fetchall()
     connection.unregister("incoming")
-    update.new_pairs += len(new_edges)
 
 
-def confirmed_pairs(index: Path) -> pl.DataFrame:
-    """Every confirmed pair of the index, in one frame: for inspection (tests, benches), not
-    for a step (the cluster table is built inside DuckDB: cluster_table.py)."""
+def _as_contents(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows as find_edges' records, each named by its content: the pairs it finds are pairs of
+    contents."""
+    return frame.with_columns(pl.col("content").alias("id")).to_dicts()
+
+
+def content_pairs(index: Path) -> pl.DataFrame:
+    """Every confirmed pair of contents in the index, in one frame: for inspection (tests,
+    benches), not for a step (the cluster table is built inside DuckDB: cluster_table.py)."""
     with connect(index, read_only=True) as connection:
-        edges = connection.sql("SELECT * FROM edges ORDER BY first_id, second_id, match").pl()
+        edges = connection.sql(
+            "SELECT * FROM edges ORDER BY first_content, second_content, match"
+        ).pl()
     return edges.cast(EDGE_SCHEMA)
 
 

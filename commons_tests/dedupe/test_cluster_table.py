@@ -1,8 +1,9 @@
-"""The cluster table built inside DuckDB is the clustering of `build_clusters` (the rules as first
-written, in Python): same components, survivors, roles and relations, on random lakes with exact,
-near and image duplicates, chains that only connect through other members, withdrawn works and
-ties in the survivor rule; batching a partition into the index finds the same pairs; and the
-Python side of the step holds no more for a lake with ten times the pairs."""
+"""The cluster table built inside DuckDB from the incremental index is the clustering of
+`build_clusters` over `find_edges` of every record at once (the rules as first written, in
+Python, pairing records): same components, survivors, roles and relations, on random lakes with
+exact, near and image duplicates, chains that only connect through other members, withdrawn
+works and ties in the survivor rule; batching a partition into the index finds the same pairs;
+and the Python side of the step holds no more for a lake with a hundred times the pairs."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ import polars as pl
 import pytest
 
 from commons_assets.dedupe.cluster_table import cluster_report
-from commons_assets.dedupe.clusters import build_clusters, phash_keys
-from commons_assets.dedupe.index import clusters, confirmed_pairs, update_index
+from commons_assets.dedupe.clusters import build_clusters, find_edges, phash_keys
+from commons_assets.dedupe.index import clusters, content_pairs, update_index
 from commons_assets.dedupe.minhash import band_keys, text_signatures
 from commons_assets.dedupe.schemas import IMAGE_SIGNATURE_SCHEMA, SIGNATURE_SCHEMA
 from commons_assets.defs.dedupe.assets import CLUSTER_SCHEMA
@@ -115,11 +116,11 @@ def build_lake(folder: Path, seed: int, batch_rows: int = 7) -> Path:
 
 
 def reference_rows(index: Path) -> list[dict[str, Any]]:
-    """`build_clusters` on every indexed record (signatures and pHashes included) and pair."""
+    """`build_clusters` on every indexed record and every pair of records `find_edges` finds
+    among them in one pass (no index, no contents, no batches)."""
     with duckdb.connect(str(index), read_only=True) as connection:
-        records = connection.sql("SELECT * FROM records").pl().to_dicts()
-    edges = confirmed_pairs(index).select("first_id", "second_id", "match", "similarity")
-    return build_clusters({row["id"]: row for row in records}, edges.rows())
+        records = connection.sql("SELECT * EXCLUDE (content) FROM records").pl().to_dicts()
+    return build_clusters({row["id"]: row for row in records}, find_edges(records))
 
 
 # Lakes whose draw holds every relation (the assertion below says so; seed 3, say, has no chain
@@ -143,27 +144,30 @@ def test_the_table_is_the_python_clustering(tmp_path: Path, seed: int) -> None:
 def test_batches_find_the_pairs_one_pass_finds(tmp_path: Path) -> None:
     (tmp_path / "batched").mkdir()
     (tmp_path / "whole").mkdir()
-    batched = confirmed_pairs(build_lake(tmp_path / "batched", 4, batch_rows=3))
-    whole = confirmed_pairs(build_lake(tmp_path / "whole", 4, batch_rows=10_000))
-    key = ["first_id", "second_id", "match"]
+    batched = content_pairs(build_lake(tmp_path / "batched", 4, batch_rows=3))
+    whole = content_pairs(build_lake(tmp_path / "whole", 4, batch_rows=10_000))
+    key = ["first_content", "second_content", "match"]
     assert batched.sort(key).equals(whole.sort(key))
     assert batched.height > 20
 
 
 def _chain_index(path: Path, length: int) -> Path:
-    """An index of `length` records in one chain of confirmed pairs whose ids are in no order
-    along it (position i holds id i * 7919 mod length: the least id sits mid-chain)."""
+    """An index of `length` contents, a record each, in one chain of confirmed pairs whose keys
+    are in no order along it (position i holds key i * 7919 mod length: the least at one end,
+    the next ones scattered)."""
     update_index(path, {})  # the tables
     position = "'a' || lpad(((i * 7919) % $n)::VARCHAR, 7, '0')"
     following = "'a' || lpad((((i + 1) * 7919) % $n)::VARCHAR, 7, '0')"
     with duckdb.connect(str(path)) as connection:
         connection.execute(
-            "INSERT INTO records (file, id, source_kind, source_partition, source_id, sha256) "
-            f"SELECT 'f', {position}, 'texts', 'p', 's' || i::VARCHAR, 'same' FROM range($n) t(i)",
+            "INSERT INTO records (file, id, source_kind, source_partition, source_id, sha256, "
+            f"content) SELECT 'f', {position}, 'texts', 'p', 's' || i::VARCHAR, {position}, "
+            f"'text:' || {position} FROM range($n) t(i)",
             {"n": length},
         )
         connection.execute(
-            f"INSERT INTO edges SELECT {position}, {following}, 'f', 'f', 'exact', 1.0 "
+            f"INSERT INTO edges SELECT least('text:' || {position}, 'text:' || {following}), "
+            f"greatest('text:' || {position}, 'text:' || {following}), 'near', 0.9 "
             "FROM range($n - 1) t(i)",
             {"n": length},
         )
@@ -184,7 +188,10 @@ def test_a_chain_settles_in_logarithmic_rounds_and_python_holds_no_pair(tmp_path
         peaks[length] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert table.rows == length and report["clusters"] == 1
-        assert report["duplicates"] == length - 1 and report["matches"] == {"exact": length - 1}
+        assert report["duplicates"] == length - 1
+        # The survivor (the least id, an end of the chain) has one neighbour; the rest join
+        # through it.
+        assert report["matches"] == {"near": 1, "transitive": length - 2}
         assert table.rounds <= length.bit_length(), table.rounds
         [largest] = report["largest"]
         assert largest["members"].endswith(f"… ({length} in all)")

@@ -270,6 +270,7 @@ def dedup_clusters_asset(
                 "partitions_removed": dg.MetadataValue.json(update.removed),
                 "partitions_reindexed": dg.MetadataValue.json(update.reindexed),
                 "rows_read_in_full": update.rows_read_in_full,
+                "copies_of_indexed_content": update.copies_of_indexed_content,
                 "lookup_rows": update.lookup_rows,
                 "new_pairs": update.new_pairs,
                 "component_rounds": written.rounds,
