@@ -20,6 +20,8 @@ from lxml import etree
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction, fromstring
 from trafilatura.utils import is_dubious_html, repair_faulty_html
 
+from commons_assets.clean import xpath_guards
+
 TRAFILATURA_VERSION = version("trafilatura")
 
 # Meta names carrying rights or consent signals, lower-cased: TDMRep (W3C CG final report,
@@ -223,6 +225,7 @@ def extract_page(html: str, url: str | None = None, main_text: bool = True) -> P
         return PageExtraction(
             text=None, licence_evidence=licences, consent_evidence=consents, **metadata
         )
+    xpath_guards.install()  # once per process: trafilatura's selections, fewer callbacks
     document = trafilatura.bare_extraction(
         tree,
         url=url,
