@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import random
 import re
+import subprocess
+import sys
 
 import pytest
 import trafilatura.xpaths
@@ -106,3 +108,17 @@ def test_the_clean_stage_text_is_plain_trafilaturas() -> None:
     assert "(@id) and re:test" in trafilatura.xpaths.OVERALL_DISCARD_XPATH[0].path
     guarded = [extract_page(html, url).text for html, url in pages]
     assert guarded == plain and any(plain)
+
+
+def test_the_clean_stage_installs_the_guards_itself() -> None:
+    """A fresh process that extracts one page runs trafilatura with the guarded expressions."""
+    program = (
+        "import trafilatura.xpaths as x\n"
+        "from commons_assets.clean.extraction import extract_page\n"
+        "before = x.OVERALL_DISCARD_XPATH[0].path\n"
+        "extract_page('<html><body><article><p>' + 'Some words here. ' * 40 + "
+        "'</p></article></body></html>')\n"
+        "print('(@id) and' in before, '(@id) and' in x.OVERALL_DISCARD_XPATH[0].path)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.stdout.split() == ["False", "True"], done.stderr
