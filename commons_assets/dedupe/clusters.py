@@ -96,11 +96,13 @@ def find_edges(
     new: list[dict[str, Any]],
     existing: Sequence[dict[str, Any]] = (),
     settings: DedupeSettings = DedupeSettings(),
+    among_new: bool = True,
 ) -> list[tuple[str, str, str, float]]:
     """Confirmed duplicate pairs (id, id, match, similarity) that involve a `new` record: exact
     (same hash, same modality), near (shared LSH bucket, estimated Jaccard >= threshold) or
     image (shared pHash chunk, Hamming distance <= threshold). Pairs among `existing` records
-    are not looked at: they were found when those records were new."""
+    are not looked at: they were found when those records were new; nor pairs among `new`
+    ones when `among_new` is false (a later part of the same lookup)."""
     pool = [*existing, *new]
     first_new = len(existing)
     candidates: dict[tuple[int, int], None] = {}
@@ -113,9 +115,10 @@ def find_edges(
     for members in index.values():
         # Members are in pool order, the new ones last: pair each new one with those before it
         # (not every pair of the bucket, most of them existing pairs to skip).
-        for j in range(bisect.bisect_left(members, first_new), len(members)):
+        first_of_new = bisect.bisect_left(members, first_new)
+        for j in range(first_of_new, len(members)):
             second = members[j]
-            for first in members[:j]:
+            for first in members[: j if among_new else first_of_new]:
                 candidates[(first, second)] = None
     edges = []
     near: list[tuple[int, int]] = []  # text pairs whose MinHash signatures decide

@@ -82,8 +82,14 @@ LOOKUP = """
     )
     SELECT * FROM records WHERE content IN (SELECT content FROM hits)
     QUALIFY row_number() OVER (PARTITION BY content ORDER BY file, id) = 1
-    ORDER BY content
 """
+LOOKUP_INTO = f"""
+    CREATE OR REPLACE TEMP TABLE lookup AS
+    SELECT *, row_number() OVER (ORDER BY content) - 1 AS part_row FROM ({LOOKUP})
+"""
+LOOKUP_PART = (
+    "SELECT * EXCLUDE (part_row) FROM lookup WHERE part_row >= ? AND part_row < ? ORDER BY part_row"
+)
 KNOWN = "SELECT DISTINCT content FROM records WHERE content IN (SELECT content FROM incoming)"
 LOCK_WAIT_SECONDS = 120.0
 
@@ -194,7 +200,8 @@ def update_index(
     """Bring the index in step with the current signature tables (label -> table, or file).
     Different settings (`fingerprint`) re-index everything. A table is taken in `batch_rows`
     at a time: each batch is looked up against what is indexed (earlier batches of the same
-    table included) and added, so Python holds one batch and its lookup rows at once."""
+    table included) and added; the indexed rows the lookup finds come `batch_rows` at a time
+    too, so Python holds one batch and one part of its lookup at once."""
     tables = {
         label: SignatureTable.of_file(given) if isinstance(given, Path) else given
         for label, given in current.items()
@@ -223,7 +230,7 @@ def update_index(
         _forget(connection, [*update.removed, *update.reindexed])
         for label in sorted([*update.added, *update.reindexed]):
             for incoming in _incoming(label, tables[label], batch_rows):
-                _add_batch(connection, incoming, settings, update)
+                _add_batch(connection, incoming, settings, update, batch_rows)
             connection.execute("INSERT INTO files VALUES (?, ?)", [label, states[label]]).fetchall()
         connection.commit()
         [(update.records_indexed,)] = connection.sql("SELECT count(*) FROM records").fetchall()
@@ -235,6 +242,7 @@ def _add_batch(
     incoming: pl.DataFrame,
     settings: DedupeSettings,
     update: IndexUpdate,
+    lookup_rows: int,
 ) -> None:
     """One batch of a signature table: the pairs of its new contents with the indexed ones and
     among themselves, then its rows, into the index. Copies of an indexed content, and repeats
@@ -248,26 +256,41 @@ def _add_batch(
     update.copies_of_indexed_content += incoming.height - fresh.height
     if fresh.height:
         connection.register("fresh", fresh.to_arrow())
+        new_contents = _as_contents(fresh)
         began = time.perf_counter()
-        existing = connection.sql(LOOKUP).pl()
+        # The indexed contents that share a bucket with the batch stay in DuckDB (spilled past
+        # its memory limit) and come to Python `lookup_rows` at a time, however many they are
+        # (a template filled a million ways): Python holds one part at once.
+        [(matched,)] = connection.execute(LOOKUP_INTO).fetchall()
+        update.lookup_rows += matched
+        for start in range(0, max(matched, 1), lookup_rows):
+            existing = connection.sql(LOOKUP_PART, params=[start, start + lookup_rows]).pl()
+            # The batch's pairs among its own contents once, with the first part.
+            found = find_edges(new_contents, _as_contents(existing), settings, start == 0)
+            _insert_pairs(connection, found, update)
+        connection.execute("DROP TABLE lookup").fetchall()
         update.lookup_seconds += time.perf_counter() - began
         connection.unregister("fresh")
-        update.lookup_rows += existing.height
-        found = find_edges(_as_contents(fresh), _as_contents(existing), settings)
-        if found:
-            # One insert of a frame: executemany inserted row by row (15 s for the 117,000
-            # pairs of the 50k-page bench).
-            pairs = pl.DataFrame(
-                [(*sorted(pair[:2]), *pair[2:]) for pair in found],
-                schema=EDGE_SCHEMA,
-                orient="row",
-            )
-            connection.register("new_edges", pairs.to_arrow())
-            connection.execute("INSERT INTO edges SELECT * FROM new_edges").fetchall()
-            connection.unregister("new_edges")
-            update.new_pairs += len(found)
     connection.execute("INSERT INTO records BY NAME SELECT * FROM incoming").fetchall()
     connection.unregister("incoming")
+
+
+def _insert_pairs(
+    connection: duckdb.DuckDBPyConnection,
+    found: list[tuple[str, str, str, float]],
+    update: IndexUpdate,
+) -> None:
+    if not found:
+        return
+    # One insert of a frame: executemany inserted row by row (15 s for the 117,000 pairs of the
+    # 50k-page bench).
+    pairs = pl.DataFrame(
+        [(*sorted(pair[:2]), *pair[2:]) for pair in found], schema=EDGE_SCHEMA, orient="row"
+    )
+    connection.register("new_edges", pairs.to_arrow())
+    connection.execute("INSERT INTO edges SELECT * FROM new_edges").fetchall()
+    connection.unregister("new_edges")
+    update.new_pairs += len(found)
 
 
 def _as_contents(frame: pl.DataFrame) -> list[dict[str, Any]]:

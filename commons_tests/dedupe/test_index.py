@@ -7,11 +7,19 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
-from commons_assets.dedupe.index import clusters, connect, content_pairs, update_index
+from commons_assets.dedupe.index import (
+    SignatureTable,
+    clusters,
+    connect,
+    content_pairs,
+    update_index,
+)
 from commons_assets.dedupe.minhash import band_keys, text_signatures
 from commons_assets.records import sha256_hex
 from commons_tests.dedupe.test_minhash import document, edited
@@ -149,3 +157,60 @@ def test_the_index_works_within_its_memory_limit(tmp_path: Path) -> None:
         with connect(tmp_path / INDEX, read_only, memory_bytes=200 * 2**20) as connection:
             [(limit,)] = connection.sql("SELECT current_setting('memory_limit')").fetchall()
             assert limit == "200.0 MiB"
+
+
+def _bucket_file(path: Path, count: int, seed: int) -> Path:
+    """`count` different texts' signatures that all share their first band (a template filled
+    `count` ways, as LSH sees it) and agree nowhere else: every one a candidate of every
+    other, none a near duplicate."""
+    rng = np.random.default_rng(seed)
+    signatures = rng.integers(1, 2**32 - 1, size=(count, 112), dtype=np.uint32)
+    signatures[:, :8] = 7
+    keys = rng.integers(1, 2**63, size=(count, 14), dtype=np.uint64)
+    keys[:, 0] = 12345
+    pl.DataFrame(
+        {
+            "id": [f"{path.stem}-{k:05d}" for k in range(count)],
+            "source_kind": "texts",
+            "source_partition": path.stem,
+            "sha256": [f"{path.stem}-{k}" for k in range(count)],
+            "signature": pl.Series(signatures.tolist(), dtype=pl.List(pl.UInt32)),
+            "band_keys": pl.Series(keys.tolist(), dtype=pl.List(pl.UInt64)),
+        }
+    ).write_parquet(path)
+    return path
+
+
+def _indexed_as_is(index: Path, label: str, path: Path) -> None:
+    """`path`'s rows in the index as `update_index` would hold them, without finding their
+    pairs (N²/2 candidates for a crowded bucket: slow, and not what the test measures)."""
+    update_index(index, {})
+    with connect(index) as connection:
+        connection.execute(
+            "INSERT INTO records BY NAME SELECT *, ? AS file, 'text:' || sha256 AS content "
+            "FROM read_parquet(?)",
+            [label, str(path)],
+        ).fetchall()
+        state = SignatureTable.of_file(path).state
+        connection.execute("INSERT INTO files VALUES (?, ?)", [label, state]).fetchall()
+
+
+def test_a_crowded_bucket_comes_into_python_a_part_at_a_time(tmp_path: Path) -> None:
+    """A batch whose bucket holds 500 or 2,000 indexed contents: the lookup finds them all, and
+    Python holds `batch_rows` of them at once either way (all at once, the peak grew with the
+    bucket: each row with its signature is a few KB as Python objects)."""
+    peaks = {}
+    for indexed in (500, 2_000):
+        folder = tmp_path / str(indexed)
+        folder.mkdir()
+        index = folder / INDEX
+        crowd = _bucket_file(folder / "crowd.parquet", indexed, seed=1)
+        _indexed_as_is(index, "crowd", crowd)
+        newcomers = _bucket_file(folder / "newcomers.parquet", 100, seed=2)
+        tracemalloc.start()
+        update = update_index(index, {"crowd": crowd, "newcomers": newcomers}, batch_rows=100)
+        peaks[indexed] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert update.added == ["newcomers"] and update.rows_read_in_full == 100
+        assert update.lookup_rows == indexed and update.new_pairs == 0
+    assert peaks[2_000] < 1.3 * peaks[500], peaks
