@@ -52,3 +52,18 @@ def test_the_definitions_match_their_snapshot() -> None:
     expected = json.loads(SNAPSHOT.read_text())
     changed = sorted(name for name in {*expected, *found} if expected.get(name) != found.get(name))
     assert not changed, f"definitions differ from the snapshot: {changed}"
+
+
+def test_loading_the_code_location_leaves_the_heavy_libraries_for_their_steps() -> None:
+    """Every process that loads the code location (a Ray run, a step, the UI's code server)
+    pays its imports: mlcroissant (the release's metadata) and datasketch (the MinHash
+    permutations, which pulls in scipy) are imported where they are used."""
+    import subprocess
+    import sys
+
+    program = (
+        "import sys, commons_assets.definitions\n"
+        "print(sorted(m for m in ('mlcroissant', 'datasketch', 'scipy') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.stdout.strip() == "[]", done.stderr[-2000:]

@@ -21,9 +21,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 # Punctuation and symbols (Unicode P* and S*) of the scripts below U+3000 become spaces; then
 # str.split. Twice as fast as a \w+ regex (measured on ~875-word pages) with the same words.
@@ -82,6 +85,8 @@ def sha1_hash32(data: bytes) -> int:
 @cache
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """datasketch's own (a, b) for this num_perm and seed, as column vectors."""
+    from datasketch import MinHash  # imported when used: it pulls in scipy (0.26 s)
+
     a, b = MinHash(num_perm=num_perm, seed=seed).permutations
     return a.reshape(-1, 1), b.reshape(-1, 1)
 
@@ -255,6 +260,8 @@ def text_signatures(
 
 def lean_minhash(signature: np.ndarray, config: MinHashConfig = MinHashConfig()) -> LeanMinHash:
     """A datasketch LeanMinHash for one signature row."""
+    from datasketch import LeanMinHash
+
     return LeanMinHash(seed=config.seed, hashvalues=signature, scheme="affine32")
 
 
