@@ -46,7 +46,8 @@ SURVIVOR_ORDER = ", ".join(
     )
 )
 
-# The pairs of contents in both directions (one per ordered pair) with how they matched, each
+# The pairs of contents in both directions (one per ordered pair) with how they matched (every
+# pair is of indexed contents: the index drops a content's pairs with its last copy), each
 # paired content's first root, and the records of a cluster: those whose content is paired or
 # held by another record too (one row per id).
 SETUP = """
@@ -56,7 +57,6 @@ SETUP = """
             UNION ALL
             SELECT second_content, first_content, match, similarity FROM edges
         )
-        WHERE id IN (SELECT content FROM records) AND other IN (SELECT content FROM records)
         GROUP BY id, other;
     CREATE OR REPLACE TEMP TABLE component AS
         SELECT id, least(id, min(other)) AS root FROM link GROUP BY id;
