@@ -53,9 +53,8 @@ def _instance(root: UPath) -> DagsterInstance | None:
 
 
 def _build_on_ray(lake: Lake) -> int:
-    """`commons build --ray`: every step a job on the Ray cluster (docs/scale-out.md)."""
-    import dagster as dg
-
+    """`commons build --ray`: the build's driver a job on the Ray cluster, every run a task on
+    its workers (docs/scale-out.md)."""
     if not os.environ.get("DAGSTER_HOME"):
         print(
             "commons build --ray needs a persistent instance that the cluster's steps share: "
@@ -63,11 +62,9 @@ def _build_on_ray(lake: Lake) -> int:
             file=sys.stderr,
         )
         return 2
-    from commons_assets.scale_out import build_on_cluster
+    from commons_assets.scale_out import submit_build
 
-    with dg.DagsterInstance.get() as instance:
-        ok = build_on_cluster(lake, instance, echo=lambda line: print(line, flush=True))
-    return 0 if ok else 1
+    return 0 if submit_build(lake, echo=lambda line: print(line, flush=True)) else 1
 
 
 def build_command(args: argparse.Namespace) -> int:

@@ -1,25 +1,26 @@
-"""The scale-out code location (deploy/ray/): the same assets, checks and sensors, every run a
-job on a Ray cluster, so that the partitions of a backfill (each a run of its source -> clean ->
-audit -> signatures chain) spread over the cluster's workers. A run's steps go in order in its
-job's process: one Python and Dagster start per run, not per step (dagster-ray's step executor
-started one per step, 3-5 s each: most of what a second worker could save). Runs and events
-live in the instance's PostgreSQL; each step reads and writes the lake like any other.
+"""The scale-out code location (deploy/ray/): the same assets, checks and sensors, run on a Ray
+cluster so that the partitions of a backfill (each a run of its source -> clean -> audit ->
+signatures chain) spread over the cluster's workers. A run's steps go in order in one process
+(the code location's in-process executor). Runs and events live in the instance's PostgreSQL;
+each step reads and writes the lake like any other.
 
-`commons build --ray` submits the runs itself (`run_on_cluster`); the UI's runs go through
-dagster-ray's `RayRunLauncher` (deploy/ray/dagster.yaml), which does the same for a run. The
+`commons build --ray` submits one Ray job, the build's driver (`python -m
+commons_assets.ray_build`, asking for no CPU), which plans the build and runs each run as a Ray
+task of one CPU in Ray's pooled worker processes: a worker imports Dagster and Commons once and
+runs one run after another, so a run's start is Dagster's alone (a Ray job per run paid a job
+supervisor and a Python start with every import, 2-4 s, for every run). The UI's runs go
+through dagster-ray's `RayRunLauncher` (deploy/ray/dagster.yaml), a Ray job per run. The
 cluster's job-submission address comes from COMMONS_RAY_ADDRESS (default the local head,
-http://127.0.0.1:8265). Each run asks for one CPU: a cluster of N CPUs runs N runs at once.
-The variables a run needs (the instance, its database, the data root) go with it.
+http://127.0.0.1:8265). The variables a run needs (the instance, its database, the data root)
+go with the build's job to its tasks.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
-import sys
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import dagster as dg
@@ -30,6 +31,7 @@ from commons_assets.build import dependency_order, partitions_to_build
 from commons_assets.defs.sources.sensors import sync_partitions
 from commons_assets.lake import Lake
 from commons_assets.publish.release import INDEX_POOL, RELEASE_POOL
+from commons_assets.settings import DATA_ROOT_ENV
 
 RAY_ADDRESS_ENV = "COMMONS_RAY_ADDRESS"
 LOCAL_HEAD = "http://127.0.0.1:8265"
@@ -46,7 +48,9 @@ FORWARDED = (
     "AWS_SECRET_ACCESS_KEY",
     "AWS_DEFAULT_REGION",
 )
-RAY_JOB_TAG = "commons/ray-job"  # on every run `commons build --ray` submitted: its Ray job
+# On every run of `commons build --ray`: the build's Ray job, and the worker process it ran in.
+RAY_JOB_TAG = "commons/ray-job"
+RAY_WORKER_TAG = "commons/ray-worker"
 
 # The embedded default's definitions: on the cluster the unit is the run, its steps in order
 # inside its Ray job, as in one process at home.
@@ -56,54 +60,68 @@ defs = definitions.defs
 ASSET_JOB = "__ASSET_JOB"  # Dagster's implicit job of every asset
 
 
-def execute_run(assets: Sequence[str], partition: str | None, ray_job: str | None) -> bool:
-    """One run of `assets` (with their checks) for one partition, in this process: what a
-    run's Ray job executes on a worker. Opens the instance of DAGSTER_HOME (persistent: the
-    submitting process and the UI read the run from it)."""
+def execute_run(assets: Sequence[str], partition: str | None, tags: Mapping[str, str]) -> bool:
+    """One run of `assets` (with their checks) for one partition, in this process. Opens the
+    instance of DAGSTER_HOME (persistent: the driver and the UI read the run from it)."""
     repository = ReconstructableRepository.for_module(__name__, "defs", os.getcwd())
-    tags = {"commons/trigger": "commons build --ray"}
+    run_tags = {"commons/trigger": "commons build --ray", **tags}
     if partition is not None:
-        tags["dagster/partition"] = partition
-    if ray_job is not None:
-        tags[RAY_JOB_TAG] = ray_job
+        run_tags["dagster/partition"] = partition
     with dg.DagsterInstance.get() as instance:
         result = dg.execute_job(
             repository.get_reconstructable_job(ASSET_JOB),
             instance=instance,
             asset_selection=[dg.AssetKey.from_user_string(name) for name in assets],
-            tags=tags,
+            tags=run_tags,
             # The run's log stays in the instance (the UI shows it); the console gets errors.
             run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
         )
         return result.success
 
 
-def run_command(assets: Sequence[str], partition: str | None, ray_job: str) -> list[str]:
-    """The command of a run's Ray job (commons_assets/ray_run.py)."""
-    where = ["--partition", partition] if partition is not None else []
-    return ["python", "-m", "commons_assets.ray_run", *where, "--ray-job", ray_job, *assets]
+def run_in_worker(assets: Sequence[str], partition: str | None, build_job: str) -> bool:
+    """A run as a Ray task (`build_on_cluster`): executed in the pooled worker process Ray
+    leased it, which keeps its imports for the next run; tagged with the build's Ray job and
+    that worker."""
+    import ray
+
+    worker = ray.get_runtime_context().get_worker_id()
+    return execute_run(assets, partition, {RAY_JOB_TAG: build_job, RAY_WORKER_TAG: worker})
 
 
-def run_on_cluster(assets: Sequence[str], partition: str | None) -> bool:
-    """Submit one run as a Ray job asking for one CPU, and wait for it: the cluster places it
-    on a worker with a free CPU. True when the run succeeded."""
+def build_command(ray_job: str) -> list[str]:
+    """The entrypoint of a build's Ray job (commons_assets/ray_build.py)."""
+    return ["python", "-m", "commons_assets.ray_build", "--ray-job", ray_job]
+
+
+def submit_build(lake: Lake, echo: Callable[[str], None] = print) -> bool:
+    """`commons build --ray`: submit the build's driver as a Ray job to COMMONS_RAY_ADDRESS,
+    echo its lines as they come, and wait for it. True when every run succeeded."""
     from ray.job_submission import JobStatus, JobSubmissionClient
 
     client = JobSubmissionClient(os.environ.get(RAY_ADDRESS_ENV, LOCAL_HEAD))
-    ray_job = f"commons-run-{os.urandom(6).hex()}"
+    ray_job = f"commons-build-{os.urandom(6).hex()}"
+    env = {name: os.environ[name] for name in FORWARDED if name in os.environ}
+    env[DATA_ROOT_ENV] = str(lake.root_path)  # the submitter's data root, whatever the cwd there
     client.submit_job(
         submission_id=ray_job,
-        entrypoint=shlex.join(run_command(assets, partition, ray_job)),
-        runtime_env={
-            "env_vars": {name: os.environ[name] for name in FORWARDED if name in os.environ}
-        },
-        entrypoint_num_cpus=1,
+        entrypoint=shlex.join(build_command(ray_job)),
+        runtime_env={"env_vars": env},
+        entrypoint_num_cpus=0,  # the driver waits on its tasks; the CPUs are theirs
     )
-    while not (status := client.get_job_status(ray_job)).is_terminal():
+    echo(f"Ray job {ray_job}")
+    shown = 0
+    while True:
+        status = client.get_job_status(ray_job)
+        logs = client.get_job_logs(ray_job)
+        for line in logs[shown:].splitlines(keepends=True):
+            if not line.endswith("\n") and not status.is_terminal():
+                break  # the rest of a line still being written
+            echo(line.rstrip("\n"))
+            shown += len(line)
+        if status.is_terminal():
+            return status == JobStatus.SUCCEEDED
         time.sleep(0.5)
-    if status != JobStatus.SUCCEEDED:  # the run's own log is in the instance; this is the job's
-        print(client.get_job_logs(ray_job)[-4000:], file=sys.stderr)
-    return status == JobStatus.SUCCEEDED
 
 
 @dataclass(frozen=True)
@@ -189,31 +207,42 @@ def limit_shared_writers(instance: dg.DagsterInstance) -> None:
             storage.set_concurrency_slots(pool, 1)
 
 
-def _timed_run(planned: PlannedRun) -> tuple[bool, float]:
-    """(whether the run succeeded, seconds from its submission to its end)."""
-    started = time.perf_counter()
-    ok = run_on_cluster([key.to_user_string() for key in planned.assets], planned.partition)
-    return ok, time.perf_counter() - started
-
-
 def build_on_cluster(
     lake: Lake,
     instance: dg.DagsterInstance,
-    runs_at_once: int = 8,
+    build_job: str,
     echo: Callable[[str], None] = print,
 ) -> bool:
-    """Everything, as `commons build` builds it, with every run a job on the Ray cluster: the
-    runs of a phase are submitted at once (up to `runs_at_once` waiting), the cluster runs as
-    many as it has CPUs.
+    """Everything, as `commons build` builds it, from inside a Ray driver (`ray_build`): the runs
+    of a phase go to the cluster at once as tasks of one CPU (`run_in_worker`), which Ray runs
+    as many at a time as it has CPUs; the next phase starts when they have all ended.
     Returns False if a run failed (the rest still runs; what depends on it fails)."""
+    import ray
+
+    # A worker lost with its node is a system failure: the run goes again once, on another
+    # worker (as deploy/ray/dagster.yaml's run_retries for the UI's runs). A run that fails is
+    # not retried: its failure is in the instance.
+    run_task = ray.remote(num_cpus=1, max_retries=1)(run_in_worker)
     limit_shared_writers(instance)
     sync_partitions(instance, lake)
     succeeded = True
     for number, phase in enumerate(plan(instance, lake), start=1):
         echo(f"phase {number}: {len(phase)} run(s)")
-        # Threads: each only submits its run and waits for it (the run works on the cluster).
-        with ThreadPoolExecutor(max_workers=runs_at_once) as pool:
-            for planned, (ok, seconds) in zip(phase, pool.map(_timed_run, phase), strict=True):
-                echo(f"  {'ok  ' if ok else 'FAIL'}  {planned.label} ({seconds:.1f} s)")
-                succeeded &= ok
+        started = time.perf_counter()
+        pending = {
+            run_task.remote(
+                [key.to_user_string() for key in planned.assets], planned.partition, build_job
+            ): planned
+            for planned in phase
+        }
+        while pending:
+            [done], _ = ray.wait(list(pending), num_returns=1)
+            planned = pending.pop(done)
+            try:
+                ok, why = bool(ray.get(done)), ""
+            except ray.exceptions.RayError as error:  # the worker's exception, or its loss
+                ok, why = False, f": {str(error).strip().splitlines()[-1]}"
+            seconds = time.perf_counter() - started
+            echo(f"  {'ok  ' if ok else 'FAIL'}  {planned.label} ({seconds:.1f} s){why}")
+            succeeded &= ok
     return succeeded

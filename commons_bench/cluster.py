@@ -51,7 +51,7 @@ def ray_head(cpus: int) -> Iterator[str]:
         "--disable-usage-stats",
     ]
     try:
-        # A run's entrypoint (`python -m commons_assets.ray_run`, or the launcher's `dagster api
+        # A build's driver (`python -m commons_assets.ray_build`, or the launcher's `dagster api
         # execute_run`) is found on the head's PATH: this Python's scripts first.
         path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
         started = subprocess.run(

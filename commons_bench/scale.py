@@ -232,12 +232,9 @@ def _steps_into(log: Path, crawl: str, run: Run) -> None:
 
 def run_distributed(root: Path, workers: Sequence[int], log: Path) -> dict[int, float]:
     """Wall seconds of the whole build of `root`'s sources on the production profile (every
-    run a Ray job; PostgreSQL instance) with a Ray head of N CPUs, for each N."""
-    import importlib
-
-    import dagster as dg
-
+    run a Ray task; PostgreSQL instance) with a Ray head of N CPUs, for each N."""
     from commons_assets.lake import Lake
+    from commons_assets.scale_out import submit_build
     from commons_bench.cluster import fresh_database, ray_head
 
     seconds = {}
@@ -256,12 +253,10 @@ def run_distributed(root: Path, workers: Sequence[int], log: Path) -> dict[int, 
                 COMMONS_DATA=str(data),
                 COMMONS_RAY_ADDRESS=address,
             )
-            # The code location reads its cluster and data root when imported.
-            scale_out = importlib.reload(importlib.import_module("commons_assets.scale_out"))
             started = time.perf_counter()
-            with dg.DagsterInstance.get() as instance, log.open("a") as out:
-                ok = scale_out.build_on_cluster(
-                    Lake(root=str(data)), instance, echo=lambda line: print(line, file=out)
+            with log.open("a") as out:
+                ok = submit_build(
+                    Lake(root=str(data)), echo=lambda line: print(line, file=out, flush=True)
                 )
             seconds[count] = time.perf_counter() - started
         print(
