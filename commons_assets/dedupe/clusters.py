@@ -246,8 +246,3 @@ def _relation(
         distance = (int(first["phash"], 16) ^ int(second["phash"], 16)).bit_count()
         return "image (transitive)", 1 - distance / 64
     return "transitive", 0.0
-
-
-def not_published(rows: Iterable[dict[str, Any]]) -> set[str]:
-    """Ids of records a release must leave out: duplicates and withdrawn copies."""
-    return {row["record_id"] for row in rows if row["role"] in ("duplicate", "withdrawn")}

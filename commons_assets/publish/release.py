@@ -17,7 +17,6 @@ import fcntl
 import hashlib
 import json
 import re
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -332,21 +331,24 @@ def _attribution(frames: dict[str, pl.DataFrame]) -> str:
 
 
 def _changes(
-    previous: dict[str, set[str]] | None,
+    previous: dict[str, pl.Series] | None,
     frames: dict[str, pl.DataFrame],
-    reasons: dict[str, str],
+    reasons: pl.DataFrame,
     version: str,
     previous_version: str | None,
     takedowns: list[dict[str, Any]],
     reviews: list[dict[str, Any]] | None = None,
-) -> tuple[str, dict[str, int], list[dict[str, str]]]:
-    """CHANGES.md, the counts, and one row per record id added or removed (listed in the file
-    up to CHANGES_LISTED, else written beside it as CHANGES_TABLE)."""
-    current = {name: set(frame["id"]) for name, frame in frames.items()}
+) -> tuple[str, dict[str, int], pl.DataFrame]:
+    """CHANGES.md, the counts, and one row (config, change, id, reason) per record id added or
+    removed (listed in the file up to CHANGES_LISTED, else written beside it as CHANGES_TABLE).
+    `previous` holds each config's ids in the previous release, `reasons` (id, reason) why a
+    record is left out: columns compared by joins, never sets of Python strings."""
+    current = {name: frame["id"] for name, frame in frames.items()}
     lines = [f"# Changes in {version}", ""]
+    listed = pl.DataFrame(schema=dict.fromkeys(("config", "change", "id", "reason"), pl.String))
     if previous is None:
         lines.append("First release.")
-        counts = {"added": sum(len(ids) for ids in current.values()), "removed": 0}
+        counts = {"added": sum(ids.n_unique() for ids in current.values()), "removed": 0}
         if reviews:
             lines += ["", "## Steward reviews applied"]
             lines += [
@@ -354,33 +356,42 @@ def _changes(
                 for r in reviews
             ]
         lines += takedown_lines(takedowns)
-        return "\n".join(lines) + "\n", counts, []
+        return "\n".join(lines) + "\n", counts, listed
     lines.append(f"Compared with {previous_version}.")
-    added = removed = 0
-    listed: list[dict[str, str]] = []
+    none = pl.Series("id", [], pl.String)
+    pieces = [listed]
+    counts = {"added": 0, "removed": 0}
     for name in sorted(set(current) | set(previous)):
-        new, old = current.get(name, set()), previous.get(name, set())
-        added += len(new - old)
-        removed += len(old - new)
-        lines += ["", f"## {name}", f"- added: {len(new - old)}", f"- removed: {len(old - new)}"]
-        why = {
-            record_id: reasons.get(record_id, "source removed or content changed")
-            for record_id in old - new
-        }
-        counted = Counter(why.values())
-        lines += [f"  - {count}: {md(reason)}" for reason, count in sorted(counted.items())]
-        listed += [{"config": name, "change": "added", "id": i, "reason": ""} for i in new - old]
-        listed += [
-            {"config": name, "change": "removed", "id": i, "reason": why[i]} for i in old - new
-        ]
-    listed.sort(key=lambda row: (row["config"], row["change"], row["id"]))
-    if len(listed) > CHANGES_LISTED:
-        lines += ["", f"The {len(listed)} record ids added and removed are in {CHANGES_TABLE}."]
-    elif listed:
+        new, old = current.get(name, none), previous.get(name, none)
+        added = new.filter(~new.is_in(old.implode())).unique()
+        removed = old.filter(~old.is_in(new.implode())).unique()
+        counts["added"] += added.len()
+        counts["removed"] += removed.len()
+        lines += ["", f"## {name}", f"- added: {added.len()}", f"- removed: {removed.len()}"]
+        why = (
+            removed.rename("id")
+            .to_frame()
+            .join(reasons, on="id", how="left")
+            .with_columns(pl.col("reason").fill_null("source removed or content changed"))
+        )
+        counted = why.group_by("reason").len().sort("reason").iter_rows()
+        lines += [f"  - {count}: {md(reason)}" for reason, count in counted]
+        config = pl.lit(name).alias("config")
+        pieces.append(
+            added.rename("id")
+            .to_frame()
+            .select(config, pl.lit("added").alias("change"), "id", pl.lit("").alias("reason"))
+        )
+        pieces.append(why.select(config, pl.lit("removed").alias("change"), "id", "reason"))
+    listed = pl.concat(pieces).sort("config", "change", "id")
+    if listed.height > CHANGES_LISTED:
+        lines += ["", f"The {listed.height} record ids added and removed are in {CHANGES_TABLE}."]
+    elif listed.height:
         lines += ["", "## Records added and removed", "", "| config | change | id | reason |"]
         lines += ["| --- | --- | --- | --- |"]
         lines += [
-            f"| {r['config']} | {r['change']} | {r['id']} | {md(r['reason'])} |" for r in listed
+            f"| {config} | {change} | {record_id} | {md(reason)} |"
+            for config, change, record_id, reason in listed.iter_rows()
         ]
     if reviews:
         lines += ["", "## Steward reviews applied"]
@@ -388,7 +399,7 @@ def _changes(
             f"- {md(r['source'])}: {md(r['verdict'])} — {r['records']} record(s)" for r in reviews
         ]
     lines += takedown_lines(takedowns)
-    return "\n".join(lines) + "\n", {"added": added, "removed": removed}, listed
+    return "\n".join(lines) + "\n", counts, listed
 
 
 def takedown_lines(takedowns: list[dict[str, Any]]) -> list[str]:
@@ -414,12 +425,13 @@ def takedown_lines(takedowns: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def previous_ids(folder: UPath) -> dict[str, set[str]]:
-    ids: dict[str, set[str]] = {}
+def previous_ids(folder: UPath) -> dict[str, pl.Series]:
+    """Each config's record ids in the release in `folder`, as columns."""
+    ids: dict[str, pl.Series] = {}
     for name in ("text", "image_text"):
         files = sorted((folder / name).glob("*.parquet"))
         if files:
-            ids[name] = set(pl.concat([read_table(f, columns=["id"]) for f in files])["id"])
+            ids[name] = pl.concat([read_table(f, columns=["id"]) for f in files])["id"]
     return ids
 
 
@@ -441,7 +453,7 @@ def stage_release(
     tiers: dict[str, dict[str, pl.DataFrame]],
     policy: dict[str, Any],
     dedupe: dict[str, int],
-    reasons: dict[str, str],
+    reasons: pl.DataFrame,
     takedowns: list[dict[str, Any]],
     today: dt.date,
     filters: dict[str, int] | None = None,
@@ -480,11 +492,8 @@ def stage_release(
                 previous, frames, reasons, version, previous_version, takedowns, reviews
             )
             (folder / "CHANGES.md").write_text(changes)
-            if len(listed) > CHANGES_LISTED:
-                write_parquet(
-                    pl.DataFrame(listed, schema=dict.fromkeys(listed[0], pl.String)),
-                    folder / CHANGES_TABLE,
-                )
+            if listed.height > CHANGES_LISTED:
+                write_parquet(listed, folder / CHANGES_TABLE)
             (folder / "ATTRIBUTION.md").write_text(_attribution(frames))
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "README.md").write_text(

@@ -27,7 +27,7 @@ import math
 import resource
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,7 +77,16 @@ def with_published_columns(rows: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def publishable(audited: pl.DataFrame, excluded_ids: set[str]) -> pl.DataFrame:
+def not_published(clusters: pl.DataFrame) -> pl.Series:
+    """Ids of records a release must leave out (duplicates and withdrawn copies), sorted: a
+    column, not a set of Python strings (a cluster table can hold most of a lake's ids)."""
+    if "role" not in clusters.columns:  # no cluster table yet
+        return pl.Series("id", [], pl.String)
+    left_out = clusters.filter(pl.col("role").is_in(["duplicate", "withdrawn"]))["record_id"]
+    return left_out.unique().sort().rename("id")
+
+
+def publishable(audited: pl.DataFrame, excluded_ids: Collection[str]) -> pl.DataFrame:
     """The definition `sorted_rows` implements out of core, in memory for a frame at hand (the
     tests' reference): admitted rows that dedupe keeps, sorted by id, with the published
     columns."""
@@ -259,7 +268,7 @@ def _sort_ranges(
 @contextmanager
 def sorted_rows(
     tables: Sequence[StoredTable],
-    excluded_ids: set[str],
+    excluded: pl.Series,
     image_kinds: Sequence[str],
     scratch: Path,
     memory_bytes: int,
@@ -276,8 +285,7 @@ def sorted_rows(
         cuts = id_ranges(tables, math.ceil(stored / max(memory_bytes // 3, 1)), size)
         _room_for_open_files(len(cuts) + 1)
         ranges = [_Appender(folder / f"range-{k:05d}.arrows", schema) for k in range(len(cuts) + 1)]
-        excluded = pl.Series("id", sorted(excluded_ids), pl.String)
-        _distribute(tables, excluded, cuts, ranges, size, schema)
+        _distribute(tables, excluded.cast(pl.String), cuts, ranges, size, schema)
         streams = _sort_ranges(ranges, image_kinds, folder, size, schema)
         yield SortedRows(schema, {key: (a.path, a.rows) for key, a in streams.items()})
     finally:

@@ -154,17 +154,50 @@ def test_many_changes_are_listed_in_a_table_beside_changes(monkeypatch: pytest.M
 
     monkeypatch.setattr(release_module, "CHANGES_LISTED", 2)
     frames = {"text": pl.DataFrame({"id": ["a", "b", "c"]})}
-    text, counts, listed = release_module._changes(
-        {"text": {"z"}}, frames, {"z": "takedown: asked"}, "v2", "v1", []
-    )
-    assert counts == {"added": 3, "removed": 1}
-    assert [(r["change"], r["id"]) for r in listed] == [
-        ("added", "a"),
-        ("added", "b"),
-        ("added", "c"),
-        ("removed", "z"),
+    previous = {"text": pl.Series("id", ["z", "b"])}
+    reasons = pl.DataFrame({"id": ["z", "q"], "reason": ["takedown: asked", "not here"]})
+    text, counts, listed = release_module._changes(previous, frames, reasons, "v2", "v1", [])
+    assert counts == {"added": 2, "removed": 1}
+    assert listed.rows() == [
+        ("text", "added", "a", ""),
+        ("text", "added", "c", ""),
+        ("text", "removed", "z", "takedown: asked"),
     ]
-    assert "The 4 record ids added and removed are in CHANGES.parquet." in text
+    assert "  - 1: takedown: asked" in text
+    assert "The 3 record ids added and removed are in CHANGES.parquet." in text
+
+
+def test_why_a_record_is_left_out_is_dedupes_word_over_the_audits() -> None:
+    import polars as pl
+
+    from commons_assets.defs.publish.assets import why_not_published
+    from commons_assets.publish.rows import not_published
+
+    audited = pl.DataFrame(
+        {
+            "id": ["a", "b", "c", "f"],
+            "decision": ["EXCLUDE", "INCLUDE", "HOLD", "HOLD"],
+            "gate": ["takedown", "licence", "licence", None],
+            "decision_reason": ["asked", "ok", "no licence", "unknown"],
+        }
+    )
+    clusters = pl.DataFrame(
+        {
+            "record_id": ["b", "c", "d", "e", "e"],
+            "role": ["duplicate", "withdrawn", "survivor", "duplicate", "duplicate"],
+            "match": ["exact", "exact", "self", "near", "near"],
+            "survivor_id": ["d", "d", "d", "d", "d"],
+        }
+    )
+    assert dict(why_not_published(audited, clusters).iter_rows()) == {
+        "a": "EXCLUDE (takedown): asked",
+        "b": "duplicate (exact) of d",
+        "c": "withdrawn with its work (takedown, scope work)",  # not the audit's hold
+        "e": "duplicate (near) of d",
+        "f": "HOLD (None): unknown",
+    }
+    assert not_published(clusters).to_list() == ["b", "c", "e"]  # sorted, once each
+    assert not_published(pl.DataFrame()).to_list() == []  # no cluster table yet
 
 
 def test_croissant_metadata_validates_and_loads_the_records(data_root: Path) -> None:

@@ -85,6 +85,7 @@ def write_lake(folder: Path, partitions: int, rows: int, text_bytes: int) -> lis
 
 
 BATCH = BatchSize(rows=500)
+NONE = pl.Series("id", [], pl.String)  # no id left out by dedupe
 
 
 def test_rows_sorted_beyond_the_memory_bound_are_those_of_the_in_memory_definition(
@@ -95,7 +96,8 @@ def test_rows_sorted_beyond_the_memory_bound_are_those_of_the_in_memory_definiti
     audited = pl.concat([pl.read_parquet(t.path) for t in tables])
     excluded = set(audited["id"].sample(50, seed=1).to_list())
     expected = publishable(audited, excluded)
-    with sorted_rows(tables, excluded, [], tmp_path / "scratch", 16 * MIB, BATCH) as rows:
+    left_out = pl.Series("id", sorted(excluded), pl.String)
+    with sorted_rows(tables, left_out, [], tmp_path / "scratch", 16 * MIB, BATCH) as rows:
         assert rows.height == expected.height
         for tier in ("open", "consented", "gated"):
             found = rows.stream(tier, "text").collect()
@@ -113,7 +115,7 @@ def test_shards_streamed_from_the_sorted_rows_are_those_written_from_the_frame(
     tables = write_lake(tmp_path / "audits", partitions=2, rows=300, text_bytes=200)
     audited = pl.concat([pl.read_parquet(t.path) for t in tables])
     expected = publishable(audited, set())
-    with sorted_rows(tables, set(), [], tmp_path / "scratch", 16 * MIB, BATCH) as rows:
+    with sorted_rows(tables, NONE, [], tmp_path / "scratch", 16 * MIB, BATCH) as rows:
         tiers = summary_tiers(rows.summary())
         _, staged = stage_release(
             UPath(tmp_path / "releases"),
@@ -142,12 +144,14 @@ def test_shards_streamed_from_the_sorted_rows_are_those_written_from_the_frame(
 SORT = """
 import resource, sys
 from pathlib import Path
+import polars as pl
 from upath import UPath
 from commons_assets.batches import BatchSize, StoredTable
 from commons_assets.publish.rows import sorted_rows
 folder, memory = Path(sys.argv[1]), int(sys.argv[2])
 tables = [StoredTable(UPath(p)) for p in sorted(folder.glob("audits/*.parquet"))]
-with sorted_rows(tables, set(), [], folder / "scratch", memory, BatchSize(rows=500)) as rows:
+none = pl.Series("id", [], pl.String)
+with sorted_rows(tables, none, [], folder / "scratch", memory, BatchSize(rows=500)) as rows:
     print(rows.height, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 

@@ -12,7 +12,6 @@ import polars as pl
 from upath import UPath
 
 from commons_assets.batches import BatchSize, StoredTable
-from commons_assets.dedupe.clusters import not_published
 from commons_assets.defs.dedupe.assets import dedup_clusters
 from commons_assets.defs.rights.assets import (
     RIGHTS_ASSETS,
@@ -33,7 +32,7 @@ from commons_assets.publish.release import (
     releases_locked,
     stage_release,
 )
-from commons_assets.publish.rows import TOKENS, sorted_rows, summary_tiers
+from commons_assets.publish.rows import TOKENS, not_published, sorted_rows, summary_tiers
 from commons_assets.reporting import column_schema, md_list, table
 from commons_assets.rights import snapshots
 from commons_assets.rights.audit import REVIEW_CHANNEL, SiteFiles, Takedown
@@ -118,20 +117,28 @@ def stale_snapshots(lake: Lake) -> list[dict[str, str]]:
     return found
 
 
-def why_not_published(audited: pl.DataFrame, clusters: pl.DataFrame) -> dict[str, str]:
-    reasons = {
-        row["id"]: f"{row['decision']} ({row['gate']}): {row['decision_reason']}"
-        for row in audited.filter(~pl.col("decision").is_in(["INCLUDE", "INCLUDE_ATTRIB"]))
-        .select("id", "decision", "gate", "decision_reason")
-        .to_dicts()
-    }
-    for row in clusters.filter(pl.col("role") != "survivor").to_dicts():
-        reasons[row["record_id"]] = (
-            "withdrawn with its work (takedown, scope work)"
-            if row["role"] == "withdrawn"
-            else f"duplicate ({row['match']}) of {row['survivor_id']}"
+def why_not_published(audited: pl.DataFrame, clusters: pl.DataFrame) -> pl.DataFrame:
+    """(id, reason) of every record the release leaves out: the audit's decision, or dedupe's
+    word where the record is a duplicate or withdrawn copy (it comes later in the journey). A
+    frame, not a dict of Python strings: it holds most of a lake's ids when most is held."""
+
+    def said(column: str) -> pl.Expr:  # as Python formats a missing value
+        return pl.col(column).cast(pl.String).fill_null("None")
+
+    held = audited.filter(~pl.col("decision").is_in(["INCLUDE", "INCLUDE_ATTRIB"])).select(
+        "id", pl.format("{} ({}): {}", said("decision"), said("gate"), said("decision_reason"))
+    )
+    reasons = [held.rename({held.columns[1]: "reason"})]
+    if "role" in clusters.columns:
+        left_out = clusters.filter(pl.col("role") != "survivor").select(
+            pl.col("record_id").alias("id"),
+            pl.when(pl.col("role") == "withdrawn")
+            .then(pl.lit("withdrawn with its work (takedown, scope work)"))
+            .otherwise(pl.format("duplicate ({}) of {}", said("match"), said("survivor_id")))
+            .alias("reason"),
         )
-    return reasons
+        reasons.append(left_out)
+    return pl.concat(reasons).unique("id", keep="last", maintain_order=True)
 
 
 def filter_counts(lake: Lake, audited: pl.DataFrame) -> dict[str, int]:
@@ -400,7 +407,7 @@ def release_asset(
                 "exists: the rights audits have not run, or they failed.",
                 allow_retries=False,
             )
-        excluded = not_published(clusters.to_dicts())
+        excluded = not_published(clusters)
         tables = [t for kind in kinds for t in audits.get(kind.audit_asset, {}).values()]
         with sorted_rows(
             tables, excluded, image_kinds, lake.spool_folder, limits.sort_memory_bytes, limits.batch
@@ -419,7 +426,7 @@ def release_asset(
                 "clusters": clusters.filter(pl.col("role") != "duplicate")
                 .filter(pl.col("match") == "self")
                 .height,
-                "removed": len(excluded),
+                "removed": excluded.len(),
             }
             releases = lake.releases
             requests = snapshots.takedowns_of(takedowns)
