@@ -246,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         "--rounds",
         type=int,
         help="alternating rounds, the best of each side counts (default 2; scale: 1, each "
-        "round rebuilds every crawl with Commons then datatrove)",
+        "round rebuilds every crawl with Commons then datatrove, and builds the distributed "
+        "profile with each --ray-workers count in turn)",
     )
     scale = bench.add_argument_group("scale")
     scale.add_argument("--sizes", default="10000,50000", help="crawl sizes in pages")

@@ -372,14 +372,24 @@ def run(
         share, per_partition, size = opt_out_shares[0], min(partition_pages), min(sizes)
         root = base / f"optout{int(share * 100)}-p{per_partition}-n{size}"
         print(f"\ndistributed profile on {root.name} (Ray head on localhost, PostgreSQL):")
-        try:
-            seconds = run_distributed(root, ray_workers, log)
-        except Exception as error:
-            print(f"  distributed profile skipped: {type(error).__name__}: {error}")
-            return 1 if failed else 0
-        if 1 in seconds and 2 in seconds:
+        # Rounds as above: the worker counts in turn, each round's ratio, then the best (least
+        # wall time) of each count.
+        fastest: dict[int, float] = {}
+        for round_number in range(1, rounds + 1):
+            if rounds > 1:
+                print(f"  round {round_number}:")
+            try:
+                seconds = run_distributed(root, ray_workers, log)
+            except Exception as error:
+                print(f"  distributed profile skipped: {type(error).__name__}: {error}")
+                return 1 if failed else 0
+            fastest = {n: min(seconds[n], fastest.get(n, seconds[n])) for n in seconds}
+            if rounds > 1 and 1 in seconds and 2 in seconds:
+                print(f"  this round: 2 workers vs 1: {seconds[1] / seconds[2]:.2f}x faster")
+        if 1 in fastest and 2 in fastest:
+            each = f" (best of {rounds} rounds each)" if rounds > 1 else ""
             print(
-                f"  2 workers vs 1: {seconds[1] / seconds[2]:.2f}x faster "
+                f"  2 workers vs 1: {fastest[1] / fastest[2]:.2f}x faster{each} "
                 f"(goal >= {GOAL_WORKERS}x on 2 cores)"
             )
     return 1 if failed else 0
