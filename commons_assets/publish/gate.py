@@ -23,8 +23,8 @@ from commons_assets.rights.policy import RightsPolicy
 from commons_assets.rights.reviews import Review
 
 CONFIGS = ("text", "image_text")
-# The site files governing a release row's page (None: not a page, or not checked).
-SiteFilesOf = Callable[[dict[str, Any]], SiteFiles | None]
+# The site files governing each row of a batch of release rows (None: not a page).
+SiteFilesOf = Callable[[pl.DataFrame], list[SiteFiles | None]]
 # Rows read and turned into dicts at a time (and at most a row group of the shard): memory
 # bounded by this, not by a shard.
 ROWS_PER_BATCH = 10_000
@@ -59,9 +59,9 @@ def row_violations(
     checked, violations = 0, []
     for tier, config, shard in shards(release):
         for batch in StoredTable(shard).batches(BatchSize(rows=ROWS_PER_BATCH)):
-            for row in batch.to_dicts():
+            sites = site_files(batch) if site_files is not None else [None] * batch.height
+            for row, site in zip(batch.to_dicts(), sites, strict=True):
                 checked += 1
-                site = site_files(row) if site_files is not None else None
                 found = verify.problems(row, takedowns, tier, policy, reviews, site)
                 found += image_problems(row)
                 if found:

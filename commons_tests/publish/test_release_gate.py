@@ -334,3 +334,46 @@ def test_a_page_whose_evidence_names_another_capture_is_refused(
         in v["problems"]
         for v in violations
     )
+
+
+def test_each_page_is_checked_against_the_site_files_of_its_own_fetch_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A batch of release rows, in any order, gets each page's fetch time from its audit row
+    (`fetched_at`, else `date`; an empty one is none); a row that is not a page, or whose audit
+    row is unknown, gets none."""
+    from commons_assets.defs.publish import assets
+
+    monkeypatch.setattr(assets, "site_policies", lambda lake: "the sites")
+
+    def governing(sites: str, row: dict[str, object]) -> tuple[object, ...] | None:
+        assert sites == "the sites"
+        return (row["source_uri"], row["fetched_at"]) if row["source_kind"] == "archives" else None
+
+    monkeypatch.setattr(assets, "governing_files", governing)
+    audited = pl.DataFrame(
+        {
+            "id": ["p3", "p1", "p2", "t1", "p4"],
+            "source_kind": ["archives", "archives", "archives", "texts", "archives"],
+            "fetched_at": ["2026-03-01", None, "", None, "2026-04-01"],
+            "date": ["2020-01-03", "2020-01-01", "2020-01-02", None, None],
+        }
+    )
+    site_files = page_site_files(Lake(root="unused"), audited)
+    ids = ["p1", "t1", "p2", "p25", "p3", "zz", "p4"]
+    batch = pl.DataFrame(
+        {
+            "id": ids,
+            "source_kind": ["texts" if i == "t1" else "archives" for i in ids],
+            "source_uri": [f"https://{i}.example/" for i in ids],
+        }
+    )
+    assert site_files(batch) == [
+        ("https://p1.example/", "2020-01-01"),
+        None,
+        ("https://p2.example/", "2020-01-02"),
+        ("https://p25.example/", None),
+        ("https://p3.example/", "2026-03-01"),
+        ("https://zz.example/", None),
+        ("https://p4.example/", "2026-04-01"),
+    ]

@@ -38,7 +38,6 @@ from commons_assets.rights import snapshots
 from commons_assets.rights.audit import REVIEW_CHANNEL, SiteFiles, Takedown
 from commons_assets.rights.policy import RightsPolicy
 from commons_assets.rights.reviews import Review
-from commons_assets.rights.site_policies import fetched_at
 from commons_assets.steward import StewardSettings
 from commons_assets.storage import every_partition
 
@@ -233,18 +232,33 @@ def _policy_record(rows: pl.DataFrame, current: RightsPolicy) -> dict[str, Any]:
 
 
 def page_site_files(lake: Lake, audited: pl.DataFrame) -> gate.SiteFilesOf:
-    """The site files governing each page of the release, found by the fetch time its audit
-    row carries (a release row has none): the gate recomputes their evidence."""
+    """The site files governing each page of a batch of release rows, found by the fetch time
+    its audit row carries (a release row has none): the gate recomputes their evidence."""
     pages = audited.filter(pl.col("source_kind") == "archives") if audited.height else audited
     if not pages.height:
-        return lambda row: None
+        return lambda batch: [None] * batch.height
     sites = site_policies(lake)
-    known = [c for c in ("id", "fetched_at", "date") if c in pages.columns]
-    fetched = {row["id"]: fetched_at(row) for row in pages.select(known).iter_rows(named=True)}
+    # Each page's fetch time in two columns sorted by id, looked up a batch at a time: a dict
+    # of every page's id would hold about 200 bytes a page in Python objects.
+    # As `fetched_at(row)`: the capture's time, else the page's date (an empty one is none).
+    stated = [pl.col(c).cast(pl.String) for c in FETCH_COLUMNS if c in pages.columns]
+    first = pl.coalesce([pl.when(c != "").then(c) for c in stated]) if stated else pl.lit(None)
+    times = (
+        pages.select("id", first.cast(pl.String).alias("fetched_at"))
+        .unique("id", keep="last", maintain_order=True)
+        .sort("id")
+    )
 
-    def governing(row: dict[str, Any]) -> SiteFiles | None:
-        page = {k: row.get(k) for k in ("source_kind", "source_uri")}
-        return governing_files(sites, {**page, "fetched_at": fetched.get(row["id"])})
+    def governing(batch: pl.DataFrame) -> list[SiteFiles | None]:
+        at = times["id"].search_sorted(batch["id"]).clip(upper_bound=times.height - 1)
+        found = times["id"].gather(at) == batch["id"]
+        fetched = pl.select(pl.when(found).then(times["fetched_at"].gather(at))).to_series()
+        return [
+            governing_files(sites, {"source_kind": kind, "source_uri": uri, "fetched_at": when})
+            for kind, uri, when in zip(
+                batch["source_kind"], batch["source_uri"], fetched, strict=True
+            )
+        ]
 
     return governing
 
