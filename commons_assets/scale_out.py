@@ -17,11 +17,13 @@ go with the build's job to its tasks.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from dagster._core.definitions.reconstruct import ReconstructableRepository  # not re-exported
@@ -32,6 +34,9 @@ from commons_assets.defs.sources.sensors import sync_partitions
 from commons_assets.lake import Lake
 from commons_assets.publish.release import INDEX_POOL, RELEASE_POOL
 from commons_assets.settings import DATA_ROOT_ENV
+
+if TYPE_CHECKING:  # Ray is the scale extra's: imported where a build goes to the cluster
+    from ray.job_submission import JobSubmissionClient
 
 RAY_ADDRESS_ENV = "COMMONS_RAY_ADDRESS"
 LOCAL_HEAD = "http://127.0.0.1:8265"
@@ -110,18 +115,24 @@ def submit_build(lake: Lake, echo: Callable[[str], None] = print) -> bool:
         entrypoint_num_cpus=0,  # the driver waits on its tasks; the CPUs are theirs
     )
     echo(f"Ray job {ray_job}")
-    shown = 0
-    while True:
-        status = client.get_job_status(ray_job)
-        logs = client.get_job_logs(ray_job)
-        for line in logs[shown:].splitlines(keepends=True):
-            if not line.endswith("\n") and not status.is_terminal():
-                break  # the rest of a line still being written
-            echo(line.rstrip("\n"))
-            shown += len(line)
-        if status.is_terminal():
-            return status == JobStatus.SUCCEEDED
-        time.sleep(0.5)
+    try:
+        asyncio.run(_follow(client, ray_job, echo))  # until the job ends
+    except RuntimeError as error:  # the log's connection lost: the job goes on regardless
+        echo(f"(the build's log stopped: {error}; waiting for its end)")
+    while not (status := client.get_job_status(ray_job)).is_terminal():
+        time.sleep(0.2)  # the log closes a moment before the job's status is final
+    return status == JobStatus.SUCCEEDED
+
+
+async def _follow(client: JobSubmissionClient, ray_job: str, echo: Callable[[str], None]) -> None:
+    """Echo a Ray job's log line by line as it comes (Ray sends it in chunks)."""
+    pending = ""
+    async for chunk in client.tail_job_logs(ray_job):
+        *lines, pending = (pending + chunk).split("\n")
+        for line in lines:
+            echo(line)
+    if pending:
+        echo(pending)
 
 
 @dataclass(frozen=True)
