@@ -178,3 +178,35 @@ def test_a_backfill_launched_from_the_ui_runs_each_partition_as_a_ray_job(
         for run in runs
     )
     assert {path.stem for path in (data / "lake" / "archive_pages").glob("*.parquet")} == expected
+
+
+def test_a_build_whose_runs_fail_says_which_and_fails(
+    database: str,  # noqa: F811 - the fixture imported above
+    ray_head: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A licence policy that cannot be read fails the runs that audit: the build's log names
+    each failed run, its Ray job fails, the runs are failures in the instance, and nothing is
+    released."""
+    from ray.job_submission import JobStatus, JobSubmissionClient
+
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(REPO / "deploy" / "ray" / "dagster.yaml", home / "dagster.yaml")
+    root = copy_sample(tmp_path / "data")
+    (root / "policy" / "licence_policy.toml").write_text("this is = [not toml\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("COMMONS_DATA", str(root))
+    monkeypatch.setenv("COMMONS_RAY_ADDRESS", ray_head)
+    scale_out = importlib.reload(importlib.import_module("commons_assets.scale_out"))
+    lines: list[str] = []
+    assert not scale_out.submit_build(Lake(root=str(root)), echo=lines.append)
+    failed = [line for line in lines if line.startswith("  FAIL  ")]
+    assert any("rights_" in line for line in failed), lines
+    with dg.DagsterInstance.get() as instance:
+        runs = [record.dagster_run for record in instance.get_run_records()]
+    assert {run.run_id for run in runs if run.status == dg.DagsterRunStatus.FAILURE}
+    [build_job] = {run.tags.get(scale_out.RAY_JOB_TAG) for run in runs}
+    assert JobSubmissionClient(ray_head).get_job_status(build_job) == JobStatus.FAILED
+    assert not (root / "releases" / "LATEST").exists()
