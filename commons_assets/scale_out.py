@@ -58,7 +58,7 @@ RAY_JOB_TAG = "commons/ray-job"
 RAY_WORKER_TAG = "commons/ray-worker"
 
 # The embedded default's definitions: on the cluster the unit is the run, its steps in order
-# inside its Ray job, as in one process at home.
+# inside one Ray task (`commons build --ray`) or Ray job (the UI's), as in one process at home.
 defs = definitions.defs
 
 
