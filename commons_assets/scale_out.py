@@ -18,6 +18,7 @@ go with the build's job to its tasks.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shlex
 import time
@@ -115,6 +116,9 @@ def submit_build(lake: Lake, echo: Callable[[str], None] = print) -> bool:
         entrypoint_num_cpus=0,  # the driver waits on its tasks; the CPUs are theirs
     )
     echo(f"Ray job {ray_job}")
+    # Ray's SDK says at INFO on the console when the log's stream closes: the build's lines are
+    # the output here.
+    logging.getLogger("ray.dashboard.modules.job.sdk").setLevel(logging.WARNING)
     try:
         asyncio.run(_follow(client, ray_job, echo))  # until the job ends
     except RuntimeError as error:  # the log's connection lost: the job goes on regardless
