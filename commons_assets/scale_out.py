@@ -95,7 +95,7 @@ def run_in_worker(assets: Sequence[str], partition: str | None, build_job: str) 
     return execute_run(assets, partition, {RAY_JOB_TAG: build_job, RAY_WORKER_TAG: worker})
 
 
-def build_command(ray_job: str) -> list[str]:
+def driver_command(ray_job: str) -> list[str]:
     """The entrypoint of a build's Ray job (commons_assets/ray_build.py)."""
     return ["python", "-m", "commons_assets.ray_build", "--ray-job", ray_job]
 
@@ -111,7 +111,7 @@ def submit_build(lake: Lake, echo: Callable[[str], None] = print) -> bool:
     env[DATA_ROOT_ENV] = str(lake.root_path)  # the submitter's data root, whatever the cwd there
     client.submit_job(
         submission_id=ray_job,
-        entrypoint=shlex.join(build_command(ray_job)),
+        entrypoint=shlex.join(driver_command(ray_job)),
         runtime_env={"env_vars": env},
         entrypoint_num_cpus=0,  # the driver waits on its tasks; the CPUs are theirs
     )

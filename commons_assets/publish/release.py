@@ -369,8 +369,7 @@ def _changes(
         counts["removed"] += removed.len()
         lines += ["", f"## {name}", f"- added: {added.len()}", f"- removed: {removed.len()}"]
         why = (
-            removed.rename("id")
-            .to_frame()
+            removed.to_frame()
             .join(reasons, on="id", how="left")
             .with_columns(pl.col("reason").fill_null("source removed or content changed"))
         )
@@ -378,9 +377,9 @@ def _changes(
         lines += [f"  - {count}: {md(reason)}" for reason, count in counted]
         config = pl.lit(name).alias("config")
         pieces.append(
-            added.rename("id")
-            .to_frame()
-            .select(config, pl.lit("added").alias("change"), "id", pl.lit("").alias("reason"))
+            added.to_frame().select(
+                config, pl.lit("added").alias("change"), "id", pl.lit("").alias("reason")
+            )
         )
         pieces.append(why.select(config, pl.lit("removed").alias("change"), "id", "reason"))
     listed = pl.concat(pieces).sort("config", "change", "id")

@@ -32,7 +32,13 @@ from commons_assets.publish.release import (
     releases_locked,
     stage_release,
 )
-from commons_assets.publish.rows import TOKENS, not_published, sorted_rows, summary_tiers
+from commons_assets.publish.rows import (
+    ADMITTED,
+    TOKENS,
+    not_published,
+    sorted_rows,
+    summary_tiers,
+)
 from commons_assets.reporting import column_schema, md_list, table
 from commons_assets.rights import snapshots
 from commons_assets.rights.audit import REVIEW_CHANNEL, SiteFiles, Takedown
@@ -124,10 +130,13 @@ def why_not_published(audited: pl.DataFrame, clusters: pl.DataFrame) -> pl.DataF
     def said(column: str) -> pl.Expr:  # as Python formats a missing value
         return pl.col(column).cast(pl.String).fill_null("None")
 
-    held = audited.filter(~pl.col("decision").is_in(["INCLUDE", "INCLUDE_ATTRIB"])).select(
-        "id", pl.format("{} ({}): {}", said("decision"), said("gate"), said("decision_reason"))
+    held = audited.filter(~pl.col("decision").is_in(ADMITTED)).select(
+        "id",
+        pl.format("{} ({}): {}", said("decision"), said("gate"), said("decision_reason")).alias(
+            "reason"
+        ),
     )
-    reasons = [held.rename({held.columns[1]: "reason"})]
+    reasons = [held]
     if "role" in clusters.columns:
         left_out = clusters.filter(pl.col("role") != "survivor").select(
             pl.col("record_id").alias("id"),
@@ -153,7 +162,7 @@ def filter_counts(lake: Lake, audited: pl.DataFrame) -> dict[str, int]:
             for reason, count in reasons.group_by("reason").len().iter_rows():
                 counts[f"{label}: {reason}"] = count
     if audited.height:
-        held = audited.filter(~pl.col("decision").is_in(["INCLUDE", "INCLUDE_ATTRIB"]))
+        held = audited.filter(~pl.col("decision").is_in(ADMITTED))
         for decision, gate, count in held.group_by("decision", "gate").len().iter_rows():
             counts[f"not admitted by the rights audit: {decision} ({gate})"] = count
     return counts
