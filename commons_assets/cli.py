@@ -52,9 +52,10 @@ def _instance(root: UPath) -> DagsterInstance | None:
     return dg.DagsterInstance.ephemeral()
 
 
-def _build_on_ray(lake: Lake) -> int:
-    """`commons build --ray`: the build's driver a job on the Ray cluster, every run a task on
-    its workers (docs/scale-out.md)."""
+def _build_on_ray(lake: Lake, submit: bool) -> int:
+    """`commons build --ray`: this process drives the build on the Ray cluster it is a node of,
+    every run a task on its workers; with --submit, the driver is a Ray job on the cluster at
+    COMMONS_RAY_ADDRESS (docs/scale-out.md)."""
     if not os.environ.get("DAGSTER_HOME"):
         print(
             "commons build --ray needs a persistent instance that the cluster's steps share: "
@@ -62,12 +63,28 @@ def _build_on_ray(lake: Lake) -> int:
             file=sys.stderr,
         )
         return 2
-    from commons_assets.scale_out import submit_build
+    from commons_assets.scale_out import NoCluster, drive_build, submit_build
 
-    return 0 if submit_build(lake, echo=lambda line: print(line, flush=True)) else 1
+    echo = lambda line: print(line, flush=True)  # noqa: E731 - the one echo of both paths
+    if submit:
+        return 0 if submit_build(lake, echo) else 1
+    try:
+        return 0 if drive_build(lake, echo) else 1
+    except NoCluster as error:
+        print(
+            f"no Ray cluster to drive the build from here: {error}\n"
+            "start one (ray start --head) or join one, set RAY_ADDRESS to its head "
+            "(<head>:6379), or submit the build from outside: commons build --ray --submit "
+            "(COMMONS_RAY_ADDRESS=http://<head>:8265)",
+            file=sys.stderr,
+        )
+        return 2
 
 
 def build_command(args: argparse.Namespace) -> int:
+    if args.submit and not args.ray:
+        print("--submit goes with --ray: commons build --ray --submit", file=sys.stderr)
+        return 2
     if args.data:
         os.environ[DATA_ROOT_ENV] = str(as_data_path(args.data))
     # Imported after COMMONS_DATA is set: partitions that derive from the data root read it.
@@ -82,7 +99,7 @@ def build_command(args: argparse.Namespace) -> int:
     print(f"data root: {lake.root_path}")
     print(f"lake: {lake.tables}")
     if args.ray:
-        return _build_on_ray(lake)
+        return _build_on_ray(lake, args.submit)
     instance = _instance(lake.root_path)
     if instance is None:
         return 2
@@ -232,7 +249,14 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument(
         "--ray",
         action="store_true",
-        help="every step a job on the Ray cluster at $COMMONS_RAY_ADDRESS (docs/scale-out.md)",
+        help="every run a task on the Ray cluster this machine is a node of ($RAY_ADDRESS, "
+        "else the local head), this process the build's driver (docs/scale-out.md)",
+    )
+    build.add_argument(
+        "--submit",
+        action="store_true",
+        help="with --ray: submit the build's driver as a Ray job to $COMMONS_RAY_ADDRESS "
+        "(http://<head>:8265) from a machine outside the cluster, and follow its log",
     )
     build.set_defaults(run=build_command)
     bench = commands.add_parser(

@@ -1,5 +1,6 @@
-"""The driver of `commons build --ray` (commons_assets/scale_out.py): a Ray job on the cluster
-that plans the build and runs its runs as Ray tasks on the cluster's workers.
+"""The driver of `commons build --ray` (commons_assets/scale_out.py): plans the build and runs its
+runs as Ray tasks on the cluster's workers. It runs in the process of `commons build --ray` on a
+node of the cluster, or, with `--submit`, as a Ray job on the cluster:
 
     python -m commons_assets.ray_build --ray-job ID
 """
@@ -10,7 +11,11 @@ import argparse
 import importlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # this module is light: the workers warm up before the driver imports these
+    from commons_assets.lake import Lake
 
 CODE_LOCATION = "commons_assets.scale_out"
 
@@ -20,15 +25,11 @@ def warm() -> None:
     importlib.import_module(CODE_LOCATION)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def drive(lake: Lake, build_job: str, echo: Callable[[str], None]) -> bool:
+    """The build, from a process connected to the cluster (`ray.init` done): True when every
+    run succeeded."""
     import ray
 
-    parser = argparse.ArgumentParser(prog="python -m commons_assets.ray_build")
-    parser.add_argument("--ray-job", required=True, help="this job's submission id (a run tag)")
-    args = parser.parse_args(argv)
-    # The cluster this job was submitted to. Each run's log is in the instance: the workers'
-    # output stays in their own log files, and this job's log is the build's lines.
-    ray.init(log_to_driver=False, logging_level=logging.WARNING)
     # The workers start and import Dagster and Commons (≈ 2 s) while this driver does the same
     # and plans the build, rather than after it, when the first runs reach them.
     warming = [
@@ -37,14 +38,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     import dagster as dg
 
-    from commons_assets.lake import Lake
     from commons_assets.scale_out import build_on_cluster
 
     with dg.DagsterInstance.get() as instance:
-        ok = build_on_cluster(
-            Lake(), instance, args.ray_job, echo=lambda line: print(line, flush=True)
-        )
+        ok = build_on_cluster(lake, instance, build_job, echo)
     ray.get(warming)  # done long since; a failed import shows here too
+    return ok
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The entrypoint of a build submitted as a Ray job (`commons build --ray --submit`)."""
+    import ray
+
+    parser = argparse.ArgumentParser(prog="python -m commons_assets.ray_build")
+    parser.add_argument("--ray-job", required=True, help="this job's submission id (a run tag)")
+    args = parser.parse_args(argv)
+    # The cluster this job was submitted to. Each run's log is in the instance: the workers'
+    # output stays in their own log files, and this job's log is the build's lines.
+    ray.init(log_to_driver=False, logging_level=logging.WARNING)
+    from commons_assets.lake import Lake
+
+    ok = drive(Lake(), args.ray_job, echo=lambda line: print(line, flush=True))
     return 0 if ok else 1
 
 

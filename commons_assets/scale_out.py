@@ -4,15 +4,17 @@ signatures chain) spread over the cluster's workers. A run's steps go in order i
 (the code location's in-process executor). Runs and events live in the instance's PostgreSQL;
 each step reads and writes the lake like any other.
 
-`commons build --ray` submits one Ray job, the build's driver (`python -m
-commons_assets.ray_build`, asking for no CPU), which plans the build and runs each run as a Ray
+`commons build --ray` is the build's Ray driver (commons_assets/ray_build.py): run on a node of
+the cluster (RAY_ADDRESS, else the local head), it plans the build and runs each run as a Ray
 task of one CPU in Ray's pooled worker processes: a worker imports Dagster and Commons once and
 runs one run after another, so a run's start is Dagster's alone (a Ray job per run paid a job
-supervisor and a Python start with every import, 2-4 s, for every run). The UI's runs go
-through dagster-ray's `RayRunLauncher` (deploy/ray/dagster.yaml), a Ray job per run. The
-cluster's job-submission address comes from COMMONS_RAY_ADDRESS (default the local head,
-http://127.0.0.1:8265). The variables a run needs (the instance, its database, the data root)
-go with the build's job to its tasks.
+supervisor and a Python start with every import, 2-4 s, for every run). From a machine outside
+the cluster, `commons build --ray --submit` sends the same driver as a Ray job to
+COMMONS_RAY_ADDRESS (the head's job-submission address, default http://127.0.0.1:8265) and
+follows its log: the build goes on if the terminal goes, at the price of the job's start and of
+Ray's log polling (≈ 8 s a build). The UI's runs go through dagster-ray's `RayRunLauncher`
+(deploy/ray/dagster.yaml), a Ray job per run. The variables a run needs (the instance, its
+database, the data root) go with the build's driver to its tasks.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ FORWARDED = (
     "AWS_SECRET_ACCESS_KEY",
     "AWS_DEFAULT_REGION",
 )
-# On every run of `commons build --ray`: the build's Ray job, and the worker process it ran in.
+# On every run of `commons build --ray`: the build's Ray job (its driver's job id, or the
+# submission id with --submit), and the worker process it ran in.
 RAY_JOB_TAG = "commons/ray-job"
 RAY_WORKER_TAG = "commons/ray-worker"
 
@@ -100,19 +103,57 @@ def driver_command(ray_job: str) -> list[str]:
     return ["python", "-m", "commons_assets.ray_build", "--ray-job", ray_job]
 
 
+def forwarded_env(lake: Lake) -> dict[str, str]:
+    """The variables of this process that a run's process needs, and the data root as this
+    process resolved it (whatever the cwd on the cluster)."""
+    env = {name: os.environ[name] for name in FORWARDED if name in os.environ}
+    env[DATA_ROOT_ENV] = str(lake.root_path)
+    return env
+
+
+class NoCluster(RuntimeError):
+    """No Ray cluster to drive a build on from this process."""
+
+
+def drive_build(lake: Lake, echo: Callable[[str], None] = print) -> bool:
+    """`commons build --ray`: this process connects to the cluster it is a node of (RAY_ADDRESS,
+    else the local head) as the build's driver, and runs the build. True when every run
+    succeeded. Raises NoCluster when there is no cluster to connect to."""
+    import ray
+
+    from commons_assets.ray_build import drive
+
+    try:
+        # "auto": the cluster started on this machine; never a new one of this process's own.
+        ray.init(
+            address=os.environ.get("RAY_ADDRESS", "auto"),
+            runtime_env={"env_vars": forwarded_env(lake)},
+            # Each run's log is in the instance; the workers' output stays in their log files.
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+        )
+    except ConnectionError as error:
+        raise NoCluster(str(error).strip().splitlines()[0]) from error
+    try:
+        build_job = ray.get_runtime_context().get_job_id()
+        echo(f"Ray job {build_job} (this process drives the build)")
+        return drive(lake, build_job, echo)
+    finally:
+        ray.shutdown()
+
+
 def submit_build(lake: Lake, echo: Callable[[str], None] = print) -> bool:
-    """`commons build --ray`: submit the build's driver as a Ray job to COMMONS_RAY_ADDRESS,
-    echo its lines as they come, and wait for it. True when every run succeeded."""
+    """`commons build --ray --submit`: submit the build's driver as a Ray job to
+    COMMONS_RAY_ADDRESS, echo its lines as they come, and wait for it. True when every run
+    succeeded."""
     from ray.job_submission import JobStatus, JobSubmissionClient
 
     client = JobSubmissionClient(os.environ.get(RAY_ADDRESS_ENV, LOCAL_HEAD))
     ray_job = f"commons-build-{os.urandom(6).hex()}"
-    env = {name: os.environ[name] for name in FORWARDED if name in os.environ}
-    env[DATA_ROOT_ENV] = str(lake.root_path)  # the submitter's data root, whatever the cwd there
     client.submit_job(
         submission_id=ray_job,
         entrypoint=shlex.join(driver_command(ray_job)),
-        runtime_env={"env_vars": env},
+        runtime_env={"env_vars": forwarded_env(lake)},
         entrypoint_num_cpus=0,  # the driver waits on its tasks; the CPUs are theirs
     )
     echo(f"Ray job {ray_job}")

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -32,18 +33,25 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class RayHead:
+    jobs: str  # its job-submission (dashboard) address: COMMONS_RAY_ADDRESS
+    gcs: str  # the address a driver connects to and a node joins: RAY_ADDRESS
+
+
 @contextmanager
-def ray_head(cpus: int) -> Iterator[str]:
+def ray_head(cpus: int) -> Iterator[RayHead]:
     """A Ray head on localhost with `cpus` CPUs (the engine's workers), its own ports and
-    temporary folder; yields its job-submission address; stopped afterwards."""
+    temporary folder; yields its addresses; stopped afterwards."""
     dashboard = free_port()
+    gcs = free_port()
     # Ray's sockets live under its temporary folder: a short path (Unix sockets' limit).
     temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
     command = [
         RAY,
         "start",
         "--head",
-        f"--port={free_port()}",
+        f"--port={gcs}",
         f"--num-cpus={cpus}",
         "--dashboard-host=127.0.0.1",
         f"--dashboard-port={dashboard}",
@@ -64,7 +72,7 @@ def ray_head(cpus: int) -> Iterator[str]:
         shutil.rmtree(temp, ignore_errors=True)
         raise ClusterUnavailable(f"ray start failed: {started.stderr[-2000:]}")
     try:
-        yield f"http://127.0.0.1:{dashboard}"
+        yield RayHead(jobs=f"http://127.0.0.1:{dashboard}", gcs=f"127.0.0.1:{gcs}")
     finally:
         subprocess.run([RAY, "stop", "--force"], capture_output=True, timeout=120)
         shutil.rmtree(temp, ignore_errors=True)

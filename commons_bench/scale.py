@@ -232,9 +232,10 @@ def _steps_into(log: Path, crawl: str, run: Run) -> None:
 
 def run_distributed(root: Path, workers: Sequence[int], log: Path) -> dict[int, float]:
     """Wall seconds of the whole build of `root`'s sources on the production profile (every
-    run a Ray task; PostgreSQL instance) with a Ray head of N CPUs, for each N."""
+    run a Ray task, this process the driver as `commons build --ray`; PostgreSQL instance) with
+    a Ray head of N CPUs, for each N."""
     from commons_assets.lake import Lake
-    from commons_assets.scale_out import submit_build
+    from commons_assets.scale_out import drive_build
     from commons_bench.cluster import fresh_database, ray_head
 
     seconds = {}
@@ -246,16 +247,17 @@ def run_distributed(root: Path, workers: Sequence[int], log: Path) -> dict[int, 
         home = data / "dagster_home"
         home.mkdir()
         shutil.copy(REPO / "deploy" / "ray" / "dagster.yaml", home / "dagster.yaml")
-        with ray_head(count) as address, fresh_database() as database:
+        with ray_head(count) as head, fresh_database() as database:
             os.environ.update(
                 DAGSTER_HOME=str(home),
                 DAGSTER_PG_URL=database,
                 COMMONS_DATA=str(data),
-                COMMONS_RAY_ADDRESS=address,
+                COMMONS_RAY_ADDRESS=head.jobs,
+                RAY_ADDRESS=head.gcs,
             )
             started = time.perf_counter()
             with log.open("a") as out:
-                ok = submit_build(
+                ok = drive_build(
                     Lake(root=str(data)), echo=lambda line: print(line, file=out, flush=True)
                 )
             seconds[count] = time.perf_counter() - started

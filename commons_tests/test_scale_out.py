@@ -1,10 +1,10 @@
 """The scale-out profile (deploy/ray, docs/scale-out.md) on this machine's real services: a
 fresh PostgreSQL database for the instance, a Ray head with 2 CPUs on localhost, the build's
-driver a Ray job on it and every run a Ray task of its workers (the run's steps in order inside
-the task), the data root (sources, lake, duplicate index, releases) on an S3 server on
-localhost (moto's server mode). The bundled sample built through it
-is the golden release of the embedded default, byte for byte (same row ids, same shard
-checksums). Needs PostgreSQL, Ray and moto; skipped without them, except where
+driver this process (`commons build --ray`) or a Ray job on the head (`--submit`), every run a
+Ray task of its workers (the run's steps in order inside the task), the data root (sources,
+lake, duplicate index, releases) on an S3 server on localhost (moto's server mode). The bundled
+sample built through it is the golden release of the embedded default, byte for byte (same row
+ids, same shard checksums). Needs PostgreSQL, Ray and moto; skipped without them, except where
 COMMONS_REQUIRE_RAY is set (CI)."""
 
 from __future__ import annotations
@@ -46,9 +46,8 @@ import_or_skip("s3fs", required_by="COMMONS_REQUIRE_RAY")
 
 
 @pytest.fixture
-def ray_head() -> Iterator[str]:
-    """A Ray head on localhost with 2 CPUs (the engine's two workers): its job-submission
-    address."""
+def ray_head() -> Iterator[cluster.RayHead]:
+    """A Ray head on localhost with 2 CPUs (the engine's two workers): its addresses."""
     try:
         with cluster.ray_head(cpus=2) as address:
             yield address
@@ -77,12 +76,12 @@ def s3_root(monkeypatch: pytest.MonkeyPatch) -> Iterator[UPath]:
 
 def test_the_sample_built_with_every_run_a_ray_task_is_the_golden_release(
     database: str,  # noqa: F811 - the fixture imported above
-    ray_head: str,
+    ray_head: cluster.RayHead,
     s3_root: UPath,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from ray.job_submission import JobStatus, JobSubmissionClient
+    from ray.job_submission import JobStatus, JobSubmissionClient, JobType
 
     home = tmp_path / "home"
     home.mkdir()
@@ -90,12 +89,14 @@ def test_the_sample_built_with_every_run_a_ray_task_is_the_golden_release(
     root = copy_sample(s3_root)
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("COMMONS_DATA", str(root))
-    monkeypatch.setenv("COMMONS_RAY_ADDRESS", ray_head)
+    monkeypatch.setenv("COMMONS_RAY_ADDRESS", ray_head.jobs)
+    monkeypatch.setenv("RAY_ADDRESS", ray_head.gcs)
     # The code location reads its cluster and data root when imported: after the settings.
     scale_out = importlib.reload(importlib.import_module("commons_assets.scale_out"))
     lake = Lake(root=str(root))
     lines: list[str] = []
-    assert scale_out.submit_build(lake, echo=lines.append), "\n".join(lines)
+    # This process drives the build, as `commons build --ray` on a node of the cluster.
+    assert scale_out.drive_build(lake, echo=lines.append), "\n".join(lines)
     with dg.DagsterInstance.get() as instance:
         # The build's plan, now that its partitions are known to the instance.
         planned = [run for phase in scale_out.plan(instance, lake) for run in phase]
@@ -108,16 +109,16 @@ def test_the_sample_built_with_every_run_a_ray_task_is_the_golden_release(
         assert pools.get_concurrency_info(CPU_POOL).limit is None
         # A UI run goes to the same cluster through dagster-ray's launcher (deploy/ray).
         launcher = instance.run_launcher
-        assert type(launcher).__name__ == "RayRunLauncher" and launcher.address == ray_head
+        assert type(launcher).__name__ == "RayRunLauncher" and launcher.address == ray_head.jobs
         assert set(launcher.env_vars or []) == set(scale_out.FORWARDED)
     # Every planned run ran once and said so in the build's log, all in the one Ray job of the
-    # build (its driver), which the cluster saw succeed.
+    # build: this process's, which the cluster saw as a driver that has ended.
     assert len(runs) == len(planned) >= 20, lines
     assert all(f"  ok    {run.label} (" in "\n".join(lines) for run in planned), lines
     [build_job] = {run.tags.get(scale_out.RAY_JOB_TAG) for run in runs}
-    job = JobSubmissionClient(ray_head).get_job_info(build_job)
-    assert job.status == JobStatus.SUCCEEDED
-    assert job.entrypoint == f"python -m commons_assets.ray_build --ray-job {build_job}"
+    [job] = [j for j in JobSubmissionClient(ray_head.jobs).list_jobs() if j.job_id == build_job]
+    assert job.type == JobType.DRIVER and job.status == JobStatus.SUCCEEDED
+    assert job.driver_info is not None and job.driver_info.pid == str(os.getpid())
     # The runs went to Ray's pooled workers, one after another in each: a handful of worker
     # processes for 2 CPUs, not a Python start per run.
     workers = {run.tags.get(scale_out.RAY_WORKER_TAG) for run in runs}
@@ -131,7 +132,7 @@ def test_the_sample_built_with_every_run_a_ray_task_is_the_golden_release(
 
 def test_a_backfill_launched_from_the_ui_runs_each_partition_as_a_ray_job(
     database: str,  # noqa: F811 - the fixture imported above (it sets DAGSTER_PG_URL)
-    ray_head: str,
+    ray_head: cluster.RayHead,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -144,7 +145,7 @@ def test_a_backfill_launched_from_the_ui_runs_each_partition_as_a_ray_job(
     home = tmp_path / "home"
     home.mkdir()
     data = copy_sample(tmp_path / "data")
-    monkeypatch.setenv("COMMONS_RAY_ADDRESS", ray_head)
+    monkeypatch.setenv("COMMONS_RAY_ADDRESS", ray_head.jobs)
     with running_server(home, data, REPO / "deploy" / "ray") as server:
         expected = set(wait_for_partitions(server, "archive_pages"))
         params = {"assetSelection": [{"path": ["archive_pages"]}], "allPartitions": True}
@@ -160,7 +161,7 @@ def test_a_backfill_launched_from_the_ui_runs_each_partition_as_a_ray_job(
                 if record.dagster_run.tags.get("dagster/backfill") == launched["backfillId"]
             ]
     assert len(runs) == len(expected) == 3
-    client = JobSubmissionClient(ray_head)
+    client = JobSubmissionClient(ray_head.jobs)
 
     def finished(run_id: str) -> str:  # Ray notes a job's end a moment after its run's
         for _ in range(60):
@@ -182,13 +183,14 @@ def test_a_backfill_launched_from_the_ui_runs_each_partition_as_a_ray_job(
 
 def test_a_build_whose_runs_fail_says_which_and_fails(
     database: str,  # noqa: F811 - the fixture imported above
-    ray_head: str,
+    ray_head: cluster.RayHead,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A licence policy that cannot be read fails the runs that audit: the build's log names
-    each failed run, its Ray job fails, the runs are failures in the instance, and nothing is
-    released."""
+    """A licence policy that cannot be read fails the runs that audit. The build submitted from
+    outside the cluster (`commons build --ray --submit`): the build's log, followed from the
+    Ray job, names each failed run, the job fails, the runs are failures in the instance, and
+    nothing is released."""
     from ray.job_submission import JobStatus, JobSubmissionClient
 
     home = tmp_path / "home"
@@ -198,7 +200,7 @@ def test_a_build_whose_runs_fail_says_which_and_fails(
     (root / "policy" / "licence_policy.toml").write_text("this is = [not toml\n")
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("COMMONS_DATA", str(root))
-    monkeypatch.setenv("COMMONS_RAY_ADDRESS", ray_head)
+    monkeypatch.setenv("COMMONS_RAY_ADDRESS", ray_head.jobs)
     scale_out = importlib.reload(importlib.import_module("commons_assets.scale_out"))
     lines: list[str] = []
     assert not scale_out.submit_build(Lake(root=str(root)), echo=lines.append)
@@ -208,5 +210,7 @@ def test_a_build_whose_runs_fail_says_which_and_fails(
         runs = [record.dagster_run for record in instance.get_run_records()]
     assert {run.run_id for run in runs if run.status == dg.DagsterRunStatus.FAILURE}
     [build_job] = {run.tags.get(scale_out.RAY_JOB_TAG) for run in runs}
-    assert JobSubmissionClient(ray_head).get_job_status(build_job) == JobStatus.FAILED
+    job = JobSubmissionClient(ray_head.jobs).get_job_info(build_job)
+    assert job.status == JobStatus.FAILED
+    assert job.entrypoint == f"python -m commons_assets.ray_build --ray-job {build_job}"
     assert not (root / "releases" / "LATEST").exists()
