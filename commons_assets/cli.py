@@ -63,13 +63,17 @@ def _build_on_ray(lake: Lake, submit: bool) -> int:
             file=sys.stderr,
         )
         return 2
+    from commons_assets.ray_build import interrupt_on_sigterm
     from commons_assets.scale_out import NoCluster, drive_build, submit_build
 
     echo = lambda line: print(line, flush=True)  # noqa: E731 - the one echo of both paths
     if submit:
         return 0 if submit_build(lake, echo) else 1
+    interrupt_on_sigterm()  # this process drives the runs: stopped, it cancels them first
     try:
         return 0 if drive_build(lake, echo) else 1
+    except KeyboardInterrupt:
+        return 130
     except NoCluster as error:
         print(
             f"no Ray cluster to drive the build from here: {error}\n"

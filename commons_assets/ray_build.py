@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -23,6 +24,16 @@ CODE_LOCATION = "commons_assets.scale_out"
 def warm() -> None:
     """Import the code location in this worker: what every run's task needs first."""
     importlib.import_module(CODE_LOCATION)
+
+
+def interrupt_on_sigterm() -> None:
+    """SIGTERM (`kill`, `ray job stop`) as Ctrl-C: the driver then cancels its runs' tasks and
+    ends their runs (scale_out.build_on_cluster) before it goes."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def drive(lake: Lake, build_job: str, echo: Callable[[str], None]) -> bool:
@@ -56,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The cluster this job was submitted to. Each run's log is in the instance: the workers'
     # output stays in their own log files, and this job's log is the build's lines.
     ray.init(log_to_driver=False, logging_level=logging.WARNING)
+    interrupt_on_sigterm()
     from commons_assets.lake import Lake
 
     ok = drive(Lake(), args.ray_job, echo=lambda line: print(line, flush=True))

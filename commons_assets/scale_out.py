@@ -57,9 +57,18 @@ FORWARDED = (
     "AWS_DEFAULT_REGION",
 )
 # On every run of `commons build --ray`: the build's Ray job (its driver's job id, or the
-# submission id with --submit), and the worker process it ran in.
+# submission id with --submit), the planned run it is (its label), and the worker process it
+# ran in.
 RAY_JOB_TAG = "commons/ray-job"
+PLANNED_RUN_TAG = "commons/planned-run"
 RAY_WORKER_TAG = "commons/ray-worker"
+UNFINISHED = (
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+)
 
 # The embedded default's definitions: on the cluster the unit is the run, its steps in order
 # inside one Ray task (`commons build --ray`) or Ray job (the UI's), as in one process at home.
@@ -69,33 +78,63 @@ defs = definitions.defs
 ASSET_JOB = "__ASSET_JOB"  # Dagster's implicit job of every asset
 
 
-def execute_run(assets: Sequence[str], partition: str | None, tags: Mapping[str, str]) -> bool:
-    """One run of `assets` (with their checks) for one partition, in this process. Opens the
-    instance of DAGSTER_HOME (persistent: the driver and the UI read the run from it)."""
+def execute_run(
+    instance: dg.DagsterInstance,
+    assets: Sequence[str],
+    partition: str | None,
+    tags: Mapping[str, str],
+) -> bool:
+    """One run of `assets` (with their checks) for one partition, in this process, recorded in
+    `instance` (persistent: the driver and the UI read the run from it)."""
     repository = ReconstructableRepository.for_module(__name__, "defs", os.getcwd())
     run_tags = {"commons/trigger": "commons build --ray", **tags}
     if partition is not None:
         run_tags["dagster/partition"] = partition
-    with dg.DagsterInstance.get() as instance:
-        result = dg.execute_job(
-            repository.get_reconstructable_job(ASSET_JOB),
-            instance=instance,
-            asset_selection=[dg.AssetKey.from_user_string(name) for name in assets],
-            tags=run_tags,
-            # The run's log stays in the instance (the UI shows it); the console gets errors.
-            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-        )
-        return result.success
+    result = dg.execute_job(
+        repository.get_reconstructable_job(ASSET_JOB),
+        instance=instance,
+        asset_selection=[dg.AssetKey.from_user_string(name) for name in assets],
+        tags=run_tags,
+        # The run's log stays in the instance (the UI shows it); the console gets errors.
+        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+    )
+    return result.success
 
 
-def run_in_worker(assets: Sequence[str], partition: str | None, build_job: str) -> bool:
+def end_runs(
+    instance: dg.DagsterInstance, tags: Mapping[str, str], why: str, canceled: bool = False
+) -> list[str]:
+    """Mark the unfinished runs carrying `tags` failed (or canceled), with `why`, and free the
+    concurrency slots their steps held: a run whose process is gone never frees them itself,
+    and the next step of a shared-writer pool (limit 1) would wait on it for ever. Returns the
+    runs' ids."""
+    records = instance.get_run_records(dg.RunsFilter(tags=dict(tags), statuses=list(UNFINISHED)))
+    for record in records:
+        run = record.dagster_run
+        if canceled:
+            instance.report_run_canceled(run, why)
+        else:
+            instance.report_run_failed(run, why)
+        if instance.event_log_storage.supports_global_concurrency_limits:
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+    return [record.dagster_run.run_id for record in records]
+
+
+def run_in_worker(
+    assets: Sequence[str], partition: str | None, build_job: str, planned: str
+) -> bool:
     """A run as a Ray task (`build_on_cluster`): executed in the pooled worker process Ray
-    leased it, which keeps its imports for the next run; tagged with the build's Ray job and
-    that worker."""
+    leased it, which keeps its imports for the next run; tagged with the build's Ray job, the
+    planned run and that worker."""
     import ray
 
+    tags = {RAY_JOB_TAG: build_job, PLANNED_RUN_TAG: planned}
     worker = ray.get_runtime_context().get_worker_id()
-    return execute_run(assets, partition, {RAY_JOB_TAG: build_job, RAY_WORKER_TAG: worker})
+    with dg.DagsterInstance.get() as instance:
+        # Ray runs a task again only when the worker of its last attempt was lost: that
+        # attempt's run can never end by itself.
+        end_runs(instance, tags, f"its worker was lost; run again in worker {worker}")
+        return execute_run(instance, assets, partition, {**tags, RAY_WORKER_TAG: worker})
 
 
 def driver_command(ray_job: str) -> list[str]:
@@ -282,23 +321,35 @@ def build_on_cluster(
     limit_shared_writers(instance)
     sync_partitions(instance, lake)
     succeeded = True
-    for number, phase in enumerate(plan(instance, lake), start=1):
-        echo(f"phase {number}: {len(phase)} run(s)")
-        started = time.perf_counter()
-        pending = {
-            run_task.remote(
-                [key.to_user_string() for key in planned.assets], planned.partition, build_job
-            ): planned
-            for planned in phase
-        }
-        while pending:
-            [done], _ = ray.wait(list(pending), num_returns=1)
-            planned = pending.pop(done)
-            try:
-                ok, why = bool(ray.get(done)), ""
-            except ray.exceptions.RayError as error:  # the worker's exception, or its loss
-                ok, why = False, f": {str(error).strip().splitlines()[-1]}"
-            seconds = time.perf_counter() - started
-            echo(f"  {'ok  ' if ok else 'FAIL'}  {planned.label} ({seconds:.1f} s){why}")
-            succeeded &= ok
+    pending: dict[ray.ObjectRef[bool], PlannedRun] = {}
+    try:
+        for number, phase in enumerate(plan(instance, lake), start=1):
+            echo(f"phase {number}: {len(phase)} run(s)")
+            started = time.perf_counter()
+            pending = {
+                run_task.remote(
+                    [key.to_user_string() for key in planned.assets],
+                    planned.partition,
+                    build_job,
+                    planned.label,
+                ): planned
+                for planned in phase
+            }
+            while pending:
+                [done], _ = ray.wait(list(pending), num_returns=1)
+                planned = pending.pop(done)
+                try:
+                    ok, why = bool(ray.get(done)), ""
+                except ray.exceptions.RayError as error:  # the worker's exception, or its loss
+                    ok, why = False, f": {str(error).strip().splitlines()[-1]}"
+                seconds = time.perf_counter() - started
+                echo(f"  {'ok  ' if ok else 'FAIL'}  {planned.label} ({seconds:.1f} s){why}")
+                succeeded &= ok
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (cli): stop the runs, then end them
+        for task in pending:
+            ray.cancel(task, force=True)  # kills the worker: the run stops where it is
+        ray.wait(list(pending), num_returns=len(pending), timeout=30)
+        ended = end_runs(instance, {RAY_JOB_TAG: build_job}, "the build was interrupted", True)
+        echo(f"interrupted: {len(ended)} run(s) canceled")
+        raise
     return succeeded

@@ -13,6 +13,9 @@ import importlib
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -214,3 +217,50 @@ def test_a_build_whose_runs_fail_says_which_and_fails(
     assert job.status == JobStatus.FAILED
     assert job.entrypoint == f"python -m commons_assets.ray_build --ray-job {build_job}"
     assert not (root / "releases" / "LATEST").exists()
+
+
+def test_an_interrupted_build_cancels_its_runs_and_the_next_build_completes(
+    database: str,  # noqa: F811 - the fixture imported above (it sets DAGSTER_PG_URL)
+    ray_head: cluster.RayHead,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C on `commons build --ray` while its partitions' runs go: the driver cancels their
+    tasks (their workers stop where they are), ends the runs as canceled in the instance and
+    gives back their concurrency slots; the next build completes with the golden release."""
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(REPO / "deploy" / "ray" / "dagster.yaml", home / "dagster.yaml")
+    root = copy_sample(tmp_path / "data")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("COMMONS_DATA", str(root))
+    monkeypatch.setenv("RAY_ADDRESS", ray_head.gcs)
+    command = [sys.executable, "-m", "commons_assets.cli", "build", "--ray"]
+    build = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert build.stdout is not None
+    lines = []
+    for line in build.stdout:  # until the partitions' runs have gone to the cluster
+        lines.append(line)
+        if line.startswith("phase 3:"):
+            break
+    time.sleep(1)  # their runs start in the workers
+    build.send_signal(signal.SIGINT)
+    output, _ = build.communicate(timeout=120)
+    lines += output.splitlines()
+    assert build.returncode == 130, lines
+    [interrupted] = [line for line in lines if line.startswith("interrupted: ")]
+    scale_out = importlib.reload(importlib.import_module("commons_assets.scale_out"))
+    with dg.DagsterInstance.get() as instance:
+        runs = [record.dagster_run for record in instance.get_run_records()]
+        pools = instance.event_log_storage
+        assert not pools.get_concurrency_info(RELEASE_POOL).claimed_slots
+        assert not pools.get_concurrency_info(INDEX_POOL).claimed_slots
+    assert not [run for run in runs if run.status in scale_out.UNFINISHED], lines
+    canceled = [run for run in runs if run.status == dg.DagsterRunStatus.CANCELED]
+    assert canceled and interrupted == f"interrupted: {len(canceled)} run(s) canceled", lines
+    assert not (root / "releases" / "LATEST").exists()
+    # Built again from where the interrupted build left the lake: the same release as ever.
+    lake = Lake(root=str(root))
+    again: list[str] = []
+    assert scale_out.drive_build(lake, echo=again.append), "\n".join(again)
+    assert released_files(lake) == json.loads(GOLDEN.read_text())
