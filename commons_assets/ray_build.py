@@ -12,7 +12,7 @@ import importlib
 import logging
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # this module is light: the workers warm up before the driver imports these
@@ -36,9 +36,9 @@ def interrupt_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
-def drive(lake: Lake, build_job: str, echo: Callable[[str], None]) -> bool:
-    """The build, from a process connected to the cluster (`ray.init` done): True when every
-    run succeeded."""
+def drive(lake: Lake, build: Mapping[str, str], echo: Callable[[str], None]) -> bool:
+    """The build, from a process connected to the cluster (`ray.init` done), its runs tagged
+    with `build` (scale_out.build_tags): True when every run succeeded."""
     import ray
 
     # The workers start and import Dagster and Commons (≈ 2 s) while this driver does the same
@@ -52,7 +52,7 @@ def drive(lake: Lake, build_job: str, echo: Callable[[str], None]) -> bool:
     from commons_assets.scale_out import build_on_cluster
 
     with dg.DagsterInstance.get() as instance:
-        ok = build_on_cluster(lake, instance, build_job, echo)
+        ok = build_on_cluster(lake, instance, build, echo)
     ray.get(warming)  # done long since; a failed import shows here too
     return ok
 
@@ -69,8 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ray.init(log_to_driver=False, logging_level=logging.WARNING)
     interrupt_on_sigterm()
     from commons_assets.lake import Lake
+    from commons_assets.scale_out import build_tags
 
-    ok = drive(Lake(), args.ray_job, echo=lambda line: print(line, flush=True))
+    build = build_tags(args.ray_job, args.ray_job)  # the submission id names the build
+    ok = drive(Lake(), build, echo=lambda line: print(line, flush=True))
     return 0 if ok else 1
 
 

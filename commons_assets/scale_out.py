@@ -56,9 +56,11 @@ FORWARDED = (
     "AWS_SECRET_ACCESS_KEY",
     "AWS_DEFAULT_REGION",
 )
-# On every run of `commons build --ray`: the build's Ray job (its driver's job id, or the
-# submission id with --submit), the planned run it is (its label), and the worker process it
-# ran in.
+# On every run of `commons build --ray`: the build (an id of its own: a driver's Ray job id
+# starts again at 01000000 on each new cluster), its Ray job (the driver's job id, or the
+# submission id with --submit, which is the build's id too), the planned run it is (its label),
+# and the worker process it ran in.
+BUILD_TAG = "commons/build"
 RAY_JOB_TAG = "commons/ray-job"
 PLANNED_RUN_TAG = "commons/planned-run"
 RAY_WORKER_TAG = "commons/ray-worker"
@@ -120,15 +122,23 @@ def end_runs(
     return [record.dagster_run.run_id for record in records]
 
 
+def build_tags(build: str, ray_job: str) -> dict[str, str]:
+    return {BUILD_TAG: build, RAY_JOB_TAG: ray_job}
+
+
+def new_build_id() -> str:
+    return f"commons-build-{os.urandom(6).hex()}"
+
+
 def run_in_worker(
-    assets: Sequence[str], partition: str | None, build_job: str, planned: str
+    assets: Sequence[str], partition: str | None, build: Mapping[str, str], planned: str
 ) -> bool:
     """A run as a Ray task (`build_on_cluster`): executed in the pooled worker process Ray
     leased it, which keeps its imports for the next run; tagged with the build's Ray job, the
     planned run and that worker."""
     import ray
 
-    tags = {RAY_JOB_TAG: build_job, PLANNED_RUN_TAG: planned}
+    tags = {**build, PLANNED_RUN_TAG: planned}
     worker = ray.get_runtime_context().get_worker_id()
     with dg.DagsterInstance.get() as instance:
         # Ray runs a task again only when the worker of its last attempt was lost: that
@@ -174,9 +184,9 @@ def drive_build(lake: Lake, echo: Callable[[str], None] = print) -> bool:
     except ConnectionError as error:
         raise NoCluster(str(error).strip().splitlines()[0]) from error
     try:
-        build_job = ray.get_runtime_context().get_job_id()
-        echo(f"Ray job {build_job} (this process drives the build)")
-        return drive(lake, build_job, echo)
+        build = build_tags(new_build_id(), ray.get_runtime_context().get_job_id())
+        echo(f"build {build[BUILD_TAG]} (Ray job {build[RAY_JOB_TAG]}, driven from here)")
+        return drive(lake, build, echo)
     finally:
         ray.shutdown()
 
@@ -188,7 +198,7 @@ def submit_build(lake: Lake, echo: Callable[[str], None] = print) -> bool:
     from ray.job_submission import JobStatus, JobSubmissionClient
 
     client = JobSubmissionClient(os.environ.get(RAY_ADDRESS_ENV, LOCAL_HEAD))
-    ray_job = f"commons-build-{os.urandom(6).hex()}"
+    ray_job = new_build_id()
     client.submit_job(
         submission_id=ray_job,
         entrypoint=shlex.join(driver_command(ray_job)),
@@ -305,7 +315,7 @@ def limit_shared_writers(instance: dg.DagsterInstance) -> None:
 def build_on_cluster(
     lake: Lake,
     instance: dg.DagsterInstance,
-    build_job: str,
+    build: Mapping[str, str],
     echo: Callable[[str], None] = print,
 ) -> bool:
     """Everything, as `commons build` builds it, from inside a Ray driver (`ray_build`): the runs
@@ -330,7 +340,7 @@ def build_on_cluster(
                 run_task.remote(
                     [key.to_user_string() for key in planned.assets],
                     planned.partition,
-                    build_job,
+                    build,
                     planned.label,
                 ): planned
                 for planned in phase
@@ -349,7 +359,7 @@ def build_on_cluster(
         for task in pending:
             ray.cancel(task, force=True)  # kills the worker: the run stops where it is
         ray.wait(list(pending), num_returns=len(pending), timeout=30)
-        ended = end_runs(instance, {RAY_JOB_TAG: build_job}, "the build was interrupted", True)
+        ended = end_runs(instance, {BUILD_TAG: build[BUILD_TAG]}, "the build was interrupted", True)
         echo(f"interrupted: {len(ended)} run(s) canceled")
         raise
     return succeeded

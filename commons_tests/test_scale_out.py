@@ -9,6 +9,7 @@ COMMONS_REQUIRE_RAY is set (CI)."""
 
 from __future__ import annotations
 
+import faulthandler
 import importlib
 import json
 import os
@@ -17,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +27,7 @@ import dagster as dg
 import pytest
 from upath import UPath
 
+from commons_assets.defs.sources.sensors import sync_partitions
 from commons_assets.lake import Lake
 from commons_assets.operations import CPU_POOL
 from commons_assets.publish.release import INDEX_POOL, RELEASE_POOL
@@ -98,12 +101,32 @@ def test_the_sample_built_with_every_run_a_ray_task_is_the_golden_release(
     scale_out = importlib.reload(importlib.import_module("commons_assets.scale_out"))
     lake = Lake(root=str(root))
     lines: list[str] = []
-    # This process drives the build, as `commons build --ray` on a node of the cluster.
-    assert scale_out.drive_build(lake, echo=lines.append), "\n".join(lines)
+    build: dict[str, str] = {}  # its tags, as its first line names them
+    lost: list[str] = []
+
+    def echo(line: str) -> None:
+        lines.append(line)
+        if line.startswith("build ") and not lost:  # "build ID (Ray job JOB, driven from here)"
+            build.update(scale_out.build_tags(line.split()[1], line.split()[4].rstrip(",")))
+            lost.append(lose_the_release_run(scale_out, lake, build))
+
+    # This process drives the build, as `commons build --ray` on a node of the cluster. Were
+    # the lost attempt's slot not given back, the release would wait for ever: bounded here.
+    faulthandler.dump_traceback_later(300, exit=True)
+    try:
+        assert scale_out.drive_build(lake, echo=echo), "\n".join(lines)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
     with dg.DagsterInstance.get() as instance:
         # The build's plan, now that its partitions are known to the instance.
         planned = [run for phase in scale_out.plan(instance, lake) for run in phase]
-        runs = [record.dagster_run for record in instance.get_run_records()]
+        runs = [
+            r.dagster_run for r in instance.get_run_records() if r.dagster_run.run_id != lost[0]
+        ]
+        # The release's task ended the lost attempt first (as a task that Ray runs again does),
+        # and its slot went to the build's release.
+        assert instance.get_run_by_id(lost[0]).status == dg.DagsterRunStatus.FAILURE
+        assert any("its worker was lost" in (e.message or "") for e in instance.all_logs(lost[0]))
         # The steps that write one shared object of the bucket go one at a time; the cluster
         # alone limits the CPU-bound ones.
         pools = instance.event_log_storage
@@ -119,6 +142,7 @@ def test_the_sample_built_with_every_run_a_ray_task_is_the_golden_release(
     assert len(runs) == len(planned) >= 20, lines
     assert all(f"  ok    {run.label} (" in "\n".join(lines) for run in planned), lines
     [build_job] = {run.tags.get(scale_out.RAY_JOB_TAG) for run in runs}
+    assert {run.tags.get(scale_out.BUILD_TAG) for run in runs} == {build[scale_out.BUILD_TAG]}
     [job] = [j for j in JobSubmissionClient(ray_head.jobs).list_jobs() if j.job_id == build_job]
     assert job.type == JobType.DRIVER and job.status == JobStatus.SUCCEEDED
     assert job.driver_info is not None and job.driver_info.pid == str(os.getpid())
@@ -131,6 +155,31 @@ def test_the_sample_built_with_every_run_a_ray_task_is_the_golden_release(
     assert lake.on_object_store and lake.index_path.exists()
     assert lake.table_path("clean_pages", "crawl-2026-11-a").exists()
     assert not (tmp_path / "data").exists()
+
+
+def lose_the_release_run(scale_out: types.ModuleType, lake: Lake, build: dict[str, str]) -> str:
+    """What a worker lost with its node leaves: a run of the build's release (the planned run
+    Ray will run again) still STARTED, its `release` step holding the pool's one slot."""
+    with dg.DagsterInstance.get() as instance:
+        sync_partitions(instance, lake)
+        [release] = [
+            run.label
+            for phase in scale_out.plan(instance, lake)
+            for run in phase
+            if dg.AssetKey("release") in run.assets
+        ]
+        tags = {**build, scale_out.PLANNED_RUN_TAG: release}
+        run = dg.DagsterRun(
+            job_name=scale_out.ASSET_JOB,
+            run_id=str(uuid.uuid4()),
+            tags=tags,
+            status=dg.DagsterRunStatus.STARTED,
+        )
+        instance.add_run(run)
+        pools = instance.event_log_storage
+        pools.set_concurrency_slots(RELEASE_POOL, 1)
+        assert pools.claim_concurrency_slot(RELEASE_POOL, run.run_id, "release").is_claimed
+        return run.run_id
 
 
 def test_a_backfill_launched_from_the_ui_runs_each_partition_as_a_ray_job(

@@ -34,11 +34,12 @@ def test_a_run_whose_process_is_gone_is_ended_and_gives_back_its_pool_slot() -> 
     with instance_for_test() as instance:
         pools = instance.event_log_storage
         pools.set_concurrency_slots(RELEASE_POOL, 1)
-        attempt = {scale_out.RAY_JOB_TAG: "build-1", scale_out.PLANNED_RUN_TAG: LABEL}
+        build = scale_out.build_tags("build-1", "01000000")
+        attempt = {**build, scale_out.PLANNED_RUN_TAG: LABEL}
         lost = add_run(instance, attempt, dg.DagsterRunStatus.STARTED)
         # The same planned run of another build, and a finished attempt: not this one's to end.
         other_build = add_run(
-            instance, {**attempt, scale_out.RAY_JOB_TAG: "build-2"}, dg.DagsterRunStatus.STARTED
+            instance, {**attempt, scale_out.BUILD_TAG: "build-2"}, dg.DagsterRunStatus.STARTED
         )
         finished = add_run(instance, attempt, dg.DagsterRunStatus.SUCCESS)
         assert pools.claim_concurrency_slot(RELEASE_POOL, lost, "release").is_claimed
@@ -60,7 +61,7 @@ def test_a_run_whose_process_is_gone_is_ended_and_gives_back_its_pool_slot() -> 
 
 def test_an_interrupted_builds_runs_are_canceled() -> None:
     with instance_for_test() as instance:
-        build = {scale_out.RAY_JOB_TAG: "build-1"}
+        build = {scale_out.BUILD_TAG: "build-1"}
         running = add_run(
             instance, {**build, scale_out.PLANNED_RUN_TAG: "a[1]"}, dg.DagsterRunStatus.STARTED
         )
