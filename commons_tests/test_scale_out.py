@@ -86,6 +86,7 @@ def test_the_sample_built_with_every_run_a_ray_task_is_the_golden_release(
     s3_root: UPath,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     from ray.job_submission import JobStatus, JobSubmissionClient, JobType
 
@@ -111,12 +112,14 @@ def test_the_sample_built_with_every_run_a_ray_task_is_the_golden_release(
             lost.append(lose_the_release_run(scale_out, lake, build))
 
     # This process drives the build, as `commons build --ray` on a node of the cluster. Were
-    # the lost attempt's slot not given back, the release would wait for ever: bounded here.
-    faulthandler.dump_traceback_later(300, exit=True)
-    try:
-        assert scale_out.drive_build(lake, echo=echo), "\n".join(lines)
-    finally:
-        faulthandler.cancel_dump_traceback_later()
+    # the lost attempt's slot not given back, the release would wait for ever: bounded here,
+    # with where it waited printed on the console (not into pytest's capture).
+    with capfd.disabled():
+        faulthandler.dump_traceback_later(300, exit=True)
+        try:
+            assert scale_out.drive_build(lake, echo=echo), "\n".join(lines)
+        finally:
+            faulthandler.cancel_dump_traceback_later()
     with dg.DagsterInstance.get() as instance:
         # The build's plan, now that its partitions are known to the instance.
         planned = [run for phase in scale_out.plan(instance, lake) for run in phase]
