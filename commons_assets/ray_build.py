@@ -72,7 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from commons_assets.scale_out import build_tags
 
     build = build_tags(args.ray_job, args.ray_job)  # the submission id names the build
-    ok = drive(Lake(), build, echo=lambda line: print(line, flush=True))
+    try:
+        ok = drive(Lake(), build, echo=lambda line: print(line, flush=True))
+    except KeyboardInterrupt:  # `ray job stop`: the runs are ended, as the log's last line says
+        return 130
     return 0 if ok else 1
 
 
