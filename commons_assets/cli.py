@@ -78,7 +78,8 @@ def _build_on_ray(lake: Lake, submit: bool) -> int:
         print(
             f"no Ray cluster to drive the build from here: {error}\n"
             "start one (ray start --head) or join one, set RAY_ADDRESS to its head "
-            "(<head>:6379), or submit the build from outside: commons build --ray --submit "
+            "(<head>:<port of ray start --head>), or submit the build from outside: "
+            "commons build --ray --submit "
             "(COMMONS_RAY_ADDRESS=http://<head>:8265)",
             file=sys.stderr,
         )
