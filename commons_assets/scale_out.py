@@ -23,6 +23,7 @@ import asyncio
 import logging
 import os
 import shlex
+import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -164,6 +165,16 @@ class NoCluster(RuntimeError):
     """No Ray cluster to drive a build on from this process."""
 
 
+def head_answers(address: str, timeout: float = 5.0) -> bool:
+    """Whether something listens at a head's address (host:port, or ray://host:port)."""
+    host, _, port = address.split("://")[-1].rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
 def drive_build(lake: Lake, echo: Callable[[str], None] = print) -> bool:
     """`commons build --ray`: this process connects to the cluster it is a node of (RAY_ADDRESS,
     else the local head) as the build's driver, and runs the build. True when every run
@@ -172,10 +183,14 @@ def drive_build(lake: Lake, echo: Callable[[str], None] = print) -> bool:
 
     from commons_assets.ray_build import drive
 
+    # "auto": the cluster started on this machine; never a new one of this process's own.
+    address = os.environ.get("RAY_ADDRESS", "auto")
+    # Ray waits for a head that does not answer (more than 10 minutes seen): ask first.
+    if address != "auto" and not head_answers(address):
+        raise NoCluster(f"no Ray head answers at RAY_ADDRESS={address}")
     try:
-        # "auto": the cluster started on this machine; never a new one of this process's own.
         ray.init(
-            address=os.environ.get("RAY_ADDRESS", "auto"),
+            address=address,
             runtime_env={"env_vars": forwarded_env(lake)},
             # Each run's log is in the instance; the workers' output stays in their log files.
             log_to_driver=False,

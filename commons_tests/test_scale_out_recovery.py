@@ -1,17 +1,22 @@
 """Runs of `commons build --ray` whose process is gone (a worker lost with its node, whose task
 Ray runs again; a build interrupted, whose tasks it cancels) are ended in the instance and give
 back the concurrency slots their steps held: otherwise the next step of a shared-writer pool
-(`release`, `dedup_clusters`, limit 1) would wait on them for ever. No cluster needed."""
+(`release`, `dedup_clusters`, limit 1) would wait on them for ever. And a driver pointed at no
+head says so instead of waiting. No cluster needed."""
 
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import dagster as dg
+import pytest
 from dagster._core.test_utils import instance_for_test  # not exported by `dagster`
 
 from commons_assets import scale_out
+from commons_assets.lake import Lake
 from commons_assets.publish.release import RELEASE_POOL
+from commons_bench import cluster
 
 LABEL = "held_records, dedup_clusters, release"
 
@@ -79,3 +84,13 @@ def test_an_interrupted_builds_runs_are_canceled() -> None:
             status(instance, running) == status(instance, starting) == dg.DagsterRunStatus.CANCELED
         )
         assert status(instance, done) == dg.DagsterRunStatus.FAILURE
+
+
+def test_a_build_driven_at_an_address_where_no_head_answers_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ray's own connect waits (minutes) for a head that is not there: the build says so."""
+    pytest.importorskip("ray")
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{cluster.free_port()}")
+    with pytest.raises(scale_out.NoCluster, match="no Ray head answers at RAY_ADDRESS="):
+        scale_out.drive_build(Lake(root=str(tmp_path)))
