@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 from dagster._core.definitions.reconstruct import ReconstructableRepository  # not re-exported
+from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES  # not re-exported
 
 from commons_assets import definitions
 from commons_assets.build import dependency_order, partitions_to_build
@@ -65,13 +66,7 @@ BUILD_TAG = "commons/build"
 RAY_JOB_TAG = "commons/ray-job"
 PLANNED_RUN_TAG = "commons/planned-run"
 RAY_WORKER_TAG = "commons/ray-worker"
-UNFINISHED = (
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-    dg.DagsterRunStatus.CANCELING,
-)
+UNFINISHED = tuple(NOT_FINISHED_STATUSES)
 
 # The embedded default's definitions: on the cluster the unit is the run, its steps in order
 # inside one Ray task (`commons build --ray`) or Ray job (the UI's), as in one process at home.

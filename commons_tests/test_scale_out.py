@@ -44,6 +44,7 @@ from commons_tests.server import (
     wait_for_partitions,
 )
 from commons_tests.test_postgres_instance import database  # noqa: F401 - a fixture
+from commons_tests.test_scale_out_recovery import add_run
 
 import_or_skip("ray", required_by="COMMONS_REQUIRE_RAY")
 import_or_skip("dagster_ray", required_by="COMMONS_REQUIRE_RAY")
@@ -172,17 +173,11 @@ def lose_the_release_run(scale_out: types.ModuleType, lake: Lake, build: dict[st
             if dg.AssetKey("release") in run.assets
         ]
         tags = {**build, scale_out.PLANNED_RUN_TAG: release}
-        run = dg.DagsterRun(
-            job_name=scale_out.ASSET_JOB,
-            run_id=str(uuid.uuid4()),
-            tags=tags,
-            status=dg.DagsterRunStatus.STARTED,
-        )
-        instance.add_run(run)
+        run_id = add_run(instance, tags, dg.DagsterRunStatus.STARTED)
         pools = instance.event_log_storage
         pools.set_concurrency_slots(RELEASE_POOL, 1)
-        assert pools.claim_concurrency_slot(RELEASE_POOL, run.run_id, "release").is_claimed
-        return run.run_id
+        assert pools.claim_concurrency_slot(RELEASE_POOL, run_id, "release").is_claimed
+        return run_id
 
 
 def test_a_backfill_launched_from_the_ui_runs_each_partition_as_a_ray_job(

@@ -17,6 +17,7 @@ from commons_assets import scale_out
 from commons_assets.lake import Lake
 from commons_assets.publish.release import RELEASE_POOL
 from commons_bench import cluster
+from commons_tests.optional import import_or_skip
 
 LABEL = "held_records, dedup_clusters, release"
 
@@ -90,7 +91,7 @@ def test_a_build_driven_at_an_address_where_no_head_answers_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Ray's own connect waits (minutes) for a head that is not there: the build says so."""
-    pytest.importorskip("ray")
+    import_or_skip("ray", required_by="COMMONS_REQUIRE_RAY")
     monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{cluster.free_port()}")
     with pytest.raises(scale_out.NoCluster, match="no Ray head answers at RAY_ADDRESS="):
         scale_out.drive_build(Lake(root=str(tmp_path)))
