@@ -8,10 +8,10 @@ import json
 import re
 from typing import TYPE_CHECKING
 
-import polars as pl
 from upath import UPath
 
 from commons_assets.publish.columns import SCALAR_COLUMNS
+from commons_assets.publish.ledger import TierFacts
 from commons_assets.records import COLUMN_DESCRIPTIONS
 
 # mlcroissant is imported by the functions that use it: at module level it cost 0.44 s of the
@@ -92,15 +92,14 @@ def _fields(config: str) -> list[mlc.Field]:
 def croissant(
     version: str,
     tier: str,
-    frames: dict[str, pl.DataFrame],
+    facts: TierFacts,
     published: dt.date,
     policy_summary: str,
 ) -> dict:
     import mlcroissant as mlc
 
-    licences = {v for f in frames.values() for v in f["licence"].drop_nulls().to_list()}
-    unlicensed = any(f["licence"].null_count() for f in frames.values())
-    languages = sorted({v for f in frames.values() for v in f["language"].drop_nulls().to_list()})
+    licences = {licence for licence, _ in facts.licences if licence is not None}
+    languages = facts.languages
     distribution = [
         mlc.FileSet(
             id=f"{name}-shards",
@@ -108,10 +107,10 @@ def croissant(
             encoding_formats=["application/x-parquet"],
             includes=[f"{name}/*.parquet"],
         )
-        for name in sorted(frames)
+        for name in facts.configs
     ]
     record_sets = [
-        mlc.RecordSet(id=name, name=name, fields=_fields(name)) for name in sorted(frames)
+        mlc.RecordSet(id=name, name=name, fields=_fields(name)) for name in facts.configs
     ]
     metadata = mlc.Metadata(
         name=f"commons-{version}-{tier}",
@@ -120,7 +119,7 @@ def croissant(
             "image-text records, each with its source, licence, consent evidence and "
             "processing history."
         ),
-        license=licence_entries(licences, unlicensed) or None,
+        license=licence_entries(licences, facts.unlicensed) or None,
         version=semantic_version(version),
         date_published=dt.datetime.combine(published, dt.time()),
         cite_as=f"Commons release {version} ({tier} tier)",

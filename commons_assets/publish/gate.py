@@ -15,7 +15,6 @@ import polars as pl
 from upath import UPath
 
 from commons_assets.batches import BatchSize, StoredTable
-from commons_assets.lake import read_table
 from commons_assets.publish.release import content_fingerprint, file_sha256
 from commons_assets.rights import verify
 from commons_assets.rights.audit import OPEN_TIER, SiteFiles, Takedown
@@ -87,6 +86,21 @@ def image_problems(row: dict[str, Any]) -> list[str]:
     return []
 
 
+def in_id_order(files: list[UPath], name: str, unordered: list[str]) -> Iterator[pl.DataFrame]:
+    """The (id, sha256) of `files` a batch at a time; `name` goes to `unordered` if their ids
+    are not in order (a release's rows are: the fingerprint reads them as they lie)."""
+    last: str | None = None
+    for path in files:
+        for batch in StoredTable(path).batches(BatchSize(rows=ROWS_PER_BATCH), ["id", "sha256"]):
+            ids = batch["id"]
+            if batch.height:
+                late = last is not None and ids[0] < last
+                if (late or not ids.is_sorted()) and name not in unordered:
+                    unordered.append(name)
+                last = ids[-1]
+            yield batch
+
+
 def manifest_problems(release: UPath) -> list[str]:
     """How MANIFEST.json and the release's files disagree (empty when they match)."""
     path = release / "MANIFEST.json"
@@ -107,10 +121,13 @@ def manifest_problems(release: UPath) -> list[str]:
         entry, file = listed[name], release / name
         if file.stat().st_size != entry["bytes"] or file_sha256(file) != entry["sha256"]:
             found.append(f"{name}: bytes differ from the manifest's sha256")
-    by_config: dict[str, pl.DataFrame] = {}
-    for tier, config, shard in shards(release):  # a config's shards count as one frame
-        frame, key = read_table(shard, columns=["id", "sha256"]), f"{tier}/{config}"
-        by_config[key] = pl.concat([by_config[key], frame]) if key in by_config else frame
-    if content_fingerprint(by_config) != manifest.get("content_fingerprint"):
+    # A config's shards count as one table, read back a batch at a time.
+    by_config: dict[str, list[UPath]] = {}
+    for tier, config, shard in shards(release):
+        by_config.setdefault(f"{tier}/{config}", []).append(shard)
+    unordered: list[str] = []
+    parts = ((name, in_id_order(by_config[name], name, unordered)) for name in sorted(by_config))
+    if content_fingerprint(parts) != manifest.get("content_fingerprint"):
         found.append("the rows' ids and hashes do not give the manifest's content_fingerprint")
+    found += [f"{name}: rows are not in id order" for name in unordered]
     return found

@@ -17,18 +17,21 @@ import fcntl
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 import polars as pl
+import pyarrow.parquet as pq
 import yaml
 from upath import UPath
 
+from commons_assets.batches import BatchSize, StoredTable
 from commons_assets.lake import (
     is_remote,
     move_folder,
-    read_table,
     remove_tree,
     replace_text,
     write_parquet,
@@ -36,6 +39,7 @@ from commons_assets.lake import (
 from commons_assets.publish.columns import COLUMNS
 from commons_assets.publish.croissant import croissant, licence_link, write_croissant
 from commons_assets.publish.images import image_batches, with_image_data, write_image_shard
+from commons_assets.publish.ledger import Ledger, TierFacts
 from commons_assets.publish.rows import SortedRows
 from commons_assets.reporting import md
 
@@ -44,6 +48,7 @@ ROW_GROUP_ROWS = 5_000
 # What a release folder holds for the same rows; a new layout (2: image bytes in the shards)
 # makes the next build cut a new version even when no row changed, so an upgrade reaches users.
 RELEASE_LAYOUT = 2
+DEFAULT_BATCH = BatchSize()
 CHANGES_LISTED = 500  # record ids listed in CHANGES.md; more go to CHANGES_TABLE beside it
 CHANGES_TABLE = "CHANGES.parquet"
 # Our normalised licences → Hugging Face Hub licence ids for the card's front matter.
@@ -91,14 +96,22 @@ def file_sha256(path: UPath) -> str:
     return digest.hexdigest()
 
 
-def content_fingerprint(frames: dict[str, pl.DataFrame]) -> str:
+def content_fingerprint(parts: Iterable[tuple[str, Iterable[pl.DataFrame]]]) -> str:
     """Ids and content hashes of every published row, and the release layout they are written
-    in: equal fingerprints, equal releases."""
+    in: equal fingerprints, equal releases. `parts` are ("tier/config", batches of (id, sha256)
+    in id order), in name order: streamed, never held whole."""
     digest = hashlib.sha256(f"layout {RELEASE_LAYOUT}\n".encode())
-    for name in sorted(frames):
-        for record_id, sha in frames[name].select("id", "sha256").sort("id").iter_rows():
-            digest.update(f"{name}\t{record_id}\t{sha}\n".encode())
+    for name, batches in parts:
+        for batch in batches:
+            for record_id, sha in batch.select("id", "sha256").iter_rows():
+                digest.update(f"{name}\t{record_id}\t{sha}\n".encode())
     return digest.hexdigest()
+
+
+def ledger_fingerprint(ledger: Ledger, tiers: dict[str, list[str]]) -> str:
+    """The content fingerprint of the rows in the ledger."""
+    names = sorted((f"{tier}/{config}", tier, config) for tier in tiers for config in tiers[tier])
+    return content_fingerprint((name, ledger.ids_and_hashes(t, c)) for name, t, c in names)
 
 
 def next_version(releases: UPath, today: dt.date) -> str:
@@ -145,8 +158,8 @@ def latest(releases: UPath) -> str | None:
     return pointer.read_text().strip() if pointer.exists() else None
 
 
-def _hub_licences(frame: pl.DataFrame) -> list[str]:
-    found = {HUB_LICENCES.get(v, "other") for v in frame["licence"].drop_nulls().to_list()}
+def _hub_licences(facts: TierFacts) -> list[str]:
+    found = {HUB_LICENCES.get(v, "other") for v, _ in facts.licences if v is not None}
     return sorted(found) or ["other"]
 
 
@@ -176,20 +189,16 @@ def _size_category(rows: int) -> str:
 def _card(
     version: str,
     tier: str,
-    frames: dict[str, pl.DataFrame],
+    facts: TierFacts,
     policy: dict[str, Any],
     dedupe: dict[str, int],
     changes: dict[str, int],
     filters: dict[str, int] | None = None,
 ) -> str:
-    everything = pl.concat(
-        [f.select("source_kind", "language", "licence", "licence_class") for f in frames.values()]
-    )
-    declared = set(everything["language"].drop_nulls().to_list())
-    languages = sorted(language for language in declared if LANGUAGE_TAG.fullmatch(language))
+    languages = [language for language in facts.languages if LANGUAGE_TAG.fullmatch(language)]
     # Built by a YAML serializer from checked values: a record's declared language can neither
     # add keys nor break the card's front matter.
-    hub_licences = _hub_licences(everything)
+    hub_licences = _hub_licences(facts)
     front = {
         "pretty_name": f"Commons release {version} ({tier} tier)",
         "license": hub_licences,
@@ -200,9 +209,9 @@ def _card(
             else {}
         ),
         "language": languages,
-        "size_categories": [_size_category(everything.height)],
+        "size_categories": [_size_category(facts.rows)],
         "configs": [
-            {"config_name": name, "data_files": f"{name}/*.parquet"} for name in sorted(frames)
+            {"config_name": name, "data_files": f"{name}/*.parquet"} for name in facts.configs
         ],
     }
     front_matter = [
@@ -210,8 +219,6 @@ def _card(
         yaml.safe_dump(front, sort_keys=False, allow_unicode=True).strip(),
         "---",
     ]
-    by_source = everything.group_by("source_kind").len().sort("source_kind").rows()
-    by_class = everything.group_by("licence_class").len().sort("licence_class").rows()
     terms = {
         "consented": "Records in this tier are published because their authors consented to "
         "generative training and bulk redistribution (user intents); they carry no licence. "
@@ -234,16 +241,16 @@ def _card(
         terms,
         "",
         "## Sources",
-        *[f"- {kind}: {count} records" for kind, count in by_source],
+        *[f"- {kind}: {count} records" for kind, count in facts.by_source],
         "",
         "## Licence mix",
-        *[f"- {cls or 'none (consent)'}: {count}" for cls, count in by_class],
+        *[f"- {cls or 'none (consent)'}: {count}" for cls, count in facts.by_class],
         "",
         "## Licences",
         "Each record's licence is in its `licence` column; the licences in this tier:",
-        *_licence_lines(everything),
+        *_licence_lines(facts),
         "",
-        *_image_lines(frames),
+        *_image_lines(facts),
         "## Policy in force",
         *_fenced(json.dumps(policy, indent=1, sort_keys=True, default=str), "json"),
         "",
@@ -268,10 +275,9 @@ def _card(
     return "\n".join([*front_matter, "", *body]) + "\n"
 
 
-def _licence_lines(everything: pl.DataFrame) -> list[str]:
-    counts = everything.group_by("licence").len().sort("licence", nulls_last=True).rows()
+def _licence_lines(facts: TierFacts) -> list[str]:
     lines = []
-    for licence, count in counts:
+    for licence, count in facts.licences:
         if licence is None:
             lines.append(f"- no licence (published by its authors' consent): {count}")
             continue
@@ -281,15 +287,14 @@ def _licence_lines(everything: pl.DataFrame) -> list[str]:
     return lines
 
 
-def _image_lines(frames: dict[str, pl.DataFrame]) -> list[str]:
+def _image_lines(facts: TierFacts) -> list[str]:
     """The card's account of the images: shipped bytes, or a remote URL only."""
-    if "image_text" not in frames:
+    if facts.images is None:
         return []
-    images = frames["image_text"]["image"]
-    remote = images.struct.field("file").is_null().sum()
+    shipped, remote = facts.images
     return [
         "## Images",
-        f"- {images.len() - remote} image(s) shipped in `image_text/` as bytes in "
+        f"- {shipped} image(s) shipped in `image_text/` as bytes in "
         "`image_data` (`{bytes, path}`: the `datasets` Image feature; a BLOB in DuckDB), each "
         "the file its record was admitted with (`sha256` is the SHA-256 of the bytes);",
         f"- {remote} remote-only image(s): `image.url` only, not fetched, so no bytes and no "
@@ -299,106 +304,148 @@ def _image_lines(frames: dict[str, pl.DataFrame]) -> list[str]:
     ]
 
 
-def _attribution(frames: dict[str, pl.DataFrame]) -> str:
-    lines = [
-        "# Attribution",
-        "",
-        "Credits owed under the licences of the records in this release (BY / BY-SA and "
-        "other attribution licences), grouped by source.",
-        "",
-    ]
-    for name in sorted(frames):
-        owed = (
-            frames[name]
-            .filter(pl.col("decision") == "INCLUDE_ATTRIB")
-            .sort(["source_kind", "source_partition", "id"])
-        )
-        for (kind, partition), group in owed.group_by(
-            ["source_kind", "source_partition"], maintain_order=True
-        ):
-            lines += [f"## {kind} / {md(partition)}", ""]
-            for row in group.iter_rows(named=True):
-                what = row.get("title") or row["source_id"]
-                who = row.get("attribution") or "the rights holder named at the source"
-                lines.append(
-                    f"- {md(what)} — {md(who)} — {md(row['licence'] or row['licence_raw'])} — "
-                    f"{md(row['source_uri'])}"
-                )
-            lines.append("")
-    if not any(line.startswith("- ") for line in lines):
-        lines.append("No record in this release requires attribution under its licence.")
-    return "\n".join(lines) + "\n"
+ATTRIBUTION_HEADER = [
+    "# Attribution",
+    "",
+    "Credits owed under the licences of the records in this release (BY / BY-SA and "
+    "other attribution licences), grouped by source.",
+    "",
+]
+
+
+def write_attribution(ledger: Ledger, out: TextIO) -> None:
+    """ATTRIBUTION.md of the open tier: every row whose licence asks for credit, by config,
+    source kind and partition; streamed from the ledger a batch at a time."""
+    out.write("\n".join(ATTRIBUTION_HEADER) + "\n")
+    owed = ledger.stream(
+        "SELECT config, source_kind, source_partition, title, source_id, attribution, licence, "
+        "licence_raw, source_uri FROM summary WHERE tier = 'open' AND decision = 'INCLUDE_ATTRIB' "
+        "ORDER BY config, source_kind NULLS FIRST, source_partition NULLS FIRST, id"
+    )
+    group, credits = None, 0
+    for batch in owed:
+        lines: list[str] = []
+        for row in batch.iter_rows(named=True):
+            key = (row["config"], row["source_kind"], row["source_partition"])
+            if key != group:
+                lines += [""] if group is not None else []
+                lines += [f"## {row['source_kind']} / {md(row['source_partition'])}", ""]
+                group = key
+            what = row["title"] or row["source_id"]
+            who = row["attribution"] or "the rights holder named at the source"
+            lines.append(
+                f"- {md(what)} — {md(who)} — {md(row['licence'] or row['licence_raw'])} — "
+                f"{md(row['source_uri'])}"
+            )
+            credits += 1
+        if lines:
+            out.write("\n".join(lines) + "\n")
+    if group is not None:
+        out.write("\n")
+    if not credits:
+        out.write("No record in this release requires attribution under its licence.\n")
 
 
 def _changes(
-    previous: dict[str, pl.Series] | None,
-    frames: dict[str, pl.DataFrame],
-    reasons: pl.DataFrame,
+    ledger: Ledger,
+    first: bool,
     version: str,
     previous_version: str | None,
     takedowns: list[dict[str, Any]],
+    table: UPath,
     reviews: list[dict[str, Any]] | None = None,
-) -> tuple[str, dict[str, int], pl.DataFrame]:
-    """CHANGES.md, the counts, and one row (config, change, id, reason) per record id added or
-    removed (listed in the file up to CHANGES_LISTED, else written beside it as CHANGES_TABLE).
-    `previous` holds each config's ids in the previous release, `reasons` (id, reason) why a
-    record is left out: columns compared by joins, never sets of Python strings."""
-    current = {name: frame["id"] for name, frame in frames.items()}
+) -> tuple[str, dict[str, int]]:
+    """CHANGES.md and the counts; one row (config, change, id, reason) per record id added
+    to or removed from the open tier since the previous release (whose ids are the ledger's
+    `previous`) is listed in the file up to CHANGES_LISTED, else written to `table`. Ids are
+    compared by joins in the ledger, never as sets of Python strings."""
     lines = [f"# Changes in {version}", ""]
-    listed = pl.DataFrame(schema=dict.fromkeys(("config", "change", "id", "reason"), pl.String))
-    if previous is None:
+    if first:
         lines.append("First release.")
-        counts = {"added": sum(ids.n_unique() for ids in current.values()), "removed": 0}
-        if reviews:
-            lines += ["", "## Steward reviews applied"]
-            lines += [
-                f"- {md(r['source'])}: {md(r['verdict'])} — {r['records']} record(s)"
-                for r in reviews
-            ]
-        lines += takedown_lines(takedowns)
-        return "\n".join(lines) + "\n", counts, listed
+        added = ledger.scalar(
+            "SELECT count(DISTINCT (config, id)) FROM summary WHERE tier = 'open'"
+        )
+        counts = {"added": int(added), "removed": 0}
+        lines += review_lines(reviews) + takedown_lines(takedowns)
+        return "\n".join(lines) + "\n", counts
     lines.append(f"Compared with {previous_version}.")
-    none = pl.Series("id", [], pl.String)
-    pieces = [listed]
+    # As separate statements, each of which DuckDB spills on its own.
+    for statement in (
+        "CREATE OR REPLACE TABLE now AS SELECT DISTINCT config, id FROM summary "
+        "WHERE tier = 'open'",
+        "CREATE OR REPLACE TABLE before AS SELECT DISTINCT config, id FROM previous",
+        "CREATE OR REPLACE TABLE removed AS SELECT * FROM before ANTI JOIN now USING (config, id)",
+        f"CREATE OR REPLACE TABLE why AS {ledger.reasons_sql('SELECT id FROM removed')}",
+        "CREATE OR REPLACE TABLE changes AS "
+        "SELECT config, 'added' AS change, id, '' AS reason FROM now "
+        "ANTI JOIN before USING (config, id) UNION ALL "
+        "SELECT config, 'removed', id, coalesce(why.reason, 'source removed or content changed') "
+        "FROM removed LEFT JOIN why USING (id)",
+    ):
+        ledger.connection.execute(statement)
     counts = {"added": 0, "removed": 0}
-    for name in sorted(set(current) | set(previous)):
-        new, old = current.get(name, none), previous.get(name, none)
-        added = new.filter(~new.is_in(old.implode())).unique()
-        removed = old.filter(~old.is_in(new.implode())).unique()
-        counts["added"] += added.len()
-        counts["removed"] += removed.len()
-        lines += ["", f"## {name}", f"- added: {added.len()}", f"- removed: {removed.len()}"]
-        why = (
-            removed.to_frame()
-            .join(reasons, on="id", how="left")
-            .with_columns(pl.col("reason").fill_null("source removed or content changed"))
+    changed = {
+        (config, change): int(n)
+        for config, change, n in ledger.rows(
+            "SELECT config, change, count(*) FROM changes GROUP BY ALL"
         )
-        counted = why.group_by("reason").len().sort("reason").iter_rows()
+    }
+    configs = [
+        c
+        for (c,) in ledger.rows(
+            "SELECT config FROM summary WHERE tier = 'open' UNION SELECT config FROM previous "
+            "ORDER BY config"
+        )
+    ]
+    for name in configs:
+        added, removed = changed.get((name, "added"), 0), changed.get((name, "removed"), 0)
+        counts["added"] += added
+        counts["removed"] += removed
+        lines += ["", f"## {name}", f"- added: {added}", f"- removed: {removed}"]
+        counted = ledger.rows(
+            "SELECT reason, count(*) FROM changes WHERE config = ? AND change = 'removed' "
+            "GROUP BY reason ORDER BY reason",
+            [name],
+        )
         lines += [f"  - {count}: {md(reason)}" for reason, count in counted]
-        config = pl.lit(name).alias("config")
-        pieces.append(
-            added.to_frame().select(
-                config, pl.lit("added").alias("change"), "id", pl.lit("").alias("reason")
-            )
-        )
-        pieces.append(why.select(config, pl.lit("removed").alias("change"), "id", "reason"))
-    listed = pl.concat(pieces).sort("config", "change", "id")
-    if listed.height > CHANGES_LISTED:
-        lines += ["", f"The {listed.height} record ids added and removed are in {CHANGES_TABLE}."]
-    elif listed.height:
+    listed = sum(changed.values())
+    in_order = "SELECT config, change, id, reason FROM changes ORDER BY config, change, id"
+    if listed > CHANGES_LISTED:
+        write_stream(ledger.stream(in_order), CHANGES_SCHEMA, table)
+        lines += ["", f"The {listed} record ids added and removed are in {CHANGES_TABLE}."]
+    elif listed:
         lines += ["", "## Records added and removed", "", "| config | change | id | reason |"]
         lines += ["| --- | --- | --- | --- |"]
         lines += [
             f"| {config} | {change} | {record_id} | {md(reason)} |"
-            for config, change, record_id, reason in listed.iter_rows()
+            for batch in ledger.stream(in_order)
+            for config, change, record_id, reason in batch.iter_rows()
         ]
-    if reviews:
-        lines += ["", "## Steward reviews applied"]
-        lines += [
-            f"- {md(r['source'])}: {md(r['verdict'])} — {r['records']} record(s)" for r in reviews
-        ]
-    lines += takedown_lines(takedowns)
-    return "\n".join(lines) + "\n", counts, listed
+    lines += review_lines(reviews) + takedown_lines(takedowns)
+    return "\n".join(lines) + "\n", counts
+
+
+CHANGES_SCHEMA = pl.Schema(dict.fromkeys(("config", "change", "id", "reason"), pl.String))
+
+
+def write_stream(batches: Iterable[pl.DataFrame], schema: pl.Schema, path: UPath) -> None:
+    """Batches into one Parquet file as the lake writes one (zstd, statistics), a batch at a
+    time: a scratch copy is streamed by Polars into place."""
+    with tempfile.TemporaryDirectory(prefix="commons-stream.") as folder:
+        scratch = Path(folder) / "rows.parquet"
+        arrow = pl.DataFrame(schema=schema).to_arrow().schema
+        with pq.ParquetWriter(scratch, arrow) as writer:
+            for batch in batches:
+                writer.write_table(batch.cast(schema).to_arrow().cast(arrow))
+        write_parquet(pl.scan_parquet(scratch), path)
+
+
+def review_lines(reviews: list[dict[str, Any]] | None) -> list[str]:
+    if not reviews:
+        return []
+    return ["", "## Steward reviews applied"] + [
+        f"- {md(r['source'])}: {md(r['verdict'])} — {r['records']} record(s)" for r in reviews
+    ]
 
 
 def takedown_lines(takedowns: list[dict[str, Any]]) -> list[str]:
@@ -424,14 +471,13 @@ def takedown_lines(takedowns: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def previous_ids(folder: UPath) -> dict[str, pl.Series]:
-    """Each config's record ids in the release in `folder`, as columns."""
-    ids: dict[str, pl.Series] = {}
+def add_previous(ledger: Ledger, folder: UPath, size: BatchSize) -> None:
+    """Each config's record ids in the open tier of the release in `folder`, into the ledger's
+    `previous`, a batch at a time."""
     for name in ("text", "image_text"):
-        files = sorted((folder / name).glob("*.parquet"))
-        if files:
-            ids[name] = pl.concat([read_table(f, columns=["id"]) for f in files])["id"]
-    return ids
+        for shard in sorted((folder / name).glob("*.parquet")):
+            for batch in StoredTable(shard).batches(size, columns=["id"]):
+                ledger.add("previous", batch.with_columns(pl.lit(name).alias("config")))
 
 
 # The Dagster concurrency pools of the steps that write one shared object of the lake: releases/
@@ -449,28 +495,23 @@ def staging_folder(releases: UPath) -> UPath:
 def stage_release(
     releases: UPath,
     rows: SortedRows,
-    tiers: dict[str, dict[str, pl.DataFrame]],
+    ledger: Ledger,
     policy: dict[str, Any],
     dedupe: dict[str, int],
-    reasons: pl.DataFrame,
     takedowns: list[dict[str, Any]],
     today: dt.date,
     filters: dict[str, int] | None = None,
     reviews: list[dict[str, Any]] | None = None,
+    size: BatchSize = DEFAULT_BATCH,
 ) -> tuple[str, UPath | None]:
     """Write the candidate release to releases/.staging/<version>/, complete with its manifest,
-    unless its content equals LATEST's: the shards streamed from `rows`, the rest from `tiers`,
-    their summary (`SortedRows.summary` split by `summary_tiers`). Returns (version, staged
-    folder), or (LATEST, None) when nothing changed. Nothing here moves LATEST: `promote`
-    does, once the candidate is verified. An earlier candidate that was refused is replaced."""
+    unless its content equals LATEST's: the shards streamed from `rows`, the rest from the
+    ledger's summary of them (`SortedRows.summary`). Returns (version, staged folder), or
+    (LATEST, None) when nothing changed. Nothing here moves LATEST: `promote` does, once the
+    candidate is verified. An earlier candidate that was refused is replaced."""
     releases.mkdir(parents=True, exist_ok=True)
-    fingerprint = content_fingerprint(
-        {
-            f"{tier}/{name}": frame
-            for tier, frames in tiers.items()
-            for name, frame in frames.items()
-        }
-    )
+    tiers = ledger.tiers()
+    fingerprint = ledger_fingerprint(ledger, tiers)
     previous_version = latest(releases)
     for candidate in (previous_version, unpointed_version(releases)):
         # An unpointed version is one a killed run promoted but did not name in LATEST yet:
@@ -480,27 +521,34 @@ def stage_release(
     remove_tree(staging_folder(releases))
     version = next_version(releases, today)
     staged = staging_folder(releases) / version
-    previous = previous_ids(releases / previous_version) if previous_version else None
+    if previous_version:
+        add_previous(ledger, releases / previous_version, size)
     counts: dict[str, int] = {}
-    for tier, frames in tiers.items():
+    for tier, configs in tiers.items():
         folder = staged if tier == "open" else staged / tier
-        for name in frames:
+        for name in configs:
             _write_shards(rows, tier, name, folder / name, releases.parent)
+        folder.mkdir(parents=True, exist_ok=True)
         if tier == "open":
-            changes, counts, listed = _changes(
-                previous, frames, reasons, version, previous_version, takedowns, reviews
+            changes, counts = _changes(
+                ledger,
+                previous_version is None,
+                version,
+                previous_version,
+                takedowns,
+                folder / CHANGES_TABLE,
+                reviews,
             )
             (folder / "CHANGES.md").write_text(changes)
-            if listed.height > CHANGES_LISTED:
-                write_parquet(listed, folder / CHANGES_TABLE)
-            (folder / "ATTRIBUTION.md").write_text(_attribution(frames))
-        folder.mkdir(parents=True, exist_ok=True)
+            with (folder / "ATTRIBUTION.md").open("w", encoding="utf-8") as out:
+                write_attribution(ledger, out)
+        facts = ledger.tier_facts(tier)
         (folder / "README.md").write_text(
-            _card(version, tier, frames, policy, dedupe, counts, filters)
+            _card(version, tier, facts, policy, dedupe, counts, filters)
         )
         write_croissant(
             folder,
-            croissant(version, tier, frames, today, f"fingerprint {policy.get('fingerprint')}"),
+            croissant(version, tier, facts, today, f"fingerprint {policy.get('fingerprint')}"),
         )
     files = sorted(p for p in staged.rglob("*") if p.is_file())
     manifest = {

@@ -16,9 +16,9 @@ distribution sort on the id, in three passes over the audit tables:
    `image_text`), which thus holds that tier's rows of the config in id order.
 
 A shard is then a slice of one of those files, streamed by Polars into its Parquet file
-(`sink_parquet`: the bytes `write_parquet` gives for the same rows). What the release holds for
-every row at once is its `summary`: ids, hashes, licences, names and token counts for the card,
-CHANGES, ATTRIBUTION, the manifest and the asset's metadata; never texts, captions or evidence.
+(`sink_parquet`: the bytes `write_parquet` gives for the same rows). What the release says of
+every row (the card, CHANGES, ATTRIBUTION, the manifest and the asset's metadata) the release's
+ledger (publish/ledger.py) reads in place from the same files, a few columns at a time.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import math
 import resource
 import shutil
 import tempfile
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,27 +42,6 @@ from commons_assets.records import conformed
 ADMITTED = ("INCLUDE", "INCLUDE_ATTRIB")
 TIERS = ("open", "consented", "gated")
 CONFIG = "_config"  # text or image_text: a scratch column, never published
-# What the card, CHANGES.md, ATTRIBUTION.md, the Croissant file, the manifest's fingerprint
-# and the asset's metadata read of every row: a few hundred bytes a record.
-SUMMARY_COLUMNS = (
-    "id",
-    "sha256",
-    "tier",
-    "source_kind",
-    "source_partition",
-    "source_id",
-    "source_uri",
-    "language",
-    "licence",
-    "licence_raw",
-    "licence_class",
-    "decision",
-    "policy",
-    "title",
-    "attribution",
-    "image",
-)
-TOKENS = "tokens"  # whitespace-separated words of a row's text or caption
 
 
 def with_published_columns(rows: pl.LazyFrame) -> pl.LazyFrame:
@@ -77,13 +56,15 @@ def with_published_columns(rows: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def not_published(clusters: pl.DataFrame) -> pl.Series:
-    """Ids of records a release must leave out (duplicates and withdrawn copies), sorted: a
-    column, not a set of Python strings (a cluster table can hold most of a lake's ids)."""
-    if "role" not in clusters.columns:  # no cluster table yet
-        return pl.Series("id", [], pl.String)
-    left_out = clusters.filter(pl.col("role").is_in(["duplicate", "withdrawn"]))["record_id"]
-    return left_out.unique().sort().rename("id")
+# Whether dedupe leaves out each id of a batch (a duplicate or a withdrawn copy): the release's
+# ledger answers it (`Ledger.left_out`), whatever the number of ids left out.
+LeftOut = Callable[[pl.Series], pl.Series]
+
+
+def left_out_of(ids: Collection[str]) -> LeftOut:
+    """The `LeftOut` of a few ids at hand (the tests' reference)."""
+    gone = pl.Series("id", sorted(ids), pl.String)
+    return lambda batch: batch.is_in(gone.implode())
 
 
 def publishable(audited: pl.DataFrame, excluded_ids: Collection[str]) -> pl.DataFrame:
@@ -118,25 +99,10 @@ class SortedRows:
         path, _ = self.streams[(tier, config)]
         return with_published_columns(pl.scan_parquet(path).cast(self.schema))
 
-    def summary(self) -> pl.DataFrame:
-        """Every row's narrow columns (the SUMMARY_COLUMNS that exist), its config and its
-        tokens; in tier, config and id order."""
-        content = [pl.col(c) for c in ("text", "caption") if c in self.schema]
-        tokens = (
-            pl.coalesce(content).fill_null("").str.split(" ").list.len()
-            if content
-            else pl.lit(0, pl.UInt32)
-        )
-        narrow = [c for c in SUMMARY_COLUMNS if c in self.schema]
-        scans = [
-            (pl.scan_parquet(path), config)
-            for (_, config), (path, _) in sorted(self.streams.items())
-        ] or [(pl.LazyFrame(schema=self.schema), "text")]  # no rows: the columns all the same
-        frames = [
-            scan.select(*narrow, tokens.alias(TOKENS)).with_columns(pl.lit(config).alias(CONFIG))
-            for scan, config in scans
-        ]
-        return pl.concat(frames).collect(engine="streaming")
+    @property
+    def files(self) -> dict[tuple[str, str], Path]:
+        """Each (tier, config)'s sorted file (the release's ledger reads them in place)."""
+        return {key: path for key, (path, _) in self.streams.items()}
 
 
 def unified_schema(tables: Sequence[StoredTable]) -> pl.Schema:
@@ -214,7 +180,7 @@ class _Appender:
 
 def _distribute(
     tables: Sequence[StoredTable],
-    excluded: pl.Series,
+    left_out: LeftOut,
     cuts: pl.Series,
     ranges: list[_Appender],
     size: BatchSize,
@@ -223,11 +189,11 @@ def _distribute(
     """Pass 2: every admitted row that dedupe keeps appended to its id range's file."""
     for table in tables:
         for batch in table.batches(size):
-            admitted = batch.filter(
-                pl.col("decision").is_in(ADMITTED)
-                & pl.col("tier").is_in(TIERS)
-                & ~pl.col("id").is_in(excluded.implode())
-            )
+            published = pl.col("decision").is_in(ADMITTED) & pl.col("tier").is_in(TIERS)
+            admitted = batch.filter(published)
+            if not admitted.height:
+                continue
+            admitted = admitted.filter(~left_out(admitted["id"].cast(pl.String)))
             if not admitted.height:
                 continue
             where = cuts.search_sorted(admitted["id"], side="right").alias("_range")
@@ -268,7 +234,7 @@ def _sort_ranges(
 @contextmanager
 def sorted_rows(
     tables: Sequence[StoredTable],
-    excluded: pl.Series,
+    left_out: LeftOut,
     image_kinds: Sequence[str],
     scratch: Path,
     memory_bytes: int,
@@ -285,23 +251,8 @@ def sorted_rows(
         cuts = id_ranges(tables, math.ceil(stored / max(memory_bytes // 3, 1)), size)
         _room_for_open_files(len(cuts) + 1)
         ranges = [_Appender(folder / f"range-{k:05d}.arrows", schema) for k in range(len(cuts) + 1)]
-        _distribute(tables, excluded.cast(pl.String), cuts, ranges, size, schema)
+        _distribute(tables, left_out, cuts, ranges, size, schema)
         streams = _sort_ranges(ranges, image_kinds, folder, size, schema)
         yield SortedRows(schema, {key: (a.path, a.rows) for key, a in streams.items()})
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def summary_tiers(summary: pl.DataFrame) -> dict[str, dict[str, pl.DataFrame]]:
-    """The summary split by tier and config: the tiers that hold rows, and always `open`."""
-    tiers: dict[str, dict[str, pl.DataFrame]] = {}
-    for tier in TIERS:
-        in_tier = summary.filter(pl.col("tier") == tier)
-        frames = {
-            config: in_tier.filter(pl.col(CONFIG) == config).drop(CONFIG)
-            for config in ("text", "image_text")
-        }
-        frames = {config: frame for config, frame in frames.items() if frame.height}
-        if frames or tier == "open":
-            tiers[tier] = frames
-    return tiers

@@ -50,6 +50,10 @@ class SourceLimits:
     # What DuckDB holds in memory while `dedup_clusters` updates the duplicate index and builds
     # the clusters of the whole lake (dedupe/cluster_table.py); it spills the rest to disk.
     index_memory_bytes: int = 512 * MIB
+    # What the release step's ledger of every record (its decision, its cluster, a published
+    # row's narrow columns: publish/ledger.py) holds in memory; DuckDB spills the rest to the
+    # scratch disk.
+    ledger_memory_bytes: int = 256 * MIB
     source: str = "defaults"
 
     def summary(self) -> dict[str, object]:
@@ -58,6 +62,10 @@ class SourceLimits:
     @property
     def batch(self) -> BatchSize:
         return BatchSize(rows=self.batch_rows, bytes=self.batch_bytes)
+
+
+# The least the ledger's DuckDB is given (the tests run it there, beyond its size).
+LEDGER_MEMORY_LEAST = 32 * MIB
 
 
 class LimitsTable(SettingsModel):
@@ -71,6 +79,7 @@ class LimitsTable(SettingsModel):
     sort_memory_bytes: int | None = Field(None, ge=16 * MIB)
     # DuckDB needs room for its fixed buffers: a million-pair chain ran out of 64 MiB, not 128.
     index_memory_bytes: int | None = Field(None, ge=128 * MIB)
+    ledger_memory_bytes: int | None = Field(None, ge=LEDGER_MEMORY_LEAST)
 
 
 class LimitsFile(SettingsModel):

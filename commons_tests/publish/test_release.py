@@ -13,6 +13,7 @@ import pytest
 
 from commons_assets import cli
 from commons_tests.builders import write_jsonl
+from commons_tests.publish.ledgers import ledger_with
 
 
 @pytest.fixture(autouse=True)
@@ -147,31 +148,39 @@ def test_a_takedown_reaches_the_next_release_and_the_old_one_is_untouched(
     assert {p: p.read_bytes() for p in first.rglob("*") if p.is_file()} == before
 
 
-def test_many_changes_are_listed_in_a_table_beside_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_many_changes_are_listed_in_a_table_beside_changes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     import polars as pl
+    from upath import UPath
 
     from commons_assets.publish import release as release_module
 
     monkeypatch.setattr(release_module, "CHANGES_LISTED", 2)
-    frames = {"text": pl.DataFrame({"id": ["a", "b", "c"]})}
-    previous = {"text": pl.Series("id", ["z", "b"])}
-    reasons = pl.DataFrame({"id": ["z", "q"], "reason": ["takedown: asked", "not here"]})
-    text, counts, listed = release_module._changes(previous, frames, reasons, "v2", "v1", [])
+    decisions = pl.DataFrame(
+        {
+            "id": ["z", "q"],
+            "decision": ["EXCLUDE", "HOLD"],
+            "gate": ["takedown", "licence"],
+            "decision_reason": ["asked", "not here"],
+        }
+    )
+    now = {("open", "text"): pl.DataFrame({"id": ["a", "b", "c"]})}
+    table = UPath(tmp_path / "CHANGES.parquet")
+    with ledger_with(tmp_path, decisions, summary=now, previous={"text": ["z", "b"]}) as ledger:
+        text, counts = release_module._changes(ledger, False, "v2", "v1", [], table)
     assert counts == {"added": 2, "removed": 1}
-    assert listed.rows() == [
+    assert pl.read_parquet(table).rows() == [
         ("text", "added", "a", ""),
         ("text", "added", "c", ""),
-        ("text", "removed", "z", "takedown: asked"),
+        ("text", "removed", "z", "EXCLUDE (takedown): asked"),
     ]
-    assert "  - 1: takedown: asked" in text
+    assert "  - 1: EXCLUDE \\(takedown\\): asked" in text  # escaped for Markdown
     assert "The 3 record ids added and removed are in CHANGES.parquet." in text
 
 
-def test_why_a_record_is_left_out_is_dedupes_word_over_the_audits() -> None:
+def test_why_a_record_is_left_out_is_dedupes_word_over_the_audits(tmp_path: Path) -> None:
     import polars as pl
-
-    from commons_assets.defs.publish.assets import why_not_published
-    from commons_assets.publish.rows import not_published
 
     audited = pl.DataFrame(
         {
@@ -189,15 +198,20 @@ def test_why_a_record_is_left_out_is_dedupes_word_over_the_audits() -> None:
             "survivor_id": ["d", "d", "d", "d", "d"],
         }
     )
-    assert dict(why_not_published(audited, clusters).iter_rows()) == {
-        "a": "EXCLUDE (takedown): asked",
-        "b": "duplicate (exact) of d",
-        "c": "withdrawn with its work (takedown, scope work)",  # not the audit's hold
-        "e": "duplicate (near) of d",
-        "f": "HOLD (None): unknown",
-    }
-    assert not_published(clusters).to_list() == ["b", "c", "e"]  # sorted, once each
-    assert not_published(pl.DataFrame()).to_list() == []  # no cluster table yet
+    ids = pl.Series("id", ["a", "b", "c", "d", "e", "f"])
+    with ledger_with(tmp_path, audited, clusters) as ledger:
+        assert dict(ledger.rows(ledger.reasons_sql())) == {
+            "a": "EXCLUDE (takedown): asked",
+            "b": "duplicate (exact) of d",
+            "c": "withdrawn with its work (takedown, scope work)",  # not the audit's hold
+            "e": "duplicate (near) of d",
+            "f": "HOLD (None): unknown",
+        }
+        assert ledger.left_out(ids).to_list() == [False, True, True, False, True, False]
+        assert ledger.left_out_count() == 3  # once each
+        assert ledger.cluster_count() == 1
+    with ledger_with(tmp_path, audited) as ledger:  # no cluster table yet
+        assert not ledger.left_out(ids).any()
 
 
 def test_croissant_metadata_validates_and_loads_the_records(data_root: Path) -> None:
@@ -354,11 +368,15 @@ def test_croissant_names_every_licence_form() -> None:
     ]
 
 
-def test_attribution_says_when_none_is_required_and_the_card_names_other_licences() -> None:
+def test_attribution_says_when_none_is_required_and_the_card_names_other_licences(
+    tmp_path: Path,
+) -> None:
+    import io
+
     import polars as pl
     import yaml
 
-    from commons_assets.publish.release import _attribution, _card
+    from commons_assets.publish.release import _card, write_attribution
 
     frame = pl.DataFrame(
         {
@@ -371,9 +389,11 @@ def test_attribution_says_when_none_is_required_and_the_card_names_other_licence
             "decision": ["INCLUDE", "INCLUDE"],
         }
     )
-    attribution = _attribution({"text": frame})
-    assert "No record in this release requires attribution" in attribution
-    card = _card("2026-12-03.1", "open", {"text": frame}, {}, {}, {})
+    with ledger_with(tmp_path, summary={("open", "text"): frame}) as ledger:
+        attribution = io.StringIO()
+        write_attribution(ledger, attribution)
+        card = _card("2026-12-03.1", "open", ledger.tier_facts("open"), {}, {}, {})
+    assert "No record in this release requires attribution" in attribution.getvalue()
     front = yaml.safe_load(card.split("---")[1])
     assert front["license"] == ["cc0-1.0", "other"]
     assert front["license_name"] == "commons-per-record"

@@ -11,8 +11,10 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
+from upath import UPath
 
 from commons_assets import cli
+from commons_assets.batches import MIB, BatchSize, StoredTable
 from commons_assets.defs.clean.assets import clean_texts
 from commons_assets.defs.dedupe.assets import dedup_clusters, signatures_texts
 from commons_assets.defs.governance.assets import AUDIT_INPUTS
@@ -20,15 +22,18 @@ from commons_assets.defs.publish.assets import (
     MANIFEST_CHECK,
     ROWS_CHECK,
     UPSTREAM_CHECK,
+    add_audits,
     page_site_files,
     release,
 )
 from commons_assets.defs.rights.assets import rights_texts
 from commons_assets.defs.rights.checks import ADMISSIBLE_CHECK, AUDIT_CHECKS, RIGHTS_CHECKS
 from commons_assets.defs.sources.assets import corpus_texts
+from commons_assets.kinds import KINDS
 from commons_assets.lake import Lake
 from commons_assets.publish import gate
-from commons_assets.publish.release import STAGING
+from commons_assets.publish.ledger import release_ledger
+from commons_assets.publish.release import STAGING, file_sha256
 from commons_assets.rights.audit import Takedown
 from commons_assets.steward import resources_for
 from commons_tests.runs import materialize
@@ -215,6 +220,26 @@ def test_the_manifest_check_finds_added_removed_and_changed_files(
     assert any("content_fingerprint" in p for p in gate.manifest_problems(copy))
 
 
+def test_the_fingerprint_is_read_from_shards_in_id_order(
+    built_sample: tuple[Lake, dg.DagsterInstance], tmp_path: Path
+) -> None:
+    """The gate recomputes the content fingerprint a batch at a time from the shards as they
+    lie (it holds no release's ids): rows out of id order are named, whatever the hashes."""
+    lake, _ = built_sample
+    copy = tmp_path / "copy"
+    shutil.copytree(releases(lake) / latest(lake), copy)
+    shard = copy / "text" / "part-00000.parquet"
+    pl.read_parquet(shard).reverse().write_parquet(shard)
+    manifest = json.loads((copy / "MANIFEST.json").read_text())
+    for entry in manifest["files"]:  # the file's new bytes listed: only the order is wrong
+        if entry["path"] == "text/part-00000.parquet":
+            entry["bytes"], entry["sha256"] = shard.stat().st_size, file_sha256(UPath(shard))
+    (copy / "MANIFEST.json").write_text(json.dumps(manifest))
+    found = gate.manifest_problems(copy)
+    assert "open/text: rows are not in id order" in found
+    assert not any("sha256" in problem for problem in found)
+
+
 def test_a_passing_release_reports_both_checks(
     built_sample: tuple[Lake, dg.DagsterInstance],
 ) -> None:
@@ -307,27 +332,27 @@ def test_a_page_whose_evidence_names_another_capture_is_refused(
     lake, _ = built_sample
     copy = tmp_path / "copy"
     shutil.copytree(releases(lake) / latest(lake), copy)
-    audited = pl.concat(
-        [pl.read_parquet(path) for path in lake.tables_of("rights_pages")], how="diagonal_relaxed"
-    )
-    site_files = page_site_files(lake, audited)
-    assert gate.row_violations(copy, [], site_files=site_files)[1] == []
+    tables = {path.stem: StoredTable(UPath(path)) for path in lake.tables_of("rights_pages")}
+    with release_ledger(tmp_path / "scratch", 64 * MIB) as ledger:
+        add_audits(ledger, {"rights_pages": tables}, KINDS, BatchSize())
+        site_files = page_site_files(lake, ledger)
+        assert gate.row_violations(copy, [], site_files=site_files)[1] == []
 
-    shard = copy / "text" / "part-00000.parquet"
-    frame = pl.read_parquet(shard)
-    pages = frame.filter(pl.col("source_kind") == "archives")
-    assert pages.height >= 3
-    elsewhere = "https://elsewhere.example/robots.txt captured 2019-01-01T00:00:00Z in old"
-    frame.with_columns(
-        consent=pl.col("consent").list.eval(
-            pl.when(pl.element().struct.field("channel").str.starts_with("robots.txt"))
-            .then(pl.element().struct.with_fields(location=pl.lit(elsewhere)))
-            .otherwise(pl.element())
-        )
-    ).write_parquet(shard)
+        shard = copy / "text" / "part-00000.parquet"
+        frame = pl.read_parquet(shard)
+        pages = frame.filter(pl.col("source_kind") == "archives")
+        assert pages.height >= 3
+        elsewhere = "https://elsewhere.example/robots.txt captured 2019-01-01T00:00:00Z in old"
+        frame.with_columns(
+            consent=pl.col("consent").list.eval(
+                pl.when(pl.element().struct.field("channel").str.starts_with("robots.txt"))
+                .then(pl.element().struct.with_fields(location=pl.lit(elsewhere)))
+                .otherwise(pl.element())
+            )
+        ).write_parquet(shard)
 
-    assert gate.row_violations(copy, [])[1] == []  # the recorded verdicts alone pass them
-    _, violations = gate.row_violations(copy, [], site_files=site_files)
+        assert gate.row_violations(copy, [])[1] == []  # the recorded verdicts alone pass them
+        _, violations = gate.row_violations(copy, [], site_files=site_files)
     assert {v["source_id"] for v in violations} == set(pages["source_id"])
     assert all(
         f"robots.txt evidence not from the capture current at the fetch: names {elsewhere}"
@@ -337,7 +362,7 @@ def test_a_page_whose_evidence_names_another_capture_is_refused(
 
 
 def test_each_page_is_checked_against_the_site_files_of_its_own_fetch_time(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """A batch of release rows, in any order, gets each page's fetch time from its audit row
     (`fetched_at`, else `date`; an empty one is none); a row that is not a page, or whose audit
@@ -359,7 +384,6 @@ def test_each_page_is_checked_against_the_site_files_of_its_own_fetch_time(
             "date": ["2020-01-03", "2020-01-01", "2020-01-02", None, None],
         }
     )
-    site_files = page_site_files(Lake(root="unused"), audited)
     ids = ["p1", "t1", "p2", "p25", "p3", "zz", "p4"]
     batch = pl.DataFrame(
         {
@@ -368,7 +392,12 @@ def test_each_page_is_checked_against_the_site_files_of_its_own_fetch_time(
             "source_uri": [f"https://{i}.example/" for i in ids],
         }
     )
-    assert site_files(batch) == [
+    audits = {"rights_pages": {"p": StoredTable(UPath(tmp_path / "p.parquet"))}}
+    audited.write_parquet(tmp_path / "p.parquet")
+    with release_ledger(tmp_path / "scratch", 64 * MIB) as ledger:
+        add_audits(ledger, audits, KINDS, BatchSize())
+        found = page_site_files(Lake(root="unused"), ledger)(batch)
+    assert found == [
         ("https://p1.example/", "2020-01-01"),
         None,
         ("https://p2.example/", "2020-01-02"),

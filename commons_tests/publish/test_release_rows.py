@@ -16,8 +16,9 @@ import polars as pl
 from upath import UPath
 
 from commons_assets.batches import MIB, BatchSize, StoredTable
+from commons_assets.publish.ledger import release_ledger
 from commons_assets.publish.release import SHARD_ROWS, stage_release
-from commons_assets.publish.rows import publishable, sorted_rows, summary_tiers
+from commons_assets.publish.rows import left_out_of, publishable, sorted_rows
 
 WORDS = [
     "the",
@@ -85,7 +86,7 @@ def write_lake(folder: Path, partitions: int, rows: int, text_bytes: int) -> lis
 
 
 BATCH = BatchSize(rows=500)
-NONE = pl.Series("id", [], pl.String)  # no id left out by dedupe
+NONE = left_out_of([])  # no id left out by dedupe
 
 
 def test_rows_sorted_beyond_the_memory_bound_are_those_of_the_in_memory_definition(
@@ -96,15 +97,17 @@ def test_rows_sorted_beyond_the_memory_bound_are_those_of_the_in_memory_definiti
     audited = pl.concat([pl.read_parquet(t.path) for t in tables])
     excluded = set(audited["id"].sample(50, seed=1).to_list())
     expected = publishable(audited, excluded)
-    left_out = pl.Series("id", sorted(excluded), pl.String)
-    with sorted_rows(tables, left_out, [], tmp_path / "scratch", 16 * MIB, BATCH) as rows:
+    with sorted_rows(
+        tables, left_out_of(excluded), [], tmp_path / "scratch", 16 * MIB, BATCH
+    ) as rows:
         assert rows.height == expected.height
         for tier in ("open", "consented", "gated"):
             found = rows.stream(tier, "text").collect()
             wanted = expected.filter(pl.col("tier") == tier)
             assert found.height and found.equals(wanted.select(found.columns))
-        summary = rows.summary()
-        assert summary["id"].to_list() == expected.sort("tier", "id")["id"].to_list()
+        for tier in ("open", "consented", "gated"):
+            in_tier = pl.read_parquet(rows.files[(tier, "text")], columns=["id"])["id"]
+            assert in_tier.to_list() == expected.filter(pl.col("tier") == tier)["id"].to_list()
         scratch = next(iter(rows.streams.values()))[0].parent
     assert not scratch.exists()  # the sorted copy is removed with the context
 
@@ -115,14 +118,16 @@ def test_shards_streamed_from_the_sorted_rows_are_those_written_from_the_frame(
     tables = write_lake(tmp_path / "audits", partitions=2, rows=300, text_bytes=200)
     audited = pl.concat([pl.read_parquet(t.path) for t in tables])
     expected = publishable(audited, set())
-    with sorted_rows(tables, NONE, [], tmp_path / "scratch", 16 * MIB, BATCH) as rows:
-        tiers = summary_tiers(rows.summary())
+    with (
+        sorted_rows(tables, NONE, [], tmp_path / "scratch", 16 * MIB, BATCH) as rows,
+        release_ledger(tmp_path / "scratch", 32 * MIB) as ledger,
+    ):
+        ledger.summarise(rows.files)
         _, staged = stage_release(
             UPath(tmp_path / "releases"),
             rows,
-            tiers,
+            ledger,
             {"fingerprint": "p1"},
-            {},
             {},
             [],
             dt.date(2026, 12, 4),
@@ -147,10 +152,10 @@ from pathlib import Path
 import polars as pl
 from upath import UPath
 from commons_assets.batches import BatchSize, StoredTable
-from commons_assets.publish.rows import sorted_rows
+from commons_assets.publish.rows import left_out_of, sorted_rows
 folder, memory = Path(sys.argv[1]), int(sys.argv[2])
 tables = [StoredTable(UPath(p)) for p in sorted(folder.glob("audits/*.parquet"))]
-none = pl.Series("id", [], pl.String)
+none = left_out_of([])
 with sorted_rows(tables, none, [], folder / "scratch", memory, BatchSize(rows=500)) as rows:
     print(rows.height, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """

@@ -24,6 +24,7 @@ from commons_assets.lake import DROPPED_FOLDER, QUARANTINE_FOLDER, Lake, read_ta
 from commons_assets.operations import TRANSIENT_RETRY
 from commons_assets.publish import gate
 from commons_assets.publish.columns import COLUMNS
+from commons_assets.publish.ledger import TOKENS, Ledger, release_ledger
 from commons_assets.publish.release import (
     RELEASE_POOL,
     latest,
@@ -32,13 +33,7 @@ from commons_assets.publish.release import (
     releases_locked,
     stage_release,
 )
-from commons_assets.publish.rows import (
-    ADMITTED,
-    TOKENS,
-    not_published,
-    sorted_rows,
-    summary_tiers,
-)
+from commons_assets.publish.rows import sorted_rows
 from commons_assets.reporting import column_schema, md_list, table
 from commons_assets.rights import snapshots
 from commons_assets.rights.audit import REVIEW_CHANNEL, SiteFiles, Takedown
@@ -86,29 +81,29 @@ def applied_entry(channel: pl.Expr) -> pl.Expr:
     return channel.str.starts_with("takedown:") | (channel == REVIEW_CHANNEL)
 
 
-def audited_rows(
-    audits: AuditTables, kinds: Sequence[SourceKind], size: BatchSize
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Every current audit row's decision columns, and the evidence entries by which takedowns
-    and steward reviews applied to them (channel, raw, location, verdict), kind by kind; the
-    evidence is read a batch at a time."""
-    decisions, applied = [], []
+def add_audits(
+    ledger: Ledger, audits: AuditTables, kinds: Sequence[SourceKind], size: BatchSize
+) -> None:
+    """Every current audit row's decision columns and page fetch time, and the evidence
+    entries by which takedowns and steward reviews applied to them (channel, raw, location,
+    verdict), into the ledger kind by kind, a batch at a time."""
     for kind in kinds:
         for audit in audits.get(kind.audit_asset, {}).values():
             names = audit.columns
             wanted = [c for c in (*DECISION_COLUMNS, *FETCH_COLUMNS) if c in names]
-            decisions.append(audit.select(*wanted))
-            for batch in audit.batches(size, columns=["evidence"]):
+            for batch in audit.batches(size, columns=wanted):
+                ledger.add("decisions", batch.with_columns(fetched_at(batch.columns)))
+            for batch in audit.batches(size, columns=["evidence"]) if "evidence" in names else []:
                 entries = batch.select(pl.col("evidence").explode()).unnest("evidence")
-                applied.append(
-                    entries.filter(applied_entry(pl.col("channel"))).select(
-                        "channel", "raw", "location", "verdict"
-                    )
-                )
-    if not decisions:
-        return pl.DataFrame(), pl.DataFrame()
-    entries = pl.concat(applied, how="diagonal_relaxed") if applied else pl.DataFrame()
-    return pl.concat(decisions, how="diagonal_relaxed"), entries
+                ledger.add("applied", entries.filter(applied_entry(pl.col("channel"))))
+    ledger.fetch_times()
+
+
+def fetched_at(columns: Sequence[str]) -> pl.Expr:
+    """As `fetched_at(row)`: the capture's time, else the page's date (an empty one is none)."""
+    stated = [pl.col(c).cast(pl.String) for c in FETCH_COLUMNS if c in columns]
+    first = pl.coalesce([pl.when(c != "").then(c) for c in stated]) if stated else pl.lit(None)
+    return first.cast(pl.String).alias("fetched_at")
 
 
 def stale_snapshots(lake: Lake) -> list[dict[str, str]]:
@@ -122,61 +117,31 @@ def stale_snapshots(lake: Lake) -> list[dict[str, str]]:
     return found
 
 
-def why_not_published(audited: pl.DataFrame, clusters: pl.DataFrame) -> pl.DataFrame:
-    """(id, reason) of every record the release leaves out: the audit's decision, or dedupe's
-    word where the record is a duplicate or withdrawn copy (it comes later in the journey). A
-    frame, not a dict of Python strings: it holds most of a lake's ids when most is held."""
-
-    def said(column: str) -> pl.Expr:  # as Python formats a missing value
-        return pl.col(column).cast(pl.String).fill_null("None")
-
-    held = audited.filter(~pl.col("decision").is_in(ADMITTED)).select(
-        "id",
-        pl.format("{} ({}): {}", said("decision"), said("gate"), said("decision_reason")).alias(
-            "reason"
-        ),
-    )
-    reasons = [held]
-    if "role" in clusters.columns:
-        left_out = clusters.filter(pl.col("role") != "survivor").select(
-            pl.col("record_id").alias("id"),
-            pl.when(pl.col("role") == "withdrawn")
-            .then(pl.lit("withdrawn with its work (takedown, scope work)"))
-            .otherwise(pl.format("duplicate ({}) of {}", said("match"), said("survivor_id")))
-            .alias("reason"),
-        )
-        reasons.append(left_out)
-    return pl.concat(reasons).unique("id", keep="last", maintain_order=True)
-
-
-def filter_counts(lake: Lake, audited: pl.DataFrame) -> dict[str, int]:
+def filter_counts(lake: Lake, ledger: Ledger) -> dict[str, int]:
     """How many records each stage left out and why, for the card."""
-    counts: dict[str, int] = {}
+    counts: Counter[str] = Counter()
     for folder, label in (
         (QUARANTINE_FOLDER, "quarantined (unreadable input)"),
         (DROPPED_FOLDER, "dropped by the clean stage"),
     ):
-        files = lake.side_tables(folder)
-        if files:
-            reasons = pl.concat([read_table(f, columns=["reason"]) for f in files])
+        for file in lake.side_tables(folder):  # a partition's table at a time
+            reasons = read_table(file, columns=["reason"])
             for reason, count in reasons.group_by("reason").len().iter_rows():
-                counts[f"{label}: {reason}"] = count
-    if audited.height:
-        held = audited.filter(~pl.col("decision").is_in(ADMITTED))
-        for decision, gate, count in held.group_by("decision", "gate").len().iter_rows():
-            counts[f"not admitted by the rights audit: {decision} ({gate})"] = count
-    return counts
+                counts[f"{label}: {reason}"] += count
+    for decision, gate_name, count in ledger.held_counts():
+        counts[f"not admitted by the rights audit: {decision} ({gate_name})"] = count
+    return dict(counts)
 
 
 def applied_takedowns(
-    requests: list[Takedown], problems: list[str], applied: pl.DataFrame
+    requests: list[Takedown], problems: list[str], ledger: Ledger
 ) -> list[dict[str, Any]]:
-    """Each request with the records it left out (from the evidence entries `audited_rows`
+    """Each request with the records it left out (from the evidence entries `add_audits`
     found), and each takedown line that cannot apply."""
-    hits: Counter[tuple[str, str]] = Counter()
-    for entry in applied.iter_rows(named=True) if applied.height else []:
-        if entry["channel"].startswith("takedown:"):
-            hits[(entry["channel"].split(":", 1)[1], entry["raw"])] += 1
+    hits: Counter[tuple[str, str | None]] = Counter()
+    for channel, raw, _, _, count in ledger.applied_counts():
+        if channel.startswith("takedown:"):
+            hits[(channel.split(":", 1)[1], raw)] += count
     unusable = [{"problem": problem, "records": 0} for problem in problems]
     return unusable + [
         {
@@ -227,10 +192,10 @@ RELEASE_CHECKS = [
 VIOLATIONS_SHOWN = 50
 
 
-def _policy_record(rows: pl.DataFrame, current: RightsPolicy) -> dict[str, Any]:
+def _policy_record(ledger: Ledger, current: RightsPolicy) -> dict[str, Any]:
     """The policy the card names: the one recorded on the rows (their fingerprints), with the
     policy file's settings only when every row was decided under it."""
-    on_rows = sorted(set(rows["policy"].drop_nulls().to_list())) if rows.height else []
+    on_rows = ledger.policies()
     if on_rows in ([], [current.fingerprint()]):
         return {**current.summary(), "fingerprint": current.fingerprint()}
     return {
@@ -240,28 +205,16 @@ def _policy_record(rows: pl.DataFrame, current: RightsPolicy) -> dict[str, Any]:
     }
 
 
-def page_site_files(lake: Lake, audited: pl.DataFrame) -> gate.SiteFilesOf:
+def page_site_files(lake: Lake, ledger: Ledger) -> gate.SiteFilesOf:
     """The site files governing each page of a batch of release rows, found by the fetch time
-    its audit row carries (a release row has none): the gate recomputes their evidence."""
-    pages = audited.filter(pl.col("source_kind") == "archives") if audited.height else audited
-    if not pages.height:
+    its audit row carries (a release row has none; the ledger's `page_times`, looked up a
+    batch at a time): the gate recomputes their evidence."""
+    if not ledger.has_pages():
         return lambda batch: [None] * batch.height
     sites = site_policies(lake)
-    # Each page's fetch time in two columns sorted by id, looked up a batch at a time: a dict
-    # of every page's id would hold about 200 bytes a page in Python objects.
-    # As `fetched_at(row)`: the capture's time, else the page's date (an empty one is none).
-    stated = [pl.col(c).cast(pl.String) for c in FETCH_COLUMNS if c in pages.columns]
-    first = pl.coalesce([pl.when(c != "").then(c) for c in stated]) if stated else pl.lit(None)
-    times = (
-        pages.select("id", first.cast(pl.String).alias("fetched_at"))
-        .unique("id", keep="last", maintain_order=True)
-        .sort("id")
-    )
 
     def governing(batch: pl.DataFrame) -> list[SiteFiles | None]:
-        at = times["id"].search_sorted(batch["id"]).clip(upper_bound=times.height - 1)
-        found = times["id"].gather(at) == batch["id"]
-        fetched = pl.select(pl.when(found).then(times["fetched_at"].gather(at))).to_series()
+        fetched = ledger.fetched_at(batch["id"])
         return [
             governing_files(sites, {"source_kind": kind, "source_uri": uri, "fetched_at": when})
             for kind, uri, when in zip(
@@ -307,39 +260,36 @@ def _gate(
     return violations, manifest, results
 
 
-def applied_reviews(applied: pl.DataFrame) -> list[dict[str, Any]]:
+def applied_reviews(ledger: Ledger) -> list[dict[str, Any]]:
     """The steward reviews that decided records of this release's audits, with their counts."""
     hits: Counter[tuple[str, str]] = Counter()
-    for entry in applied.iter_rows(named=True) if applied.height else []:
-        if entry["channel"] == REVIEW_CHANNEL:
-            hits[(entry["location"] or "", entry["verdict"] or "")] += 1
+    for channel, _, location, verdict, count in ledger.applied_counts():
+        if channel == REVIEW_CHANNEL:
+            hits[(location or "", verdict or "")] += count
     return [
         {"source": source, "verdict": verdict, "records": count}
         for (source, verdict), count in sorted(hits.items())
     ]
 
 
-def release_counts(summary: pl.DataFrame, lineage: Mapping[str, SourceKind]) -> dict[str, Any]:
+def release_counts(ledger: Ledger, lineage: Mapping[str, SourceKind]) -> dict[str, Any]:
     """The release's rows counted by source, licence class, language, partition and tier (the
-    asset's metadata), from the summary of its rows."""
-
-    def counted(*by: str) -> list[dict[str, Any]]:
-        return summary.group_by(*by).len().sort(*by).to_dicts()
-
+    asset's metadata), from the ledger's summary of its rows."""
+    by_tier = {row["tier"]: row["len"] for row in ledger.counted("tier")}
+    rows = sum(by_tier.values())
+    by_class = ledger.counted("licence_class")
     return {
-        "dagster/row_count": summary.height,
-        "rows_open": summary.filter(pl.col("tier") == "open").height,
-        "rows_consented": summary.filter(pl.col("tier") == "consented").height,
-        "tokens_approx": int(summary[TOKENS].sum()),
+        "dagster/row_count": rows,
+        "rows_open": by_tier.get("open", 0),
+        "rows_consented": by_tier.get("consented", 0),
+        "tokens_approx": int(ledger.scalar(f"SELECT coalesce(sum({TOKENS}), 0) FROM summary")),
         **{
-            f"licence_share/{row['licence_class'] or 'consent'}": round(
-                row["len"] / summary.height, 4
-            )
-            for row in summary.group_by("licence_class").len().to_dicts()
+            f"licence_share/{row['licence_class'] or 'consent'}": round(row["len"] / rows, 4)
+            for row in by_class
         },
-        "rows_by_source": table(counted("source_kind"), ("source_kind", "len")),
-        "rows_by_licence_class": table(counted("licence_class"), ("licence_class", "len")),
-        "rows_by_language": table(counted("language"), ("language", "len")),
+        "rows_by_source": table(ledger.counted("source_kind"), ("source_kind", "len")),
+        "rows_by_licence_class": table(by_class, ("licence_class", "len")),
+        "rows_by_language": table(ledger.counted("language"), ("language", "len")),
         "rows_by_source_partition": table(
             [
                 {
@@ -349,11 +299,11 @@ def release_counts(summary: pl.DataFrame, lineage: Mapping[str, SourceKind]) -> 
                     "source": f"{lineage[row['source_kind']].source_asset}"
                     f"[{row['source_partition']}]",
                 }
-                for row in counted("source_kind", "source_partition")
+                for row in ledger.counted("source_kind", "source_partition")
             ],
             ("source_kind", "source_partition", "len", "audit", "source"),
         ),
-        "rows_by_tier": table(counted("tier"), ("tier", "len")),
+        "rows_by_tier": table(ledger.counted("tier"), ("tier", "len")),
     }
 
 
@@ -396,7 +346,7 @@ def release_asset(
         context: dg.AssetExecutionContext,
         lake: Lake,
         settings: StewardSettings,
-        clusters: pl.DataFrame,
+        clusters: StoredTable,
         takedowns: pl.DataFrame,
         reviews: pl.DataFrame,
         **audits: dict[str, StoredTable],
@@ -423,79 +373,82 @@ def release_asset(
             )
         yield dg.AssetCheckResult(check_name=UPSTREAM_CHECK, passed=True)
         limits = settings.limits()
-        audited, applied = audited_rows(audits, kinds, limits.batch)
-        if not audited.height:
-            raise dg.Failure(
-                description="No release: nothing is admitted for the open tier; no audit table "
-                "exists: the rights audits have not run, or they failed.",
-                allow_retries=False,
-            )
-        excluded = not_published(clusters)
-        tables = [t for kind in kinds for t in audits.get(kind.audit_asset, {}).values()]
-        with sorted_rows(
-            tables, excluded, image_kinds, lake.spool_folder, limits.sort_memory_bytes, limits.batch
-        ) as rows:
-            summary = rows.summary()
-            tiers = summary_tiers(summary)
-            if not tiers["open"]:
-                counts = dict(audited.group_by("decision").len().iter_rows())
+        with release_ledger(lake.spool_folder, limits.ledger_memory_bytes) as ledger:
+            add_audits(ledger, audits, kinds, limits.batch)
+            if not ledger.audited:
                 raise dg.Failure(
-                    description="No release: nothing is admitted for the open tier; none of "
-                    f"{audited.height} audited records is admitted ({counts}).",
+                    description="No release: nothing is admitted for the open tier; no audit "
+                    "table exists: the rights audits have not run, or they failed.",
                     allow_retries=False,
                 )
-            policy = settings.policy()
-            dedupe = {
-                "clusters": clusters.filter(pl.col("role") != "duplicate")
-                .filter(pl.col("match") == "self")
-                .height,
-                "removed": excluded.len(),
-            }
-            releases = lake.releases
-            requests = snapshots.takedowns_of(takedowns)
-            decisions = snapshots.reviews_of(reviews)
-            takedown_report = applied_takedowns(requests.requests, requests.problems, applied)
-            with releases_locked(releases):
-                previous = latest(releases)
-                version, staged = stage_release(
-                    releases,
-                    rows,
-                    tiers,
-                    _policy_record(summary, policy),
-                    dedupe,
-                    why_not_published(audited, clusters),
-                    takedown_report,
-                    dt.datetime.now(dt.UTC).date(),
-                    filter_counts(lake, audited),
-                    applied_reviews(applied),
-                )
-                # Unchanged content: the release in force is verified again (against today's
-                # takedowns).
-                violations, manifest, results = _gate(
-                    staged or releases / version,
-                    requests.requests,
-                    policy,
-                    decisions.reviews,
-                    page_site_files(lake, audited),
-                )
-                yield from results
-                if violations or manifest:
-                    shown = "; ".join(f"{v['source_id']}: {v['problems']}" for v in violations[:5])
+            ledger.add_clusters(clusters, limits.batch)
+            tables = [t for kind in kinds for t in audits.get(kind.audit_asset, {}).values()]
+            with sorted_rows(
+                tables,
+                ledger.left_out,
+                image_kinds,
+                lake.spool_folder,
+                limits.sort_memory_bytes,
+                limits.batch,
+            ) as rows:
+                ledger.summarise(rows.files)
+                if not ledger.tiers()["open"]:
                     raise dg.Failure(
-                        description=(
-                            f"Release {version} refused by its blocking checks: {len(violations)} "
-                            f"row(s) must not be published ({shown})"
-                            f"{'; manifest: ' if manifest else ''}{'; '.join(manifest[:3])}. "
-                            f"LATEST stays {previous}."
-                        ),
+                        description="No release: nothing is admitted for the open tier; none of "
+                        f"{ledger.audited} audited records is admitted "
+                        f"({ledger.decision_counts()}).",
                         allow_retries=False,
                     )
-                if staged is not None:
-                    promote(releases, staged)
-                elif version != previous:  # a verified release a killed run did not name in LATEST
-                    point_latest(releases, version)
-            shard = "text" if "text" in tiers["open"] else "image_text"
-            schema = rows.stream("open", shard).collect_schema()
+                policy = settings.policy()
+                dedupe = {"clusters": ledger.cluster_count(), "removed": ledger.left_out_count()}
+                releases = lake.releases
+                requests = snapshots.takedowns_of(takedowns)
+                decisions = snapshots.reviews_of(reviews)
+                takedown_report = applied_takedowns(requests.requests, requests.problems, ledger)
+                with releases_locked(releases):
+                    previous = latest(releases)
+                    version, staged = stage_release(
+                        releases,
+                        rows,
+                        ledger,
+                        _policy_record(ledger, policy),
+                        dedupe,
+                        takedown_report,
+                        dt.datetime.now(dt.UTC).date(),
+                        filter_counts(lake, ledger),
+                        applied_reviews(ledger),
+                        limits.batch,
+                    )
+                    # Unchanged content: the release in force is verified again (against
+                    # today's takedowns).
+                    violations, manifest, results = _gate(
+                        staged or releases / version,
+                        requests.requests,
+                        policy,
+                        decisions.reviews,
+                        page_site_files(lake, ledger),
+                    )
+                    yield from results
+                    if violations or manifest:
+                        shown = "; ".join(
+                            f"{v['source_id']}: {v['problems']}" for v in violations[:5]
+                        )
+                        raise dg.Failure(
+                            description=(
+                                f"Release {version} refused by its blocking checks: "
+                                f"{len(violations)} row(s) must not be published ({shown})"
+                                f"{'; manifest: ' if manifest else ''}{'; '.join(manifest[:3])}. "
+                                f"LATEST stays {previous}."
+                            ),
+                            allow_retries=False,
+                        )
+                    if staged is not None:
+                        promote(releases, staged)
+                    elif version != previous:  # verified, but a killed run did not name it
+                        point_latest(releases, version)
+                shard = "text" if "text" in ledger.tiers()["open"] else "image_text"
+                schema = rows.stream("open", shard).collect_schema()
+                counts = release_counts(ledger, lineage)
         yield dg.MaterializeResult(
             metadata={
                 "version": version,
@@ -503,7 +456,7 @@ def release_asset(
                 # The snapshots of the steward's inputs this release was verified against.
                 snapshots.TAKEDOWNS: snapshots.fingerprint(takedowns),
                 snapshots.REVIEWS: snapshots.fingerprint(reviews),
-                **release_counts(summary, lineage),
+                **counts,
                 "bytes": sum(
                     entry["bytes"]
                     for entry in json.loads((releases / version / "MANIFEST.json").read_text())[
