@@ -160,11 +160,17 @@ class NoCluster(RuntimeError):
     """No Ray cluster to drive a build on from this process."""
 
 
-def head_answers(address: str, timeout: float = 5.0) -> bool:
-    """Whether something listens at a head's address (host:port, or ray://host:port)."""
+def host_and_port(address: str) -> tuple[str, int]:
+    """The host and port of a head's address: host:port, [IPv6]:port, or ray://host:port.
+    Raises ValueError when it names no port."""
     host, _, port = address.split("://")[-1].rpartition(":")
+    return host.removeprefix("[").removesuffix("]"), int(port)
+
+
+def head_answers(address: str, timeout: float = 5.0) -> bool:
+    """Whether something listens at a head's address (see `host_and_port`)."""
     try:
-        with socket.create_connection((host, int(port)), timeout=timeout):
+        with socket.create_connection(host_and_port(address), timeout=timeout):
             return True
     except (OSError, ValueError):
         return False

@@ -6,6 +6,7 @@ head says so instead of waiting. No cluster needed."""
 
 from __future__ import annotations
 
+import socket
 import uuid
 from pathlib import Path
 
@@ -95,3 +96,21 @@ def test_a_build_driven_at_an_address_where_no_head_answers_says_so(
     monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{cluster.free_port()}")
     with pytest.raises(scale_out.NoCluster, match="no Ray head answers at RAY_ADDRESS="):
         scale_out.drive_build(Lake(root=str(tmp_path)))
+
+
+def test_a_heads_address_is_read_with_its_port_in_every_form() -> None:
+    assert scale_out.host_and_port("127.0.0.1:6390") == ("127.0.0.1", 6390)
+    assert scale_out.host_and_port("ray://head.example:10001") == ("head.example", 10001)
+    assert scale_out.host_and_port("[::1]:6390") == ("::1", 6390)  # not the host "[::1]"
+    assert scale_out.host_and_port("[fd00::5]:6390") == ("fd00::5", 6390)
+    with pytest.raises(ValueError):
+        scale_out.host_and_port("head.example")
+
+
+def test_the_head_probe_finds_a_listener_and_no_one_at_a_free_port() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        assert scale_out.head_answers(f"127.0.0.1:{port}")
+        assert scale_out.head_answers(f"ray://127.0.0.1:{port}")
+    assert not scale_out.head_answers(f"127.0.0.1:{cluster.free_port()}", timeout=1)
+    assert not scale_out.head_answers("no port here")
