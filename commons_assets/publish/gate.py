@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -46,16 +47,26 @@ def shards(release: UPath) -> Iterator[tuple[str, str, UPath]]:
                 yield tier, config, shard
 
 
+@dataclass(frozen=True)
+class RowCheck:
+    checked: int  # rows verified
+    violating: int  # rows that must not be published
+    shown: list[dict[str, Any]]  # the first of them (all, unless a number was kept)
+
+
 def row_violations(
     release: UPath,
     takedowns: Iterable[Takedown],
     policy: RightsPolicy | None = None,
     reviews: list[Review] | None = None,
     site_files: SiteFilesOf | None = None,
-) -> tuple[int, list[dict[str, Any]]]:
-    """(rows checked, one entry per row that must not be published, with its problems)."""
+    keep: int | None = None,
+) -> RowCheck:
+    """Every row verified; each row that must not be published counted, and the first `keep`
+    kept with their problems (a release whose every row violates holds no entry per row)."""
     takedowns = list(takedowns)
-    checked, violations = 0, []
+    checked, violating = 0, 0
+    shown: list[dict[str, Any]] = []
     for tier, config, shard in shards(release):
         for batch in StoredTable(shard).batches(BatchSize(rows=ROWS_PER_BATCH)):
             sites = site_files(batch) if site_files is not None else [None] * batch.height
@@ -63,8 +74,11 @@ def row_violations(
                 checked += 1
                 found = verify.problems(row, takedowns, tier, policy, reviews, site)
                 found += image_problems(row)
-                if found:
-                    violations.append(
+                if not found:
+                    continue
+                violating += 1
+                if keep is None or len(shown) < keep:
+                    shown.append(
                         {
                             "tier": tier,
                             "config": config,
@@ -73,7 +87,7 @@ def row_violations(
                             "problems": "; ".join(found),
                         }
                     )
-    return checked, violations
+    return RowCheck(checked, violating, shown)
 
 
 def image_problems(row: dict[str, Any]) -> list[str]:

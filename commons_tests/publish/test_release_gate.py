@@ -142,10 +142,10 @@ def test_a_takedown_filed_after_staging_refuses_the_candidate(
 ) -> None:
     lake, _ = built_sample
     folder = releases(lake) / latest(lake)
-    checked, violations = gate.row_violations(folder, [])
-    assert checked > 0 and violations == []
+    rows = gate.row_violations(folder, [])
+    assert rows.checked > 0 and rows.violating == 0 and rows.shown == []
     some_id = sorted(published_ids(lake))[0]
-    _, violations = gate.row_violations(folder, [Takedown("id", some_id, source="t.jsonl")])
+    violations = gate.row_violations(folder, [Takedown("id", some_id, source="t.jsonl")]).shown
     assert [v["source_id"] for v in violations] == [some_id]
     assert "takedown id=" in violations[0]["problems"]
 
@@ -169,9 +169,12 @@ def test_verification_reads_the_evidence_not_the_recorded_class(
         decision=pl.lit("INCLUDE"),
     )
     forged.write_parquet(shard)
-    _, violations = gate.row_violations(copy, [])
+    violations = gate.row_violations(copy, []).shown
     assert len(violations) == frame.height
     assert all("non-commercial" in v["problems"] for v in violations)
+    # Counted whatever their number, and only as many kept as asked for.
+    kept = gate.row_violations(copy, [], keep=2)
+    assert kept.violating == frame.height > 2 and kept.shown == violations[:2]
     assert any("bytes differ" in p for p in gate.manifest_problems(copy))
 
 
@@ -194,7 +197,7 @@ def test_a_swapped_image_is_refused_by_the_gate(
     index = table.schema.get_field_index("image_data")
     column = pa.array(swapped, type=table.schema.field(index).type)
     pq.write_table(table.set_column(index, "image_data", column), shard)
-    _, violations = gate.row_violations(copy, [])
+    violations = gate.row_violations(copy, []).shown
     assert len(violations) == sum(d is not None for d in swapped)
     assert all("image bytes do not match" in v["problems"] for v in violations)
 
@@ -336,7 +339,7 @@ def test_a_page_whose_evidence_names_another_capture_is_refused(
     with release_ledger(tmp_path / "scratch", 64 * MIB) as ledger:
         add_audits(ledger, {"rights_pages": tables}, KINDS, BatchSize())
         site_files = page_site_files(lake, ledger)
-        assert gate.row_violations(copy, [], site_files=site_files)[1] == []
+        assert gate.row_violations(copy, [], site_files=site_files).violating == 0
 
         shard = copy / "text" / "part-00000.parquet"
         frame = pl.read_parquet(shard)
@@ -351,8 +354,8 @@ def test_a_page_whose_evidence_names_another_capture_is_refused(
             )
         ).write_parquet(shard)
 
-        assert gate.row_violations(copy, [])[1] == []  # the recorded verdicts alone pass them
-        _, violations = gate.row_violations(copy, [], site_files=site_files)
+        assert gate.row_violations(copy, []).violating == 0  # the recorded verdicts pass them
+        violations = gate.row_violations(copy, [], site_files=site_files).shown
     assert {v["source_id"] for v in violations} == set(pages["source_id"])
     assert all(
         f"robots.txt evidence not from the capture current at the fetch: names {elsewhere}"

@@ -231,21 +231,21 @@ def _gate(
     policy: RightsPolicy,
     reviews: list[Review],
     site_files: gate.SiteFilesOf,
-) -> tuple[list[dict[str, Any]], list[str], list[dg.AssetCheckResult]]:
-    """Verify a candidate release; (row violations, manifest problems, check results)."""
-    checked, violations = gate.row_violations(candidate, takedowns, policy, reviews, site_files)
+) -> tuple[gate.RowCheck, list[str], list[dg.AssetCheckResult]]:
+    """Verify a candidate release; (its rows' check, manifest problems, check results)."""
+    rows = gate.row_violations(
+        candidate, takedowns, policy, reviews, site_files, keep=VIOLATIONS_SHOWN
+    )
     manifest = gate.manifest_problems(candidate)
     results = [
         dg.AssetCheckResult(
             check_name=ROWS_CHECK,
-            passed=not violations,
+            passed=not rows.violating,
             metadata={
                 "candidate": candidate.name,
-                "rows_checked": checked,
-                "violations": len(violations),
-                "violating_rows": table(
-                    violations[:VIOLATIONS_SHOWN], ("tier", "config", "source_id", "problems")
-                ),
+                "rows_checked": rows.checked,
+                "violations": rows.violating,
+                "violating_rows": table(rows.shown, ("tier", "config", "source_id", "problems")),
             },
         ),
         dg.AssetCheckResult(
@@ -257,7 +257,7 @@ def _gate(
             },
         ),
     ]
-    return violations, manifest, results
+    return rows, manifest, results
 
 
 def applied_reviews(ledger: Ledger) -> list[dict[str, Any]]:
@@ -421,7 +421,7 @@ def release_asset(
                     )
                     # Unchanged content: the release in force is verified again (against
                     # today's takedowns).
-                    violations, manifest, results = _gate(
+                    checked, manifest, results = _gate(
                         staged or releases / version,
                         requests.requests,
                         policy,
@@ -429,14 +429,14 @@ def release_asset(
                         page_site_files(lake, ledger),
                     )
                     yield from results
-                    if violations or manifest:
+                    if checked.violating or manifest:
                         shown = "; ".join(
-                            f"{v['source_id']}: {v['problems']}" for v in violations[:5]
+                            f"{v['source_id']}: {v['problems']}" for v in checked.shown[:5]
                         )
                         raise dg.Failure(
                             description=(
                                 f"Release {version} refused by its blocking checks: "
-                                f"{len(violations)} row(s) must not be published ({shown})"
+                                f"{checked.violating} row(s) must not be published ({shown})"
                                 f"{'; manifest: ' if manifest else ''}{'; '.join(manifest[:3])}. "
                                 f"LATEST stays {previous}."
                             ),
