@@ -1,6 +1,7 @@
 """The release's ledger: what the release step knows of every record at once, in a DuckDB
-database on the scratch disk within `[limits] ledger_memory_bytes` (DuckDB spills the rest), so
-that its bookkeeping is bounded by a setting whatever the size of the lake (issue #17).
+database that holds at most `[limits] ledger_memory_bytes` in memory and spills the rest to the
+scratch disk, so that its bookkeeping is bounded by a setting whatever the size of the lake
+(issue #17).
 
 Before, the step held it in Polars columns: each audit row's decision (about 150 bytes), each
 published row's narrow columns for the card, CHANGES, ATTRIBUTION, Croissant, the manifest's

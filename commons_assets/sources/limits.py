@@ -45,7 +45,7 @@ class SourceLimits:
     batch_rows: int = 5000
     batch_bytes: int = 64 * MIB
     # What the release step's sort of every admitted row (publish/rows.py) holds in memory;
-    # DuckDB spills the rest to the scratch disk, so a release of any size fits.
+    # the rest waits in scratch files, so a release of any size fits.
     sort_memory_bytes: int = 512 * MIB
     # What DuckDB holds in memory while `dedup_clusters` updates the duplicate index and builds
     # the clusters of the whole lake (dedupe/cluster_table.py); it spills the rest to disk.
