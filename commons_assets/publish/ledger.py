@@ -38,9 +38,9 @@ import pyarrow.parquet as pq
 from upath import UPath
 
 from commons_assets.batches import BatchSize, StoredTable
+from commons_assets.publish.rows import ADMITTED, TIERS
 
-NOT_ADMITTED = "decision NOT IN ('INCLUDE', 'INCLUDE_ATTRIB')"
-TIERS = ("open", "consented", "gated")
+NOT_ADMITTED = f"decision NOT IN ({', '.join(repr(d) for d in ADMITTED)})"
 TOKENS = "tokens"  # whitespace-separated words of a row's text or caption
 # Rows fetched from DuckDB at a time when a query's answer is streamed.
 FETCH_ROWS = 10_000
@@ -98,12 +98,15 @@ class TierFacts:
     """What a tier's card and Croissant file say of its rows: a few rows whatever its size."""
 
     configs: list[str]  # the configs that hold rows, sorted
-    rows: int
     languages: list[str]  # declared languages, distinct, sorted
     licences: list[tuple[str | None, int]]  # rows per licence, sorted, no licence last
     by_source: list[tuple[str, int]]  # rows per source kind, sorted
     by_class: list[tuple[str | None, int]]  # rows per licence class, sorted, none first
     images: tuple[int, int] | None  # image_text rows (shipped bytes, remote only), if any
+
+    @property
+    def rows(self) -> int:
+        return sum(count for _, count in self.by_source)
 
     @property
     def unlicensed(self) -> bool:
@@ -124,8 +127,8 @@ def conform(frame: pl.DataFrame, table: str) -> pl.DataFrame:
 class Ledger:
     """One release step's ledger (see the module); made by `release_ledger`."""
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection):
-        self.connection = connection
+    def __init__(self, connection: duckdb.DuckDBPyConnection, folder: Path):
+        self.connection, self.folder = connection, folder
         self._seq = 0
         self._files: dict[tuple[str, str], Path] = {}
         for table, columns in TABLES.items():
@@ -187,6 +190,12 @@ class Ledger:
             frame = pl.from_arrow(pa.Table.from_batches([batch]))
             assert isinstance(frame, pl.DataFrame)
             yield frame
+
+    def to_parquet(self, sql: str, name: str) -> Path:
+        """A query's answer written by DuckDB to a Parquet file in the ledger's folder."""
+        path = self.folder / f"{name}.parquet"
+        self.connection.execute(f"COPY ({sql}) TO {_literal(str(path))} (FORMAT parquet)")
+        return path
 
     def looked_up(self, ids: pl.Series, sql: str, parameters: Sequence[Any] = ()) -> pl.DataFrame:
         """One answer row per id of `ids`, in their order: `sql` selects from `ids_in(pos, id)`
@@ -342,7 +351,6 @@ class Ledger:
             images = (int(shipped), int(remote))
         return TierFacts(
             configs=sorted(configs),
-            rows=int(self.scalar(f"SELECT count(*) FROM summary {where}", [tier])),
             languages=[language for (language,) in languages],
             licences=counted("licence", "NULLS LAST"),
             by_source=counted("source_kind", "NULLS FIRST"),
@@ -419,7 +427,7 @@ def release_ledger(scratch: Path, memory_bytes: int) -> Iterator[Ledger]:
         # One thread: DuckDB's own advice under a tight limit (with two, a sort of 27 MB of ids
         # ran out of 32 MiB here: each thread pins blocks of its own).
         connection.execute("SET threads = 1")
-        yield Ledger(connection)
+        yield Ledger(connection, folder)
     finally:
         connection.close()
         shutil.rmtree(folder, ignore_errors=True)

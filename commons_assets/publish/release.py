@@ -17,14 +17,11 @@ import fcntl
 import hashlib
 import json
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, TextIO
 
 import polars as pl
-import pyarrow.parquet as pq
 import yaml
 from upath import UPath
 
@@ -348,7 +345,6 @@ def write_attribution(ledger: Ledger, out: TextIO) -> None:
 
 def _changes(
     ledger: Ledger,
-    first: bool,
     version: str,
     previous_version: str | None,
     takedowns: list[dict[str, Any]],
@@ -360,7 +356,7 @@ def _changes(
     `previous`) is listed in the file up to CHANGES_LISTED, else written to `table`. Ids are
     compared by joins in the ledger, never as sets of Python strings."""
     lines = [f"# Changes in {version}", ""]
-    if first:
+    if previous_version is None:
         lines.append("First release.")
         added = ledger.scalar(
             "SELECT count(DISTINCT (config, id)) FROM summary WHERE tier = 'open'"
@@ -411,7 +407,8 @@ def _changes(
     listed = sum(changed.values())
     in_order = "SELECT config, change, id, reason FROM changes ORDER BY config, change, id"
     if listed > CHANGES_LISTED:
-        write_stream(ledger.stream(in_order), CHANGES_SCHEMA, table)
+        # Streamed by Polars from DuckDB's copy: the bytes the lake's writer gives the rows.
+        write_parquet(pl.scan_parquet(ledger.to_parquet(in_order, "changes")), table)
         lines += ["", f"The {listed} record ids added and removed are in {CHANGES_TABLE}."]
     elif listed:
         lines += ["", "## Records added and removed", "", "| config | change | id | reason |"]
@@ -423,21 +420,6 @@ def _changes(
         ]
     lines += review_lines(reviews) + takedown_lines(takedowns)
     return "\n".join(lines) + "\n", counts
-
-
-CHANGES_SCHEMA = pl.Schema(dict.fromkeys(("config", "change", "id", "reason"), pl.String))
-
-
-def write_stream(batches: Iterable[pl.DataFrame], schema: pl.Schema, path: UPath) -> None:
-    """Batches into one Parquet file as the lake writes one (zstd, statistics), a batch at a
-    time: a scratch copy is streamed by Polars into place."""
-    with tempfile.TemporaryDirectory(prefix="commons-stream.") as folder:
-        scratch = Path(folder) / "rows.parquet"
-        arrow = pl.DataFrame(schema=schema).to_arrow().schema
-        with pq.ParquetWriter(scratch, arrow) as writer:
-            for batch in batches:
-                writer.write_table(batch.cast(schema).to_arrow().cast(arrow))
-        write_parquet(pl.scan_parquet(scratch), path)
 
 
 def review_lines(reviews: list[dict[str, Any]] | None) -> list[str]:
@@ -506,7 +488,7 @@ def stage_release(
 ) -> tuple[str, UPath | None]:
     """Write the candidate release to releases/.staging/<version>/, complete with its manifest,
     unless its content equals LATEST's: the shards streamed from `rows`, the rest from the
-    ledger's summary of them (`SortedRows.summary`). Returns (version, staged folder), or
+    ledger's summary of them (`Ledger.summarise`). Returns (version, staged folder), or
     (LATEST, None) when nothing changed. Nothing here moves LATEST: `promote` does, once the
     candidate is verified. An earlier candidate that was refused is replaced."""
     releases.mkdir(parents=True, exist_ok=True)
@@ -532,7 +514,6 @@ def stage_release(
         if tier == "open":
             changes, counts = _changes(
                 ledger,
-                previous_version is None,
                 version,
                 previous_version,
                 takedowns,

@@ -168,7 +168,7 @@ def test_many_changes_are_listed_in_a_table_beside_changes(
     now = {("open", "text"): pl.DataFrame({"id": ["a", "b", "c"]})}
     table = UPath(tmp_path / "CHANGES.parquet")
     with ledger_with(tmp_path, decisions, summary=now, previous={"text": ["z", "b"]}) as ledger:
-        text, counts = release_module._changes(ledger, False, "v2", "v1", [], table)
+        text, counts = release_module._changes(ledger, "v2", "v1", [], table)
     assert counts == {"added": 2, "removed": 1}
     assert pl.read_parquet(table).rows() == [
         ("text", "added", "a", ""),
